@@ -1,0 +1,862 @@
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import type { ContentStore } from '../core/content-store.ts';
+import type { Digest } from '../core/digest.ts';
+import { isDigest, shortId } from '../core/digest.ts';
+import { conflict, dataLoss, invalidArgument, isJanusError, notFound } from '../core/errors.ts';
+import type { EventSink } from '../core/events.ts';
+import type { ImageRecord, ImageStore } from '../core/image-store.ts';
+import type { LayerApplier } from '../core/layer-applier.ts';
+import type { Descriptor, ImageConfig, ImageManifest, Platform } from '../core/oci.ts';
+import type { ProgressSink } from '../core/progress.ts';
+import type { ImageReference } from '../core/reference.ts';
+import type { Registry, RemoteRepository } from '../core/registry.ts';
+import type { Snapshotter } from '../core/snapshotter.ts';
+import type { Exec } from '../util/exec.ts';
+import type { Logger } from '../util/logger.ts';
+import { writeImageArchive } from '../images/archive/write-image-archive.ts';
+import { readImageArchive } from '../images/archive/read-image-archive.ts';
+import { importRootfs } from '../images/import/import-rootfs.ts';
+import { bootstrapBusybox } from '../images/bootstrap/bootstrap-busybox.ts';
+import { bootstrapDebian } from '../images/bootstrap/bootstrap-debian.ts';
+import { parseImageConfig, parseManifestOrIndex } from '../registry/manifest.ts';
+import { hostPlatform, selectManifest } from '../registry/platform.ts';
+import { familiarName, formatReference, isImageIdLike, parseReference } from '../registry/reference.ts';
+import { chainIds } from './chain-id.ts';
+import { matchesImageFilters, type FilterableImage } from './image-filters.ts';
+import type {
+  HistoryItem, ImageDetail, ImageFilters, ImageService, ImageSummary, RemoteOptions, RemovedItem,
+} from './image-service.ts';
+import { KeyedMutex } from './keyed-mutex.ts';
+import { downloadBlob } from './download-blob.ts';
+
+/** Names of images that have lost every name but are kept, like docker's `<none>:<none>`. */
+const DANGLING_PREFIX = '<none>@';
+/** Snapshot label holding the uncompressed size of the layer a committed snapshot holds. */
+const SIZE_LABEL = 'janus.layer.size';
+const TEMP_LABEL = 'janus.temporary';
+/** Layers downloaded at once per pull, like docker's default max-concurrent-downloads of 3. */
+const DOWNLOAD_CONCURRENCY = 3;
+const UPLOAD_CONCURRENCY = 5;
+
+/** An image as the engine holds it once its manifest and config are read. */
+interface LoadedImage {
+  manifestDesc: Descriptor;
+  manifest: ImageManifest;
+  configDigest: Digest;
+  config: ImageConfig;
+  chainIds: Digest[];
+}
+
+/** A group of names that share one image ID. */
+interface ImageGroup {
+  image: LoadedImage;
+  records: ImageRecord[];
+}
+
+/** What the engine needs; all constructed in daemon/main.ts. */
+export interface ImageEngineOptions {
+  content: ContentStore;
+  images: ImageStore;
+  snapshotter: Snapshotter & { dir?(key: string): Promise<string> };
+  applier: LayerApplier;
+  registry: Registry;
+  exec: Exec;
+  events: EventSink;
+  logger: Logger;
+  /** The daemon's root; scratch space for bootstraps lives under it. */
+  root: string;
+  /** The platform pulls select by default. */
+  platform?: Platform;
+}
+
+/**
+ * The image use cases over a content store, a name store, a snapshotter and
+ * a registry. Safe for concurrent calls: name changes and garbage collection
+ * are serialized, and content a running operation depends on is leased so a
+ * concurrent `prune` cannot take it away.
+ */
+export class ImageEngine implements ImageService {
+  readonly #content: ContentStore;
+  readonly #images: ImageStore;
+  readonly #snapshots: ImageEngineOptions['snapshotter'];
+  readonly #applier: LayerApplier;
+  readonly #registry: Registry;
+  readonly #exec: Exec;
+  readonly #events: EventSink;
+  readonly #log: Logger;
+  readonly #root: string;
+  readonly #platform: Platform;
+  /** Serializes name-store mutations and GC (key 'names'), and unpacking per chain ID. */
+  readonly #locks = new KeyedMutex();
+  /** Digests and chain IDs in use by running operations; GC keeps them. */
+  readonly #leases = new Map<string, number>();
+  readonly #loaded = new Map<Digest, LoadedImage>();
+
+  constructor(options: ImageEngineOptions) {
+    this.#content = options.content;
+    this.#images = options.images;
+    this.#snapshots = options.snapshotter;
+    this.#applier = options.applier;
+    this.#registry = options.registry;
+    this.#exec = options.exec;
+    this.#events = options.events;
+    this.#log = options.logger;
+    this.#root = options.root;
+    this.#platform = options.platform ?? hostPlatform();
+  }
+
+  // ---------------------------------------------------------------- pull
+
+  async pull(ref: string, options: RemoteOptions & { platform?: Platform } = {}): Promise<{ name: string; digest: Digest; id: Digest }> {
+    const reference = parseReference(ref);
+    const progress = options.progress ?? (() => {});
+    const repo = this.#registry.repository(reference, { credentials: options.credentials, signal: options.signal });
+    const tagOrDigest = reference.digest ?? reference.tag ?? 'latest';
+    progress({ id: tagOrDigest, status: `Pulling from ${repositoryFamiliar(reference)}` });
+
+    const leased: string[] = [];
+    const lease = (key: string) => { this.#lease(key); leased.push(key); };
+    try {
+      const top = await repo.resolve(tagOrDigest);
+      if (reference.digest && top.digest !== reference.digest) {
+        throw dataLoss(`registry answered ${top.digest} for ${formatReference(reference)}`);
+      }
+      lease(top.digest);
+      const topBytes = await this.#fetchSmall(repo, top, options.signal);
+      const parsed = parseManifestOrIndex(topBytes, top.mediaType);
+      let manifestDesc = top;
+      let manifest: ImageManifest;
+      if (parsed.kind === 'index') {
+        manifestDesc = selectManifest(parsed.index, options.platform ?? this.#platform);
+        lease(manifestDesc.digest);
+        manifest = expectManifest(await this.#fetchSmall(repo, manifestDesc, options.signal), manifestDesc);
+      } else {
+        manifest = parsed.manifest;
+        manifestDesc = { ...top, mediaType: manifest.mediaType };
+      }
+      lease(manifest.config.digest);
+      const config = parseImageConfig(await this.#fetchSmall(repo, manifest.config, options.signal));
+      const image = this.#remember(manifestDesc, manifest, config);
+      for (const l of manifest.layers) lease(l.digest);
+      for (const c of image.chainIds) lease(c);
+
+      const previous = reference.tag ? await this.#recordOrUndefined(formatReference(reference)) : undefined;
+      await this.#fetchAndUnpack(repo, image, { progress, signal: options.signal, context: familiarName(reference) });
+
+      const names = [formatReference(digestReference(reference, top.digest))];
+      if (reference.tag && !reference.digest) names.unshift(formatReference(reference));
+      await this.#setNames(names, manifestDesc);
+      progress({ status: `Digest: ${top.digest}` });
+      const upToDate = previous?.target.digest === manifestDesc.digest;
+      progress({ status: `Status: ${upToDate ? 'Image is up to date for' : 'Downloaded newer image for'} ${familiarName(reference)}` });
+      this.#events.publish({ type: 'image', action: 'pull', id: familiarName(reference), attributes: { name: familiarName(reference) } });
+      return { name: familiarName(reference), digest: top.digest, id: image.configDigest };
+    } finally {
+      for (const key of leased) this.#unlease(key);
+    }
+  }
+
+  /** Fetches a manifest or config into the content store (verified) and returns its bytes. */
+  async #fetchSmall(repo: RemoteRepository, desc: Descriptor, signal?: AbortSignal): Promise<Buffer> {
+    if (await this.#content.has(desc.digest)) return this.#content.readAll(desc.digest);
+    if (desc.size > 16 * 1024 * 1024) throw invalidArgument(`refusing ${desc.mediaType} ${desc.digest}: ${desc.size} bytes is too large for a manifest or config`);
+    await downloadBlob(this.#content, desc, { fetch: (offset) => repo.fetch(desc, { offset }), signal });
+    return this.#content.readAll(desc.digest);
+  }
+
+  /**
+   * Downloads the layers docker's way — up to three at once — and unpacks
+   * each as soon as it and every layer below it are in, so extraction of the
+   * bottom layers overlaps with downloading the upper ones.
+   */
+  async #fetchAndUnpack(
+    repo: RemoteRepository,
+    image: LoadedImage,
+    options: { progress: ProgressSink; signal?: AbortSignal; context: string },
+  ): Promise<void> {
+    const { progress, signal } = options;
+    const layers = image.manifest.layers;
+    const present = await Promise.all(image.chainIds.map((c) => this.#hasSnapshot(c)));
+    const haveBlob = await Promise.all(layers.map((l) => this.#content.has(l.digest)));
+    for (let i = 0; i < layers.length; i++) {
+      const id = shortId(layers[i]!.digest);
+      progress({ id, status: present[i] && haveBlob[i] ? 'Already exists' : 'Pulling fs layer' });
+    }
+    const downloads: Promise<void>[] = layers.map(() => Promise.resolve());
+    let next = 0;
+    const slots: Promise<void>[] = [];
+    const settle: Array<{ resolve: () => void; reject: (e: unknown) => void }> = [];
+    for (let i = 0; i < layers.length; i++) {
+      downloads[i] = new Promise<void>((resolve, reject) => { settle[i] = { resolve, reject }; });
+      downloads[i]!.catch(() => {}); // observed below; avoid unhandled rejections while waiting
+    }
+    const worker = async () => {
+      while (next < layers.length) {
+        const i = next++;
+        const layer = layers[i]!;
+        try {
+          if (!haveBlob[i]) {
+            const id = shortId(layer.digest);
+            await downloadBlob(this.#content, layer, {
+              fetch: (offset) => repo.fetch(layer, { offset }),
+              onProgress: (current) => progress({ id, status: 'Downloading', current, total: layer.size }),
+              signal,
+            });
+            progress({ id, status: 'Verifying Checksum' });
+            progress({ id, status: 'Download complete' });
+          }
+          settle[i]!.resolve();
+        } catch (err) {
+          settle[i]!.reject(err);
+          throw err;
+        }
+      }
+    };
+    for (let w = 0; w < Math.min(DOWNLOAD_CONCURRENCY, layers.length); w++) slots.push(worker());
+    const all = Promise.all(slots);
+    all.catch(() => {});
+    try {
+      for (let i = 0; i < layers.length; i++) {
+        await downloads[i];
+        await this.#unpackLayer(image, i, { progress, signal, context: options.context, quiet: present[i] === true && haveBlob[i] === true });
+      }
+    } finally {
+      await all.catch(() => {});
+    }
+    await all;
+  }
+
+  /** Unpacks layer `i` of `image` from the content store unless its snapshot exists. */
+  async #unpackLayer(
+    image: LoadedImage,
+    i: number,
+    options: { progress: ProgressSink; signal?: AbortSignal; context: string; quiet?: boolean },
+  ): Promise<void> {
+    const chainId = image.chainIds[i]!;
+    const layer = image.manifest.layers[i]!;
+    const id = shortId(layer.digest);
+    await this.#locks.run(`unpack:${chainId}`, async () => {
+      if (await this.#hasSnapshot(chainId)) {
+        if (!options.quiet) options.progress({ id, status: 'Pull complete' });
+        return;
+      }
+      const parent = i > 0 ? image.chainIds[i - 1] : undefined;
+      const key = `extract-${randomBytes(6).toString('hex')}-${chainId}`;
+      const mounts = await this.#snapshots.prepare(key, parent, { labels: { [TEMP_LABEL]: 'true' } });
+      try {
+        const source = await this.#content.read(layer.digest);
+        let read = 0;
+        source.on('data', (chunk: Buffer) => {
+          read += chunk.length;
+          options.progress({ id, status: 'Extracting', current: read, total: layer.size });
+        });
+        const applied = await this.#applier.apply(source, mounts, {
+          mediaType: layer.mediaType,
+          context: `${options.context}: layer ${layer.digest}`,
+          signal: options.signal,
+        });
+        const want = image.config.rootfs.diff_ids[i];
+        if (applied.diffId !== want) {
+          throw dataLoss(`${options.context}: layer ${layer.digest} unpacks to ${applied.diffId}, but the image config says ${want}`);
+        }
+        await this.#snapshots.commit(chainId, key, { labels: { [SIZE_LABEL]: String(applied.size) } });
+      } catch (err) {
+        await this.#snapshots.remove(key).catch(() => {});
+        throw err;
+      }
+      options.progress({ id, status: 'Pull complete' });
+    });
+  }
+
+  /** Makes sure every layer of a locally stored image is unpacked. */
+  async #ensureUnpacked(image: LoadedImage, options: { progress?: ProgressSink; signal?: AbortSignal; context: string }): Promise<void> {
+    for (let i = 0; i < image.chainIds.length; i++) {
+      await this.#unpackLayer(image, i, { progress: options.progress ?? (() => {}), signal: options.signal, context: options.context, quiet: true });
+    }
+  }
+
+  async #hasSnapshot(key: string): Promise<boolean> {
+    try {
+      const info = await this.#snapshots.stat(key);
+      return info.kind === 'committed';
+    } catch (err) {
+      if (isJanusError(err, 'NotFound')) return false;
+      throw err;
+    }
+  }
+
+  // ---------------------------------------------------------------- push
+
+  async push(ref: string, options: RemoteOptions = {}): Promise<{ name: string; digest: Digest; size: number }> {
+    const reference = parseReference(ref);
+    if (reference.digest) throw invalidArgument(`cannot push a digest reference: ${ref} (push a tag)`);
+    const name = formatReference(reference);
+    const record = await this.#recordOrUndefined(name);
+    if (!record) throw notFound(`No such image: ${familiarName(reference)}`);
+    const image = await this.#load(record.target);
+    const progress = options.progress ?? (() => {});
+    const repo = this.#registry.repository(reference, { credentials: options.credentials, signal: options.signal });
+    progress({ status: `The push refers to repository [${formatRepository(reference)}]` });
+
+    const blobs = [...image.manifest.layers];
+    const keys = [image.manifestDesc.digest, image.configDigest, ...blobs.map((b) => b.digest)];
+    for (const k of keys) this.#lease(k);
+    try {
+      for (const b of blobs) progress({ id: shortId(b.digest), status: 'Preparing' });
+      const mountSources = await this.#mountSources(reference);
+      let next = 0;
+      const worker = async () => {
+        while (next < blobs.length) {
+          const desc = blobs[next++]!;
+          await this.#pushBlob(repo, desc, mountSources, progress);
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(UPLOAD_CONCURRENCY, blobs.length) }, worker));
+      await this.#pushBlob(repo, image.manifest.config, [], () => {});
+      const manifestBytes = await this.#content.readAll(image.manifestDesc.digest);
+      const tag = reference.tag ?? 'latest';
+      await repo.pushManifest(tag, image.manifestDesc, manifestBytes);
+      progress({ status: `${tag}: digest: ${image.manifestDesc.digest} size: ${manifestBytes.length}` });
+      const repoDigestName = formatReference(digestReference(reference, image.manifestDesc.digest));
+      await this.#locks.run('names', () => this.#images.set(repoDigestName, image.manifestDesc));
+      this.#events.publish({ type: 'image', action: 'push', id: familiarName(reference), attributes: { name: familiarName(reference) } });
+      return { name: familiarName(reference), digest: image.manifestDesc.digest, size: manifestBytes.length };
+    } finally {
+      for (const k of keys) this.#unlease(k);
+    }
+  }
+
+  /** Other repositories on the same registry that hold this image's content: candidates for cross-repo mounts. */
+  async #mountSources(target: ImageReference): Promise<string[]> {
+    const out = new Set<string>();
+    for (const r of await this.#images.list()) {
+      if (r.name.startsWith(DANGLING_PREFIX)) continue;
+      const other = parseReference(r.name);
+      if (other.registry === target.registry && other.repository !== target.repository) out.add(other.repository);
+    }
+    return [...out];
+  }
+
+  async #pushBlob(repo: RemoteRepository, desc: Descriptor, mountFrom: string[], progress: ProgressSink): Promise<void> {
+    const id = shortId(desc.digest);
+    if (await repo.hasBlob(desc)) {
+      progress({ id, status: 'Layer already exists' });
+      return;
+    }
+    for (const from of mountFrom) {
+      if (await repo.mountBlob(desc, from)) {
+        progress({ id, status: `Mounted from ${from}` });
+        return;
+      }
+    }
+    if (!(await this.#content.has(desc.digest))) {
+      throw notFound(`blob ${desc.digest} is not in the local store; pull the image again before pushing`);
+    }
+    await repo.pushBlob(desc, async () => {
+      const stream = await this.#content.read(desc.digest);
+      let sent = 0;
+      stream.on('data', (chunk: Buffer) => {
+        sent += chunk.length;
+        progress({ id, status: 'Pushing', current: sent, total: desc.size });
+      });
+      return stream;
+    });
+    progress({ id, status: 'Pushed' });
+  }
+
+  // ---------------------------------------------------------------- names
+
+  async tag(source: string, target: string): Promise<void> {
+    const group = await this.#resolveLocal(source);
+    const reference = parseReference(target);
+    if (reference.digest) throw invalidArgument(`refusing to create a tag with a digest reference: ${target}`);
+    await this.#setNames([formatReference(reference)], group.image.manifestDesc);
+    this.#events.publish({ type: 'image', action: 'tag', id: group.image.configDigest, attributes: { name: familiarName(reference) } });
+  }
+
+  async remove(ref: string, options: { force?: boolean; noPrune?: boolean } = {}): Promise<RemovedItem[]> {
+    const out: RemovedItem[] = [];
+    await this.#locks.run('names', async () => {
+      const { group, byName } = await this.#resolveLocalWithMatch(ref);
+      const id = group.image.configDigest;
+      const tags = group.records.filter((r) => isTagName(r.name));
+      if (byName) {
+        // Untag the one name; the image goes when no tag is left (its digest references go with it).
+        await this.#images.delete(byName.name);
+        out.push({ untagged: displayName(byName.name) });
+        if (isTagName(byName.name) && tags.length > 1) return;
+        if (!isTagName(byName.name) && tags.length > 0) return;
+        for (const r of group.records) {
+          if (r.name === byName.name) continue;
+          await this.#images.delete(r.name);
+          if (!r.name.startsWith(DANGLING_PREFIX)) out.push({ untagged: displayName(r.name) });
+        }
+      } else {
+        const repos = new Set(tags.map((r) => repositoryOf(r.name)));
+        if (repos.size > 1 && !options.force) {
+          throw conflict(`conflict: unable to delete ${shortId(id)} (must be forced) - image is referenced in multiple repositories`);
+        }
+        for (const r of group.records) {
+          await this.#images.delete(r.name);
+          if (!r.name.startsWith(DANGLING_PREFIX)) out.push({ untagged: displayName(r.name) });
+        }
+      }
+      out.push({ deleted: id });
+      this.#events.publish({ type: 'image', action: 'delete', id, attributes: { name: id } });
+    });
+    await this.#collectGarbage();
+    return out;
+  }
+
+  /**
+   * Points `names` at `target`. An image that thereby loses its last tag is
+   * kept as dangling (docker's `<none>:<none>`), so `image prune` finds it.
+   */
+  async #setNames(names: string[], target: Descriptor): Promise<void> {
+    await this.#locks.run('names', async () => {
+      const orphans = new Map<Digest, Descriptor>();
+      for (const name of names) {
+        const old = await this.#recordOrUndefined(name);
+        if (old && old.target.digest !== target.digest && isTagName(name)) orphans.set(old.target.digest, old.target);
+        if (!old || old.target.digest !== target.digest) await this.#images.set(name, target);
+      }
+      await this.#images.delete(`${DANGLING_PREFIX}${target.digest}`).catch((err) => {
+        if (!isJanusError(err, 'NotFound')) throw err;
+      });
+      if (orphans.size === 0) return;
+      const records = await this.#images.list();
+      for (const [digest, desc] of orphans) {
+        const stillTagged = records.some((r) => r.target.digest === digest && isTagName(r.name));
+        if (!stillTagged) await this.#images.set(`${DANGLING_PREFIX}${digest}`, desc);
+      }
+    });
+  }
+
+  // ---------------------------------------------------------------- queries
+
+  async list(options: { all?: boolean; filters?: ImageFilters } = {}): Promise<ImageSummary[]> {
+    const groups = await this.#groups();
+    const filters = options.filters ?? {};
+    const summaries = await Promise.all(groups.map((g) => this.#summary(g)));
+    const resolved = {
+      beforeCreated: filters.before ? (await this.#summary(await this.#resolveLocal(filters.before))).created : undefined,
+      sinceCreated: filters.since ? (await this.#summary(await this.#resolveLocal(filters.since))).created : undefined,
+    };
+    return summaries
+      .filter((s) => matchesImageFilters(s as FilterableImage, filters, resolved))
+      .sort((a, b) => b.created - a.created || a.id.localeCompare(b.id));
+  }
+
+  async inspect(ref: string): Promise<ImageDetail> {
+    const group = await this.#resolveLocal(ref);
+    const summary = await this.#summary(group);
+    const { image } = group;
+    const cfg = image.config;
+    const layerDirs = this.#snapshots.dir ? await Promise.all(image.chainIds.map((c) => this.#snapshots.dir!(c).catch(() => ''))) : [];
+    const history = cfg.history ?? [];
+    return {
+      ...summary,
+      manifest: image.manifestDesc,
+      architecture: cfg.architecture,
+      variant: cfg.variant,
+      os: cfg.os,
+      author: cfg.author ?? '',
+      comment: history.length > 0 ? (history[history.length - 1]!.comment ?? '') : '',
+      createdIso: cfg.created ?? '',
+      config: cfg.config ?? {},
+      layers: cfg.rootfs.diff_ids,
+      chainIds: image.chainIds,
+      layerDirs,
+      history,
+    };
+  }
+
+  async history(ref: string): Promise<HistoryItem[]> {
+    const group = await this.#resolveLocal(ref);
+    const { image } = group;
+    const summary = await this.#summary(group);
+    const sizes = await Promise.all(image.chainIds.map((c) => this.#layerSize(c)));
+    const entries = image.config.history ?? [];
+    const rows: HistoryItem[] = [];
+    let layer = 0;
+    if (entries.length === 0) {
+      // Images without history (some imports) still show one row per layer, as docker does.
+      for (let i = 0; i < sizes.length; i++) rows.push({ id: '<missing>', created: summary.created, createdBy: '', tags: [], size: sizes[i]!, comment: '' });
+    }
+    for (const h of entries) {
+      const size = h.empty_layer ? 0 : (sizes[layer++] ?? 0);
+      rows.push({
+        id: '<missing>',
+        created: h.created ? Math.floor(Date.parse(h.created) / 1000) : 0,
+        createdBy: h.created_by ?? '',
+        tags: [],
+        size,
+        comment: h.comment ?? '',
+      });
+    }
+    rows.reverse();
+    if (rows.length > 0) {
+      rows[0] = { ...rows[0]!, id: image.configDigest, tags: summary.repoTags };
+    }
+    return rows;
+  }
+
+  // ---------------------------------------------------------------- prune / GC
+
+  async prune(options: { all?: boolean; filters?: ImageFilters } = {}): Promise<{ deleted: RemovedItem[]; spaceReclaimed: number }> {
+    const filters: ImageFilters = { ...options.filters };
+    if (!options.all) filters.dangling = true;
+    const deleted: RemovedItem[] = [];
+    const candidates = await this.list({ filters });
+    for (const image of candidates) {
+      try {
+        deleted.push(...(await this.remove(image.id, { force: true })));
+      } catch (err) {
+        if (!isJanusError(err, 'NotFound')) throw err;
+      }
+    }
+    const spaceReclaimed = await this.#collectGarbage();
+    return { deleted, spaceReclaimed };
+  }
+
+  /**
+   * Mark and sweep: every blob and committed snapshot not reachable from a
+   * name (and not leased by a running operation) is removed. Returns the
+   * bytes freed. Serialized with name changes, so a pull that is about to
+   * name its image holds leases on everything it fetched.
+   */
+  async #collectGarbage(): Promise<number> {
+    return this.#locks.run('names', async () => {
+      const keepBlobs = new Set<string>(this.#leases.keys());
+      const keepSnapshots = new Set<string>(this.#leases.keys());
+      for (const r of await this.#images.list()) {
+        try {
+          const image = await this.#load(r.target);
+          keepBlobs.add(image.manifestDesc.digest);
+          keepBlobs.add(image.configDigest);
+          for (const l of image.manifest.layers) keepBlobs.add(l.digest);
+          for (const c of image.chainIds) keepSnapshots.add(c);
+        } catch (err) {
+          // A name whose manifest is unreadable must not cost the other images their content.
+          this.#log.warn('image unreadable during garbage collection; keeping its name', { name: r.name, err });
+          keepBlobs.add(r.target.digest);
+        }
+      }
+      // Index blobs fetched during pulls are kept only while a digest name points at their image.
+      for (const r of await this.#images.list()) {
+        const at = r.name.lastIndexOf('@');
+        if (at > 0 && isDigest(r.name.slice(at + 1))) keepBlobs.add(r.name.slice(at + 1));
+      }
+      let freed = 0;
+      for await (const info of this.#content.walk()) {
+        if (keepBlobs.has(info.digest)) continue;
+        await this.#content.delete(info.digest).then(() => { freed += info.size; }, (err) => {
+          if (!isJanusError(err, 'NotFound')) throw err;
+        });
+        this.#loaded.delete(info.digest);
+      }
+      freed += await this.#removeSnapshots(keepSnapshots);
+      return freed;
+    });
+  }
+
+  /** Removes committed, unkept snapshots leaf first; active snapshots (containers, unpacks) pin their parents. */
+  async #removeSnapshots(keep: Set<string>): Promise<number> {
+    const infos = [];
+    for await (const info of this.#snapshots.walk()) infos.push(info);
+    const children = new Map<string, number>();
+    for (const s of infos) if (s.parent) children.set(s.parent, (children.get(s.parent) ?? 0) + 1);
+    const removable = new Set(infos.filter((s) => s.kind === 'committed' && !keep.has(s.key)).map((s) => s.key));
+    let freed = 0;
+    let progress = true;
+    while (progress) {
+      progress = false;
+      for (const s of infos) {
+        if (!removable.has(s.key) || (children.get(s.key) ?? 0) > 0) continue;
+        const size = Number(s.labels[SIZE_LABEL] ?? 0);
+        await this.#snapshots.remove(s.key);
+        removable.delete(s.key);
+        if (s.parent) children.set(s.parent, (children.get(s.parent) ?? 1) - 1);
+        freed += size;
+        progress = true;
+      }
+    }
+    return freed;
+  }
+
+  #lease(key: string): void {
+    this.#leases.set(key, (this.#leases.get(key) ?? 0) + 1);
+  }
+
+  #unlease(key: string): void {
+    const n = (this.#leases.get(key) ?? 1) - 1;
+    if (n <= 0) this.#leases.delete(key);
+    else this.#leases.set(key, n);
+  }
+
+  // ---------------------------------------------------------------- archives
+
+  async save(refs: string[], options: { format?: 'docker' | 'oci'; signal?: AbortSignal } = {}): Promise<Readable> {
+    if (refs.length === 0) throw invalidArgument('save needs at least one image');
+    const images = new Map<Digest, { manifest: Descriptor; names: string[] }>();
+    for (const ref of refs) {
+      const { group, byName } = await this.#resolveLocalWithMatch(ref);
+      const key = group.image.manifestDesc.digest;
+      const entry = images.get(key) ?? { manifest: group.image.manifestDesc, names: [] };
+      if (byName && isTagName(byName.name)) entry.names.push(byName.name);
+      images.set(key, entry);
+    }
+    const leased = [...images.keys()];
+    for (const k of leased) this.#lease(k);
+    const stream = writeImageArchive([...images.values()], this.#content, { format: options.format ?? 'docker', signal: options.signal });
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      for (const k of leased) this.#unlease(k);
+    };
+    stream.once('close', release);
+    stream.once('end', release);
+    stream.once('error', release);
+    for (const ref of refs) this.#events.publish({ type: 'image', action: 'save', id: ref, attributes: { name: ref } });
+    return stream;
+  }
+
+  async load(archive: Readable, options: { progress?: ProgressSink; signal?: AbortSignal } = {}): Promise<string[]> {
+    const loaded = await readImageArchive(archive, this.#content, { signal: options.signal });
+    const out: string[] = [];
+    for (const entry of loaded) {
+      const image = await this.#load(entry.manifest);
+      this.#lease(image.manifestDesc.digest);
+      try {
+        await this.#ensureUnpacked(image, { progress: options.progress, signal: options.signal, context: `load ${image.configDigest}` });
+        const names = entry.names.map((n) => formatReference(parseReference(n)));
+        if (names.length > 0) await this.#setNames(names, image.manifestDesc);
+        else await this.#adoptUnnamed(image.manifestDesc);
+        if (names.length === 0) out.push(image.configDigest);
+        else out.push(...names.map((n) => familiarName(parseReference(n))));
+        this.#events.publish({ type: 'image', action: 'load', id: image.configDigest, attributes: { name: names[0] ?? image.configDigest } });
+      } finally {
+        this.#unlease(image.manifestDesc.digest);
+      }
+    }
+    return out;
+  }
+
+  async import(
+    archive: Readable,
+    options: { reference?: string; changes?: string[]; message?: string; platform?: Platform; signal?: AbortSignal } = {},
+  ): Promise<{ id: Digest }> {
+    const reference = options.reference ? parseReference(options.reference) : undefined;
+    if (reference?.digest) throw invalidArgument(`cannot import as a digest reference: ${options.reference}`);
+    const made = await importRootfs(archive, this.#content, {
+      changes: options.changes, message: options.message, platform: options.platform ?? this.#platform, signal: options.signal,
+    });
+    return this.#adoptLocal(made.manifest, reference ? [formatReference(reference)] : [], { action: 'import', signal: options.signal });
+  }
+
+  async bootstrap(name: string, options: { progress?: ProgressSink; signal?: AbortSignal } = {}): Promise<{ name: string; id: Digest }> {
+    const progress = options.progress ?? (() => {});
+    let made: { manifest: Descriptor };
+    let target: ImageReference;
+    if (name === 'busybox' || name === 'busybox:latest') {
+      target = parseReference('busybox:latest');
+      progress({ status: 'Building busybox:latest from the host\'s busybox-static' });
+      made = await bootstrapBusybox(this.#content, { exec: this.#exec, signal: options.signal });
+    } else if (name === 'debian' || name === 'debian:bookworm') {
+      target = parseReference('debian:bookworm');
+      progress({ status: 'Building debian:bookworm with debootstrap (this takes a few minutes)' });
+      made = await bootstrapDebian(this.#content, {
+        exec: this.#exec, signal: options.signal, workDir: join(this.#root, 'tmp'),
+      });
+    } else {
+      throw invalidArgument(`cannot bootstrap ${JSON.stringify(name)}: known images are busybox and debian:bookworm`);
+    }
+    const { id } = await this.#adoptLocal(made.manifest, [formatReference(target)], { action: 'bootstrap', signal: options.signal, progress });
+    progress({ status: `Built ${familiarName(target)} as ${id}` });
+    return { name: familiarName(target), id };
+  }
+
+  /** Unpacks and names an image whose blobs a local operation has just put into the content store. */
+  async #adoptLocal(manifestDesc: Descriptor, names: string[], options: { action: string; signal?: AbortSignal; progress?: ProgressSink }): Promise<{ id: Digest }> {
+    this.#lease(manifestDesc.digest);
+    try {
+      const image = await this.#load(manifestDesc);
+      for (const l of image.manifest.layers) this.#lease(l.digest);
+      try {
+        await this.#ensureUnpacked(image, { progress: options.progress, signal: options.signal, context: `${options.action} ${image.configDigest}` });
+        if (names.length > 0) await this.#setNames(names, image.manifestDesc);
+        else await this.#adoptUnnamed(image.manifestDesc);
+      } finally {
+        for (const l of image.manifest.layers) this.#unlease(l.digest);
+      }
+      this.#events.publish({
+        type: 'image', action: options.action, id: image.configDigest,
+        attributes: { name: names[0] ? familiarName(parseReference(names[0])) : image.configDigest },
+      });
+      return { id: image.configDigest };
+    } finally {
+      this.#unlease(manifestDesc.digest);
+    }
+  }
+
+  async #adoptUnnamed(manifestDesc: Descriptor): Promise<void> {
+    await this.#locks.run('names', async () => {
+      const records = await this.#images.list();
+      if (!records.some((r) => r.target.digest === manifestDesc.digest)) {
+        await this.#images.set(`${DANGLING_PREFIX}${manifestDesc.digest}`, manifestDesc);
+      }
+    });
+  }
+
+  // ---------------------------------------------------------------- local resolution
+
+  async #recordOrUndefined(name: string): Promise<ImageRecord | undefined> {
+    try {
+      return await this.#images.get(name);
+    } catch (err) {
+      if (isJanusError(err, 'NotFound')) return undefined;
+      throw err;
+    }
+  }
+
+  /** Reads (and caches) an image's manifest and config from the content store. */
+  async #load(manifestDesc: Descriptor): Promise<LoadedImage> {
+    const cached = this.#loaded.get(manifestDesc.digest);
+    if (cached) return cached;
+    const manifest = expectManifest(await this.#content.readAll(manifestDesc.digest), manifestDesc);
+    const config = parseImageConfig(await this.#content.readAll(manifest.config.digest));
+    return this.#remember({ ...manifestDesc, mediaType: manifest.mediaType }, manifest, config);
+  }
+
+  #remember(manifestDesc: Descriptor, manifest: ImageManifest, config: ImageConfig): LoadedImage {
+    if (config.rootfs.diff_ids.length !== manifest.layers.length) {
+      throw invalidArgument(`image ${manifestDesc.digest}: manifest has ${manifest.layers.length} layers but the config lists ${config.rootfs.diff_ids.length} diff IDs`);
+    }
+    const image: LoadedImage = {
+      manifestDesc: { mediaType: manifestDesc.mediaType, digest: manifestDesc.digest, size: manifestDesc.size },
+      manifest,
+      configDigest: manifest.config.digest,
+      config,
+      chainIds: chainIds(config.rootfs.diff_ids),
+    };
+    this.#loaded.set(manifestDesc.digest, image);
+    return image;
+  }
+
+  async #groups(): Promise<ImageGroup[]> {
+    const byId = new Map<Digest, ImageGroup>();
+    for (const r of await this.#images.list()) {
+      let image: LoadedImage;
+      try {
+        image = await this.#load(r.target);
+      } catch (err) {
+        this.#log.warn('skipping image whose manifest or config cannot be read', { name: r.name, err });
+        continue;
+      }
+      const g = byId.get(image.configDigest) ?? { image, records: [] };
+      g.records.push(r);
+      byId.set(image.configDigest, g);
+    }
+    return [...byId.values()];
+  }
+
+  async #resolveLocal(ref: string): Promise<ImageGroup> {
+    return (await this.#resolveLocalWithMatch(ref)).group;
+  }
+
+  /**
+   * docker's lookup order: a name (tag or digest reference) first; failing
+   * that, a full or abbreviated image ID. `byName` is the record matched by
+   * name, absent when matched by ID.
+   */
+  async #resolveLocalWithMatch(ref: string): Promise<{ group: ImageGroup; byName?: ImageRecord }> {
+    const groups = await this.#groups();
+    let reference: ImageReference | undefined;
+    try {
+      reference = parseReference(ref);
+    } catch (err) {
+      if (!isImageIdLike(ref)) throw err;
+    }
+    if (reference) {
+      const name = formatReference(reference);
+      for (const g of groups) {
+        const hit = g.records.find((r) => r.name === name);
+        if (hit) return { group: g, byName: hit };
+      }
+    }
+    if (isImageIdLike(ref)) {
+      const hex = ref.replace(/^sha256:/, '');
+      const matches = groups.filter((g) => g.image.configDigest.slice('sha256:'.length).startsWith(hex));
+      if (matches.length === 1) return { group: matches[0]! };
+      if (matches.length > 1) throw conflict(`image ID prefix ${ref} is ambiguous: it matches ${matches.length} images`);
+    }
+    throw notFound(`No such image: ${ref}`);
+  }
+
+  async #summary(group: ImageGroup): Promise<ImageSummary> {
+    const { image, records } = group;
+    const sizes = await Promise.all(image.chainIds.map((c) => this.#layerSize(c)));
+    const repoTags = records.filter((r) => isTagName(r.name)).map((r) => displayName(r.name)).sort();
+    const repoDigests = records
+      .filter((r) => !isTagName(r.name) && !r.name.startsWith(DANGLING_PREFIX))
+      .map((r) => displayName(r.name))
+      .sort();
+    return {
+      id: image.configDigest,
+      parentId: '',
+      repoTags,
+      repoDigests,
+      created: image.config.created ? Math.floor(Date.parse(image.config.created) / 1000) || 0 : 0,
+      size: sizes.reduce((a, b) => a + b, 0),
+      labels: image.config.config?.Labels ?? {},
+      containers: -1,
+    };
+  }
+
+  async #layerSize(chainId: string): Promise<number> {
+    try {
+      const info = await this.#snapshots.stat(chainId);
+      return Number(info.labels[SIZE_LABEL] ?? 0);
+    } catch (err) {
+      if (isJanusError(err, 'NotFound')) return 0;
+      throw err;
+    }
+  }
+}
+
+function expectManifest(bytes: Uint8Array, desc: Descriptor): ImageManifest {
+  const parsed = parseManifestOrIndex(bytes, desc.mediaType);
+  if (parsed.kind !== 'manifest') throw invalidArgument(`${desc.digest}: expected an image manifest, found an index`);
+  return parsed.manifest;
+}
+
+/** A tag name (`…:tag`), as opposed to a digest reference or a dangling placeholder. */
+function isTagName(name: string): boolean {
+  return !name.startsWith(DANGLING_PREFIX) && !name.includes('@');
+}
+
+function displayName(name: string): string {
+  return familiarName(parseReference(name));
+}
+
+function repositoryOf(name: string): string {
+  const r = parseReference(name);
+  return `${r.registry}/${r.repository}`;
+}
+
+/** The digest reference `registry/repository@digest` of a tag or digest reference. */
+function digestReference(r: ImageReference, digest: Digest): ImageReference {
+  return { registry: r.registry, repository: r.repository, digest };
+}
+
+function repositoryFamiliar(r: ImageReference): string {
+  return r.registry === 'docker.io' ? r.repository : `${r.registry}/${r.repository}`;
+}
+
+function formatRepository(r: ImageReference): string {
+  return `${r.registry}/${r.repository}`;
+}
+

@@ -343,6 +343,43 @@ describe('HttpRegistry transport behaviour (scripted fetch)', () => {
     for (const t of [MediaType.OciIndex, MediaType.OciManifest, MediaType.DockerManifestList, MediaType.DockerManifest]) assert.ok(accept.includes(t));
   });
 
+  test('pushBlob retries a failed upload as a new session with a fresh stream', async () => {
+    const netErr = Object.assign(new TypeError('fetch failed'), { cause: Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }) });
+    const { f, calls } = scripted([
+      () => new Response(null, { status: 202, headers: { location: '/v2/x/blobs/uploads/one?_state=a' } }),
+      () => { throw netErr; },
+      () => new Response(null, { status: 202, headers: { location: 'http://127.0.0.1:1/v2/x/blobs/uploads/two' } }),
+      async (_url, init) => {
+        assert.equal((init as { duplex?: string }).duplex, 'half');
+        assert.equal((await readAll(init.body as unknown as Readable)).toString(), 'hello world');
+        return new Response(null, { status: 201 });
+      },
+    ]);
+    let opened = 0;
+    const repo = new HttpRegistry({ fetch: f, retryDelayMs: 1 }).repository(parseReference('127.0.0.1:1/x:1'));
+    await repo.pushBlob(desc.desc, async () => { opened++; return Readable.from([Buffer.from('hello world')]); });
+    assert.equal(opened, 2);
+    assert.deepEqual(calls.map((c) => `${c.init.method} ${c.url}`), [
+      'POST http://127.0.0.1:1/v2/x/blobs/uploads/',
+      `PUT http://127.0.0.1:1/v2/x/blobs/uploads/one?_state=a&digest=${encodeURIComponent(desc.desc.digest)}`,
+      'POST http://127.0.0.1:1/v2/x/blobs/uploads/',
+      `PUT http://127.0.0.1:1/v2/x/blobs/uploads/two?digest=${encodeURIComponent(desc.desc.digest)}`,
+    ]);
+  });
+
+  test('mountBlob cancels the upload the registry opened instead', async () => {
+    const { f, calls } = scripted([
+      () => new Response(null, { status: 202, headers: { location: '/v2/x/blobs/uploads/u1' } }),
+      () => new Response(null, { status: 204 }),
+    ]);
+    const repo = new HttpRegistry({ fetch: f }).repository(parseReference('127.0.0.1:1/x:1'));
+    assert.equal(await repo.mountBlob(desc.desc, 'other/repo'), false);
+    assert.deepEqual(calls.map((c) => `${c.init.method} ${c.url}`), [
+      `POST http://127.0.0.1:1/v2/x/blobs/uploads/?mount=${encodeURIComponent(desc.desc.digest)}&from=other%2Frepo`,
+      'DELETE http://127.0.0.1:1/v2/x/blobs/uploads/u1',
+    ]);
+  });
+
   test('a schema1 manifest is NotImplemented', async () => {
     const { f } = scripted([() => new Response(null, {
       status: 200,

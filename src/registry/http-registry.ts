@@ -93,6 +93,11 @@ export class HttpRegistry implements Registry {
     this.#fetch = options.fetch ?? globalThis.fetch;
   }
 
+  /** @internal How often and how patiently whole upload sequences are retried. */
+  get retryPolicy(): { maxRetries: number; delayMs: number } {
+    return { maxRetries: this.#maxRetries, delayMs: this.#retryDelayMs };
+  }
+
   /** A client of one repository. Cheap; does no I/O until a method is called. */
   repository(ref: ImageReference, options: RepositoryOptions = {}): RemoteRepository {
     return new HttpRepository(this, ref, options);
@@ -509,9 +514,9 @@ class HttpRepository implements RemoteRepository {
       try {
         return await fn();
       } catch (err) {
-        const retriable = isJanusError(err, 'Unavailable') && attempt < 3;
-        if (!retriable) throw err;
-        await sleep(250 * 2 ** attempt, this.#signal);
+        const { maxRetries, delayMs } = this.#client.retryPolicy;
+        if (!isJanusError(err, 'Unavailable') || attempt >= maxRetries) throw err;
+        await sleep(Math.min(delayMs * 2 ** attempt, 10_000), this.#signal);
       }
     }
   }

@@ -40,6 +40,8 @@ export interface TestDaemon {
   spawnJanus(args: string[], opts?: { env?: Record<string, string> }): ChildProcess;
   /** Everything the current daemon process wrote to stderr so far (its structured log). */
   log(): string;
+  /** How the last daemon process ended, or undefined while it runs. */
+  exitStatus(): { code: number | null; signal: NodeJS.Signals | null } | undefined;
   /** Starts the daemon again on the same root and socket after `kill9` or `stop({ keepRoot: true })`. */
   restart(): Promise<void>;
   /** SIGTERM, waits for a clean exit (SIGKILL after 10 s), removes the temp directory unless keepRoot. Idempotent. */
@@ -85,13 +87,17 @@ export async function startDaemon(options: StartDaemonOptions = {}): Promise<Tes
 
   let child: ChildProcess | undefined;
   let stderr = '';
+  let exitStatus: { code: number | null; signal: NodeJS.Signals | null } | undefined;
   const killOnExit = (): void => { child?.kill('SIGKILL'); };
-  process.on('exit', killOnExit);
 
   const launch = async (): Promise<void> => {
     stderr = '';
+    exitStatus = undefined;
+    process.removeListener('exit', killOnExit);
+    process.on('exit', killOnExit);
     const proc = spawn(JANUS_BIN, daemonArgs, { stdio: ['ignore', 'pipe', 'pipe'] });
     child = proc;
+    proc.once('exit', (code, signal) => { exitStatus = { code, signal }; });
     proc.stdout?.on('data', (b: Buffer) => { stderr += b.toString('utf8'); });
     proc.stderr?.on('data', (b: Buffer) => { stderr += b.toString('utf8'); });
     let exited: string | undefined;
@@ -155,6 +161,7 @@ export async function startDaemon(options: StartDaemonOptions = {}): Promise<Tes
       return spawn(JANUS_BIN, args, { env: cliEnv(opts.env), stdio: ['ignore', 'pipe', 'pipe'] });
     },
     log: () => stderr,
+    exitStatus: () => exitStatus,
     async restart() {
       if (child && child.exitCode === null && child.signalCode === null) throw new Error('janus daemon is still running; stop or kill9 it first');
       await launch();

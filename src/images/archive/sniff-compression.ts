@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip, createZstdDecompress } from 'node:zlib';
-import { invalidArgument } from '../../core/errors.ts';
+import { invalidArgument, isJanusError } from '../../core/errors.ts';
 
 /** How a stream's bytes are compressed, judged by their first bytes. */
 export type Compression = 'gzip' | 'zstd' | 'bzip2' | 'xz' | 'none';
@@ -50,8 +50,15 @@ export async function openDecompressed(source: Readable, what: string): Promise<
   })(), { objectMode: false });
   if (compression === 'none') return { stream: replay, compression };
   const inflate = compression === 'gzip' ? createGunzip() : createZstdDecompress();
-  pipeline(replay, inflate).catch((err: unknown) => {
-    inflate.destroy(invalidArgument(`${what}: corrupt ${compression} data: ${(err as Error).message}`, err));
-  });
-  return { stream: inflate, compression };
+  pipeline(replay, inflate).catch(() => {}); // surfaces through the iteration below
+  const checked = Readable.from((async function* () {
+    try {
+      yield* inflate;
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      if (isJanusError(err) || e?.name === 'AbortError') throw err;
+      throw invalidArgument(`${what}: corrupt or truncated ${compression} data: ${e?.message ?? String(err)}`, err);
+    }
+  })(), { objectMode: false });
+  return { stream: checked, compression };
 }

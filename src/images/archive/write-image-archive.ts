@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { once } from 'node:events';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip, createZstdDecompress } from 'node:zlib';
@@ -10,6 +9,7 @@ import { asJanusError, dataLoss, invalidArgument } from '../../core/errors.ts';
 import { MediaType, type Descriptor, type ImageConfig, type ImageIndex, type ImageManifest, type Platform } from '../../core/oci.ts';
 import { layerCompression, parseImageConfig, parseManifestOrIndex } from '../../registry/manifest.ts';
 import { parseReference, repositoryName, formatReference } from '../../registry/reference.ts';
+import { addTarEntry, type EntryHeader } from './pack-entry.ts';
 
 /** One image to put into an archive: its platform manifest and the names to record. */
 export interface ArchiveImage {
@@ -36,8 +36,6 @@ export const REF_NAME_ANNOTATION = 'org.opencontainers.image.ref.name';
 
 /** docker's `oci-layout` content. */
 const OCI_LAYOUT = '{"imageLayoutVersion":"1.0.0"}';
-/** Fixed entry times make the same save produce the same bytes. */
-const EPOCH = new Date(0);
 
 /** One blob to copy into the archive. */
 interface BlobPlan {
@@ -104,7 +102,7 @@ async function produce(pack: tar.Pack, images: ArchiveImage[], store: ContentSto
     plans.push(await planImage(image, store, format, blobs, signal));
   }
 
-  await addEntry(pack, { name: 'oci-layout', size: OCI_LAYOUT.length }, OCI_LAYOUT);
+  await addEntry(pack, { name: 'oci-layout' }, OCI_LAYOUT);
   await addEntry(pack, { name: 'blobs/', type: 'directory' });
   const algorithms = new Set([...blobs.keys()].map(digestAlgorithm));
   for (const alg of [...algorithms].sort()) await addEntry(pack, { name: `blobs/${alg}/`, type: 'directory' });
@@ -232,44 +230,35 @@ async function measureUncompressed(store: ContentStore, digest: Digest, compress
 /** Copies one blob into the archive, re-hashing it so a blob damaged on disk never leaves unnoticed. */
 async function copyBlob(pack: tar.Pack, plan: BlobPlan, store: ContentStore, signal: AbortSignal): Promise<void> {
   if (plan.data) {
-    await addEntry(pack, { name: blobPath(plan.digest), size: plan.data.length }, plan.data);
+    await addEntry(pack, { name: blobPath(plan.digest) }, plan.data);
     return;
   }
-  const hash = createHash(digestAlgorithm(plan.digest));
-  let size = 0;
-  const entry = pack.entry({ name: blobPath(plan.digest), size: plan.size, mode: 0o644, mtime: EPOCH, uid: 0, gid: 0 });
-  const written = new Promise<void>((resolve, reject) => {
-    entry.once('error', reject);
-    entry.once('close', () => resolve());
-  });
-  written.catch(() => {});
   let source: AsyncIterable<Buffer> = await store.read(plan.from?.digest ?? plan.digest);
   if (plan.from) {
     const unpacked = decompressor(plan.from.compression);
     pipeline(source as Readable, unpacked, { signal }).catch((err: unknown) => unpacked.destroy(err as Error));
     source = unpacked;
   }
-  for await (const chunk of source) {
-    signal.throwIfAborted();
-    hash.update(chunk);
-    size += chunk.length;
-    if (size > plan.size) throw dataLoss(`blob ${plan.digest} is larger than the ${plan.size} bytes recorded for it`);
-    if (!entry.write(chunk)) await once(entry, 'drain', { signal });
-  }
-  const actual = `${digestAlgorithm(plan.digest)}:${hash.digest('hex')}`;
-  if (actual !== plan.digest || size !== plan.size) {
-    throw dataLoss(`blob ${plan.from ? `uncompressed from ${plan.from.digest}` : plan.digest} is corrupted: got ${actual} (${size} bytes), want ${plan.digest} (${plan.size} bytes)`);
-  }
-  (entry as unknown as { end(): void }).end();
-  await written;
+  const checked = async function* () {
+    const hash = createHash(digestAlgorithm(plan.digest));
+    let size = 0;
+    for await (const chunk of source) {
+      hash.update(chunk);
+      size += chunk.length;
+      if (size > plan.size) throw dataLoss(`blob ${plan.digest} is larger than the ${plan.size} bytes recorded for it`);
+      yield chunk;
+    }
+    const actual = `${digestAlgorithm(plan.digest)}:${hash.digest('hex')}`;
+    if (actual !== plan.digest || size !== plan.size) {
+      throw dataLoss(`blob ${plan.from ? `uncompressed from ${plan.from.digest}` : plan.digest} is corrupted: got ${actual} (${size} bytes), want ${plan.digest} (${plan.size} bytes)`);
+    }
+  };
+  await addTarEntry(pack, { name: blobPath(plan.digest), size: plan.size, mode: 0o644 }, checked(), signal);
 }
 
-function addEntry(pack: tar.Pack, header: Partial<tar.Header> & { name: string }, body?: string | Buffer): Promise<void> {
-  const full: Partial<tar.Header> & { name: string } = { mode: header.type === 'directory' ? 0o755 : 0o644, mtime: EPOCH, uid: 0, gid: 0, ...header };
-  return new Promise((resolve, reject) => {
-    if (body === undefined) pack.entry(full, (err) => (err ? reject(err) : resolve()));
-    else pack.entry(full, typeof body === 'string' ? Buffer.from(body) : body, (err) => (err ? reject(err) : resolve()));
-  });
+function addEntry(pack: tar.Pack, header: EntryHeader, body?: string | Buffer): Promise<void> {
+  const mode = header.type === 'directory' ? 0o755 : 0o644;
+  return addTarEntry(pack, { mode, ...header }, typeof body === 'string' ? Buffer.from(body) : body);
 }
 
 function blobPath(digest: Digest): string {

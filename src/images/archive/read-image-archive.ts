@@ -64,8 +64,12 @@ export async function readImageArchive(archive: Readable, store: ContentStore, o
   const manifestJson = spooled.metadata.get('manifest.json');
   const indexJson = spooled.metadata.get('index.json');
   const platform = options.platform ?? hostPlatform();
+  if (manifestJson) {
+    // index.json only lends original manifests and names here; docker's manifest.json is authoritative.
+    const fromIndex = indexJson ? await imagesFromIndex(indexJson, store, platform).catch(() => []) : [];
+    return imagesFromDockerManifest(manifestJson, archiveView, fromIndex);
+  }
   const fromIndex = indexJson ? await imagesFromIndex(indexJson, store, platform) : [];
-  if (manifestJson) return imagesFromDockerManifest(manifestJson, archiveView, fromIndex);
   if (indexJson) {
     for (const image of fromIndex) await requireBlobs(image.manifestDoc, image.manifest.digest, store);
     return fromIndex.map(({ manifest, names }) => ({ manifest, names }));

@@ -30,10 +30,12 @@ type Arg =
 interface Cmd { args: Arg[]; offset: number }
 interface Pipe { decl: string[]; assign: boolean; cmds: Cmd[]; offset: number }
 
+interface Control { kind: 'if' | 'with' | 'range'; pipe: Pipe; list: Node[]; elseList: Node[] | undefined; offset: number }
+
 type Node =
   | { kind: 'text'; text: string }
   | { kind: 'action'; pipe: Pipe }
-  | { kind: 'if' | 'with' | 'range'; pipe: Pipe; list: Node[]; elseList: Node[] | undefined; offset: number }
+  | Control
   | { kind: 'break' | 'continue'; offset: number };
 
 interface Token { type: 'field' | 'var' | 'ident' | 'string' | 'number' | 'char' | '(' | ')' | '|' | ':=' | '=' | ',' | 'dot' | 'end'; text: string; offset: number; value?: unknown }
@@ -463,7 +465,7 @@ class Exec {
     }
   }
 
-  #range(node: Extract<Node, { kind: 'range' }>, dot: unknown): void {
+  #range(node: Control, dot: unknown): void {
     this.#vars.push(new Map());
     const pipe = { ...node.pipe, decl: [] };
     const v = this.#pipe(pipe, dot);
@@ -480,7 +482,6 @@ class Exec {
       return;
     }
     for (const [k, e] of entries) {
-      const scope = this.#vars[this.#vars.length - 1];
       if (node.pipe.decl.length === 1) this.#setVar(node.pipe.decl[0], e, node.pipe.assign);
       if (node.pipe.decl.length === 2) {
         this.#setVar(node.pipe.decl[0], k, node.pipe.assign);
@@ -492,8 +493,6 @@ class Exec {
         if (err instanceof BreakSignal) break;
         if (err instanceof ContinueSignal) continue;
         throw err;
-      } finally {
-        void scope;
       }
     }
     this.#vars.pop();

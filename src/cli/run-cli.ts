@@ -1,0 +1,192 @@
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { DockerClient, DEFAULT_HOST } from '../api/client/docker-client.ts';
+import { DaemonError } from '../api/client/daemon-error.ts';
+import { isJanusError } from '../core/errors.ts';
+import { formatHelp, parseArgs, type CommandSpec } from './args.ts';
+import type { CliContext, CliIo, Command } from './command.ts';
+import { CredentialStore } from './credential-store.ts';
+import { exitCodeFor } from './exit-codes.ts';
+import { PartialFailure } from './partial-failure.ts';
+import { UsageError } from './usage-error.ts';
+import { readVersion } from './read-version.ts';
+
+/** A command as the index knows it before its module is loaded. */
+interface IndexEntry {
+  /** One line for `janus --help`. */
+  summary: string;
+  load: () => Promise<Command>;
+  /** Listed under "Commands" (false: only reachable as an alias). */
+  listed?: boolean;
+}
+
+// Each loader imports one module: start-up costs one command's code, not all.
+const TOP: Readonly<Record<string, IndexEntry>> = {
+  images: { summary: 'List images', load: async () => (await import('./commands/images.ts')).imagesCommand('images') },
+  pull: { summary: 'Download an image from a registry', load: async () => (await import('./commands/pull.ts')).pullCommand('pull') },
+  push: { summary: 'Upload an image to a registry', load: async () => (await import('./commands/push.ts')).pushCommand('push') },
+  tag: { summary: 'Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE', load: async () => (await import('./commands/tag.ts')).tagCommand('tag') },
+  rmi: { summary: 'Remove one or more images', load: async () => (await import('./commands/rmi.ts')).rmiCommand('rmi') },
+  inspect: { summary: 'Return low-level information on Docker objects', load: async () => (await import('./commands/inspect.ts')).inspectCommand('inspect') },
+  history: { summary: 'Show the history of an image', load: async () => (await import('./commands/history.ts')).historyCommand('history') },
+  save: { summary: 'Save one or more images to a tar archive (streamed to STDOUT by default)', load: async () => (await import('./commands/save.ts')).saveCommand('save') },
+  load: { summary: 'Load an image from a tar archive or STDIN', load: async () => (await import('./commands/load.ts')).loadCommand('load') },
+  import: { summary: 'Import the contents from a tarball to create a filesystem image', load: async () => (await import('./commands/import.ts')).importCommand('import') },
+  login: { summary: 'Authenticate to a registry', load: async () => (await import('./commands/login.ts')).loginCommand },
+  logout: { summary: 'Log out from a registry', load: async () => (await import('./commands/logout.ts')).logoutCommand },
+  info: { summary: 'Display system-wide information', load: async () => (await import('./commands/info.ts')).infoCommand },
+  version: { summary: 'Show the Janus version information', load: async () => (await import('./commands/version.ts')).versionCommand },
+};
+
+const IMAGE: Readonly<Record<string, IndexEntry>> = {
+  bootstrap: { summary: 'Build a base image (busybox, debian:bookworm) from host tools, offline', load: async () => (await import('./commands/bootstrap.ts')).bootstrapCommand },
+  history: { summary: 'Show the history of an image', load: async () => (await import('./commands/history.ts')).historyCommand('image history') },
+  import: { summary: 'Import the contents from a tarball to create a filesystem image', load: async () => (await import('./commands/import.ts')).importCommand('image import') },
+  inspect: { summary: 'Display detailed information on one or more images', load: async () => (await import('./commands/inspect.ts')).inspectCommand('image inspect') },
+  load: { summary: 'Load an image from a tar archive or STDIN', load: async () => (await import('./commands/load.ts')).loadCommand('image load') },
+  ls: { summary: 'List images', load: async () => (await import('./commands/images.ts')).imagesCommand('image ls') },
+  list: { summary: 'List images', listed: false, load: async () => (await import('./commands/images.ts')).imagesCommand('image ls') },
+  prune: { summary: 'Remove unused images', load: async () => (await import('./commands/prune.ts')).pruneCommand },
+  pull: { summary: 'Download an image from a registry', load: async () => (await import('./commands/pull.ts')).pullCommand('image pull') },
+  push: { summary: 'Upload an image to a registry', load: async () => (await import('./commands/push.ts')).pushCommand('image push') },
+  rm: { summary: 'Remove one or more images', load: async () => (await import('./commands/rmi.ts')).rmiCommand('image rm') },
+  remove: { summary: 'Remove one or more images', listed: false, load: async () => (await import('./commands/rmi.ts')).rmiCommand('image rm') },
+  save: { summary: 'Save one or more images to a tar archive (streamed to STDOUT by default)', load: async () => (await import('./commands/save.ts')).saveCommand('image save') },
+  tag: { summary: 'Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE', load: async () => (await import('./commands/tag.ts')).tagCommand('image tag') },
+};
+
+const GLOBAL_SPEC: CommandSpec = {
+  name: '',
+  usage: '[OPTIONS] COMMAND',
+  description: 'Run OCI images at the isolation level each workload needs, behind one Docker-compatible interface.',
+  flags: [
+    { name: 'config', type: 'string', valueName: 'string', description: 'Location of client config files (default "~/.janus"; env JANUS_CONFIG)' },
+    { name: 'host', short: 'H', type: 'string', valueName: 'string', description: `Daemon socket to connect to (default "${DEFAULT_HOST}"; env JANUS_HOST)` },
+    { name: 'version', short: 'v', type: 'bool', description: 'Print version information and quit' },
+  ],
+  args: { min: 0 },
+};
+
+/** Options of `runCli`. */
+export interface RunCliOptions {
+  /** Aborted when the process is told to stop. */
+  signal?: AbortSignal;
+}
+
+/**
+ * Runs one CLI invocation: `argv` are the words after the program name.
+ * Never throws: errors are printed docker style on stderr (`Error response
+ * from daemon: …` for the daemon's refusals, `Error: …` otherwise, usage
+ * errors with a pointer to `--help`) and the exit status is returned (see
+ * exit-codes.ts).
+ */
+export async function runCli(argv: readonly string[], io: CliIo, options: RunCliOptions = {}): Promise<number> {
+  let commandName: string | undefined;
+  try {
+    const { globals, rest } = splitGlobals(argv);
+    if (globals.help) {
+      io.stdout.write(rootHelp());
+      return 0;
+    }
+    if (globals.version) {
+      io.stdout.write(`Janus version ${await readVersion()}\n`);
+      return 0;
+    }
+    if (rest.length === 0) {
+      io.stdout.write(rootHelp());
+      return 0;
+    }
+    const [first, ...afterFirst] = rest;
+    let entry: IndexEntry | undefined;
+    let words: string[];
+    if (first === 'image') {
+      const sub = afterFirst[0];
+      if (sub === undefined || sub === '--help' || sub === '-h') {
+        io.stdout.write(groupHelp());
+        return 0;
+      }
+      entry = Object.hasOwn(IMAGE, sub) ? IMAGE[sub] : undefined;
+      if (!entry) throw new UsageError(`unknown command: "janus image ${sub}"`, { command: 'image' });
+      words = afterFirst.slice(1);
+    } else if (first === 'help') {
+      io.stdout.write(rootHelp());
+      return 0;
+    } else {
+      entry = Object.hasOwn(TOP, first) ? TOP[first] : undefined;
+      if (!entry) throw new UsageError(`unknown command: "janus ${first}"`);
+      words = afterFirst;
+    }
+    const command = await entry.load();
+    commandName = command.spec.name;
+    const args = parseArgs(command.spec, words);
+    if (args.help) {
+      io.stdout.write(formatHelp(command.spec));
+      return 0;
+    }
+    const host = globals.host ?? nonEmpty(io.env.JANUS_HOST) ?? DEFAULT_HOST;
+    const configDir = globals.config ?? nonEmpty(io.env.JANUS_CONFIG) ?? join(io.env.HOME ?? homedir(), '.janus');
+    let client: DockerClient | undefined;
+    let credentials: CredentialStore | undefined;
+    const ctx: CliContext = {
+      ...io,
+      host,
+      configDir,
+      client: () => (client ??= new DockerClient({ host, userAgent: 'janus-cli' })),
+      credentials: () => (credentials ??= new CredentialStore({ configDir })),
+      signal: options.signal ?? new AbortController().signal,
+    };
+    await command.run(ctx, args);
+    return 0;
+  } catch (err) {
+    io.stderr.write(describeError(err, commandName));
+    return exitCodeFor(err);
+  }
+}
+
+function nonEmpty(v: string | undefined): string | undefined {
+  return v === undefined || v === '' ? undefined : v;
+}
+
+/** Global flags come before the command, as in docker. */
+function splitGlobals(argv: readonly string[]): { globals: { host?: string; config?: string; help: boolean; version: boolean }; rest: string[] } {
+  let i = 0;
+  while (i < argv.length && argv[i].startsWith('-') && argv[i] !== '-' && argv[i] !== '--') {
+    const word = argv[i];
+    const takesValue = /^(-H|--host|--config)$/.test(word);
+    i += takesValue ? 2 : 1;
+  }
+  const head = argv.slice(0, Math.min(i, argv.length));
+  if (argv[i] === '--') i++;
+  const parsed = parseArgs(GLOBAL_SPEC, head);
+  return {
+    globals: { host: parsed.string('host'), config: parsed.string('config'), help: parsed.help, version: parsed.bool('version') },
+    rest: argv.slice(i),
+  };
+}
+
+function describeError(err: unknown, command: string | undefined): string {
+  if (err instanceof UsageError) {
+    const name = err.command ?? command;
+    const see = name === undefined ? "See 'janus --help'." : `See 'janus ${name} --help'.`;
+    return `Error: ${err.message}\n${see}\n`;
+  }
+  if (err instanceof PartialFailure) return `${err.message}\n`;
+  if (err instanceof DaemonError && !err.inStream) return `Error response from daemon: ${err.message}\n`;
+  if (isJanusError(err)) return `Error: ${err.message}\n`;
+  const e = err as Error;
+  return `Error: internal error: ${e?.stack ?? String(err)}\n`;
+}
+
+function rootHelp(): string {
+  const lines = [formatHelp(GLOBAL_SPEC).replace('Usage:  janus  ', 'Usage:  janus '), 'Management Commands:', `  ${'image'.padEnd(12)}Manage images`, '', 'Commands:'];
+  for (const [name, e] of Object.entries(TOP)) lines.push(`  ${name.padEnd(12)}${e.summary}`);
+  lines.push('', "Run 'janus COMMAND --help' for more information on a command.", '');
+  return lines.join('\n');
+}
+
+function groupHelp(): string {
+  const lines = ['Usage:  janus image COMMAND', '', 'Manage images', '', 'Commands:'];
+  for (const [name, e] of Object.entries(IMAGE)) if (e.listed !== false) lines.push(`  ${name.padEnd(12)}${e.summary}`);
+  lines.push('', "Run 'janus image COMMAND --help' for more information on a command.", '');
+  return lines.join('\n');
+}

@@ -118,6 +118,8 @@ export class JsonMessageStream {
   }
 }
 
+const LAYER_ID = /^[0-9a-f]{12}$/;
+
 /** One engine progress event as docker's JSON message (docker's key order). Pure. */
 export function progressMessage(event: ProgressEvent): Record<string, unknown> {
   const m: Record<string, unknown> = { status: event.status };
@@ -127,7 +129,9 @@ export function progressMessage(event: ProgressEvent): Record<string, unknown> {
       ...(event.total !== undefined ? { total: event.total } : {}),
     };
     m.progress = renderProgress(event.current, event.total);
-  } else if (event.id !== undefined) {
+  } else if (event.id !== undefined && LAYER_ID.test(event.id)) {
+    // Docker marks per-layer updates with an empty progressDetail; whole-image
+    // lines keyed by a tag ("Pulling from …", id "latest") carry none.
     m.progressDetail = {};
   }
   if (event.id !== undefined) m.id = event.id;

@@ -8,7 +8,8 @@ import { conflict, notFound, unauthorized } from '../../core/errors.ts';
 import type { RegistryCredentials } from '../../core/registry.ts';
 import type { HostFacts } from '../../host/host-probe.ts';
 import { silentLogger } from '../../util/logger.ts';
-import { MemoryEventBus } from '../../daemon/event-bus.ts';
+import type { EngineEvent } from '../../core/events.ts';
+import type { EventBus } from './event-bus.ts';
 import { FakeImageService, makeDetail } from './fake-image-service.ts';
 import { createApiServer } from './server.ts';
 import type { SystemService } from './system-service.ts';
@@ -29,6 +30,22 @@ const HOST: HostFacts = {
   kvmDevice: true,
   accelerators: [{ name: 'kvm', status: 'present (not yet probed by boot)' }, { name: 'tcg', status: 'available (software emulation)' }],
 };
+
+/** A minimal EventBus (the daemon's MemoryEventBus is above this layer). */
+class FakeEventBus implements EventBus {
+  readonly #log: EngineEvent[] = [];
+  readonly #subs = new Set<(e: EngineEvent) => void>();
+  #t = BigInt(Date.now()) * 1_000_000n;
+  publish(event: Omit<EngineEvent, 'timeNano'>): void {
+    const e = { ...event, timeNano: ++this.#t };
+    this.#log.push(e);
+    for (const s of this.#subs) s(e);
+  }
+  subscribe(listener: (e: EngineEvent) => void) {
+    this.#subs.add(listener);
+    return { backlog: [...this.#log], unsubscribe: () => { this.#subs.delete(listener); } };
+  }
+}
 
 class FakeSystem implements SystemService {
   readonly serverVersion = '9.9.9';
@@ -74,7 +91,7 @@ describe('Docker API server', () => {
   let server: Server;
   let images: FakeImageService;
   let system: FakeSystem;
-  let events: MemoryEventBus;
+  let events: FakeEventBus;
   const shutdown = new AbortController();
 
   before(async () => {
@@ -86,7 +103,7 @@ describe('Docker API server', () => {
     images = new FakeImageService();
     images.add(makeDetail());
     system = new FakeSystem();
-    events = new MemoryEventBus();
+    events = new FakeEventBus();
     server = createApiServer({ images, system, events, logger: silentLogger, shutdown: shutdown.signal });
     await new Promise<void>((r) => server.listen(socket, r));
   });

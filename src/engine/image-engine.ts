@@ -377,6 +377,11 @@ export class ImageEngine implements ImageService {
   }
 
   async remove(ref: string, options: { force?: boolean; noPrune?: boolean } = {}): Promise<RemovedItem[]> {
+    return (await this.#remove(ref, options)).items;
+  }
+
+  /** `rmi` proper; also reports the bytes its garbage collection freed (for prune's SpaceReclaimed). */
+  async #remove(ref: string, options: { force?: boolean; noPrune?: boolean }): Promise<{ items: RemovedItem[]; freed: number }> {
     const out: RemovedItem[] = [];
     await this.#locks.run('names', async () => {
       const { group, byName } = await this.#resolveLocalWithMatch(ref);
@@ -406,8 +411,8 @@ export class ImageEngine implements ImageService {
       out.push({ deleted: id });
       this.#events.publish({ type: 'image', action: 'delete', id, attributes: { name: id } });
     });
-    await this.#collectGarbage();
-    return out;
+    const freed = await this.#collectGarbage();
+    return { items: out, freed };
   }
 
   /**
@@ -509,15 +514,18 @@ export class ImageEngine implements ImageService {
     const filters: ImageFilters = { ...options.filters };
     if (!options.all) filters.dangling = true;
     const deleted: RemovedItem[] = [];
+    let spaceReclaimed = 0;
     const candidates = await this.list({ filters });
     for (const image of candidates) {
       try {
-        deleted.push(...(await this.remove(image.id, { force: true })));
+        const removed = await this.#remove(image.id, { force: true });
+        deleted.push(...removed.items);
+        spaceReclaimed += removed.freed;
       } catch (err) {
         if (!isJanusError(err, 'NotFound')) throw err;
       }
     }
-    const spaceReclaimed = await this.#collectGarbage();
+    spaceReclaimed += await this.#collectGarbage();
     return { deleted, spaceReclaimed };
   }
 

@@ -59,3 +59,31 @@ export function fullImageName(ref: string): string {
 export function authKey(registry: string): string {
   return registry === 'docker.io' ? DOCKER_HUB_AUTH_KEY : registry;
 }
+
+const PATH_COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
+const DOMAIN = /^(?:\[[0-9a-fA-F:]+\]|[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*)(?::[0-9]+)?$/;
+const TAG = /^\w[\w.-]{0,127}$/;
+const DIGEST = /^[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}$/;
+
+/**
+ * Why `ref` is not a valid image reference by docker's grammar
+ * (distribution/reference), or undefined when it is. The docker client
+ * checks a few references itself (the target of `tag`) before asking the
+ * daemon; this is that check.
+ */
+export function referenceProblem(ref: string): string | undefined {
+  const s = splitImageName(ref);
+  if (s.digest !== undefined && !DIGEST.test(s.digest)) return 'invalid digest format';
+  if (s.tag !== undefined && !TAG.test(s.tag)) return 'invalid tag format';
+  const parts = s.name.split('/');
+  const slash = s.name.indexOf('/');
+  const first = slash < 0 ? '' : s.name.slice(0, slash);
+  const hasDomain = slash >= 0 && (first.includes('.') || first.includes(':') || first === 'localhost' || first !== first.toLowerCase());
+  if (hasDomain && !DOMAIN.test(parts.shift() as string)) return 'invalid reference format';
+  if (parts.length === 0 || parts.some((p) => p === '')) return 'invalid reference format';
+  for (const p of parts) {
+    if (!PATH_COMPONENT.test(p)) return p.toLowerCase() !== p && PATH_COMPONENT.test(p.toLowerCase()) ? 'invalid reference format: repository name must be lowercase' : 'invalid reference format';
+  }
+  if (s.name.length > 255) return 'invalid reference format: repository name must not be more than 255 characters';
+  return undefined;
+}

@@ -15,7 +15,10 @@ const LABELS: ReadonlyArray<readonly [string, string]> = [
   ['RegistryConfig', ''], ['LiveRestoreEnabled', 'Live Restore Enabled'],
 ];
 /** Fields docker folds into others or does not print. */
-const HIDDEN = new Set(['ContainersRunning', 'ContainersPaused', 'ContainersStopped', 'Warnings', 'SystemTime', 'NEventsListener', 'NFd', 'NGoroutines', 'IndexServerAddress', 'Plugins', 'Swarm', 'ClientInfo']);
+const HIDDEN = new Set(['ContainersRunning', 'ContainersPaused', 'ContainersStopped', 'Warnings', 'SystemTime', 'NEventsListener', 'NFd', 'NGoroutines', 'IndexServerAddress', 'Plugins', 'Swarm', 'ClientInfo',
+  'MemoryLimit', 'SwapLimit', 'KernelMemory', 'KernelMemoryTCP', 'CpuCfsPeriod', 'CpuCfsQuota', 'CPUShares', 'CPUSet', 'PidsLimit',
+  'IPv4Forwarding', 'OomKillDisable', 'BridgeNfIptables', 'BridgeNfIp6tables', 'ContainerdCommit', 'RuncCommit', 'InitCommit',
+  'GenericResources', 'CDISpecDirs', 'DefaultAddressPools', 'FirewallBackend']);
 
 /** go-units BytesSize: base 1024, 4 significant digits ("1.944GiB"). */
 function bytesSize(n: number): string {
@@ -36,31 +39,41 @@ function scalar(v: unknown): string {
   return String(v);
 }
 
-/** Lines for one value at `indent`: scalars inline, lists one per line, maps as nested `Key: value`. */
+function isEmpty(v: unknown): boolean {
+  if (v === null || v === undefined || v === '') return true;
+  if (Array.isArray(v)) return v.every(isEmpty);
+  if (typeof v === 'object') return Object.values(v).every(isEmpty);
+  return false;
+}
+
+/** An object on one line: `Name: k=v k=v` when it has a Name, else `k=v …`; lists join with commas. */
+function oneLine(obj: Record<string, unknown>): string {
+  const parts = Object.entries(obj)
+    .filter(([k, v]) => k !== 'Name' && !isEmpty(v))
+    .map(([k, v]) => `${k}=${Array.isArray(v) ? v.map(scalar).join(',') : scalar(v)}`);
+  return typeof obj.Name === 'string' ? `${obj.Name}${parts.length ? `: ${parts.join(' ')}` : ''}` : parts.join(' ');
+}
+
+/** Lines for one value at `indent`: scalars inline, lists one item per line, maps as nested `Key: value`. */
 function render(name: string, value: unknown, indent: string, out: string[]): void {
-  if (value === null || value === undefined || value === '') return;
+  if (isEmpty(value)) return;
   if (Array.isArray(value)) {
-    if (value.length === 0) return;
     out.push(`${indent}${name}:`);
     for (const item of value) {
       if (Array.isArray(item) && item.length === 2) out.push(`${indent}  ${scalar(item[0])}: ${scalar(item[1])}`);
-      else if (item !== null && typeof item === 'object') {
-        const entries = Object.entries(item as Record<string, unknown>);
-        for (const [k, v] of entries) render(label(k), v, `${indent}  `, out);
-      } else out.push(`${indent}  ${scalar(item)}`);
+      else if (item !== null && typeof item === 'object') out.push(`${indent}  ${oneLine(item as Record<string, unknown>)}`);
+      else out.push(`${indent}  ${scalar(item)}`);
     }
     return;
   }
   if (typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>);
-    if (entries.length === 0) return;
-    out.push(`${indent}${name}:`);
-    for (const [k, v] of entries) {
-      if (v !== null && typeof v === 'object' && !Array.isArray(v) && Object.values(v).every((x) => x === null || typeof x !== 'object')) {
-        const inner = Object.entries(v as Record<string, unknown>).filter(([, x]) => x !== undefined && x !== null && x !== '');
-        out.push(`${indent}  ${k}${inner.length ? `: ${inner.map(([ik, iv]) => `${ik}=${scalar(iv)}`).join(' ')}` : ''}`);
-      } else render(k, v, `${indent}  `, out);
+    const obj = value as Record<string, unknown>;
+    if (Object.values(obj).every((x) => x === null || typeof x !== 'object' || (Array.isArray(x) && x.every((y) => typeof y !== 'object')))) {
+      out.push(`${indent}${name}: ${oneLine(obj)}`);
+      return;
     }
+    out.push(`${indent}${name}:`);
+    for (const [k, v] of Object.entries(obj)) render(k, v, `${indent}  `, out);
     return;
   }
   out.push(`${indent}${name}: ${scalar(value)}`);

@@ -1,5 +1,6 @@
 import type { Command } from '../command.ts';
-import { splitImageName } from '../image-name.ts';
+import { invalidArgument } from '../../core/errors.ts';
+import { referenceProblem, splitImageName } from '../image-name.ts';
 
 /** `janus tag SOURCE TARGET`. */
 export function tagCommand(name: string): Command {
@@ -14,10 +15,12 @@ export function tagCommand(name: string): Command {
     },
     async run(ctx, args) {
       const [source, target] = args.positionals;
+      // Checked here, as the docker client does, so a bad target is named even when the source is also wrong.
+      const problem = referenceProblem(target);
+      if (problem) throw invalidArgument(`Error parsing reference: ${JSON.stringify(target)} is not a valid repository/tag: ${problem}`);
       const split = splitImageName(target);
-      // A digest in the target is the daemon's to refuse, so the target then travels whole and its error names it.
-      const target2 = split.digest !== undefined ? { repo: target } : { repo: split.name, tag: split.tag };
-      await ctx.client().tagImage(source, target2, { signal: ctx.signal });
+      if (split.digest !== undefined) throw invalidArgument(`refusing to create a tag with a digest reference: ${JSON.stringify(target)}`);
+      await ctx.client().tagImage(source, { repo: split.name, tag: split.tag }, { signal: ctx.signal });
     },
   };
 }

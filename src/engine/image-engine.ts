@@ -114,7 +114,7 @@ export class ImageEngine implements ImageService {
     const progress = options.progress ?? (() => {});
     const repo = this.#registry.repository(reference, { credentials: options.credentials, signal: options.signal });
     const tagOrDigest = reference.digest ?? reference.tag ?? 'latest';
-    progress({ id: tagOrDigest, status: `Pulling from ${repositoryFamiliar(reference)}` });
+    progress({ id: tagOrDigest, status: `Pulling from ${reference.repository}` });
 
     const leased: string[] = [];
     const lease = (key: string) => { this.#lease(key); leased.push(key); };
@@ -858,10 +858,6 @@ function repositoryOf(name: string): string {
 /** The digest reference `registry/repository@digest` of a tag or digest reference. */
 function digestReference(r: ImageReference, digest: Digest): ImageReference {
   return { registry: r.registry, repository: r.repository, digest };
-}
-
-function repositoryFamiliar(r: ImageReference): string {
-  return r.registry === 'docker.io' ? r.repository : `${r.registry}/${r.repository}`;
 }
 
 function formatRepository(r: ImageReference): string {

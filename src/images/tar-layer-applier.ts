@@ -23,6 +23,10 @@ type Compression = 'gzip' | 'zstd' | 'none';
 
 const WHITEOUT_PREFIX = '.wh.';
 const OPAQUE_MARKER = '.wh..wh..opq';
+/** Files up to this size are buffered and written in the background. */
+const BACKGROUND_FILE_MAX = 1024 * 1024;
+/** How many background file writes may be in flight (libuv's pool has 4 threads; latency hides behind the queue). */
+const BACKGROUND_FILES = 16;
 const OPEN_NEW_FILE = fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW;
 
 /**
@@ -116,14 +120,20 @@ export class TarLayerApplier implements LayerApplier {
         stop.abort();
         stream.destroy();
         await feed.catch(() => {});
+        await x.quiesce();
         if (isJanusError(err)) throw err;
         if ((err as Error).name === 'AbortError' || signal?.aborted) throw asJanusError(signal?.reason ?? err, context);
         // tar-stream's own parse errors: the bytes are not a tar.
         if (!(err as NodeJS.ErrnoException).code) throw dataLoss(`${context}: layer is not a valid tar: ${(err as Error).message}`, err);
         throw asJanusError(err, context);
       }
-      await feed;
-      await x.finish();
+      try {
+        await feed;
+        await x.finish();
+      } catch (err) {
+        await x.quiesce();
+        throw err;
+      }
     } finally {
       signal?.removeEventListener('abort', onAbort);
     }
@@ -155,6 +165,9 @@ class Extraction {
   readonly #safeDirs = new Set<string>(['']);
   /** Directory times, applied after all entries so their children do not disturb them. */
   readonly #dirTimes = new Map<string, [Date, Date]>();
+  /** Small regular files being written in the background, by relative path. Their promises never reject. */
+  readonly #pending = new Map<string, Promise<void>>();
+  #failure: unknown;
 
   constructor(options: ExtractionOptions) {
     this.#o = options;
@@ -166,7 +179,11 @@ class Extraction {
     if ('error' in norm) throw this.#refuse(name, norm.error);
     const rel = norm.path;
     const base = rel.slice(rel.lastIndexOf('/') + 1);
+    if (this.#failure) throw this.#failure;
     try {
+      const isFile = (h.type === 'file' || h.type === 'contiguous-file') && !base.startsWith(WHITEOUT_PREFIX);
+      // Only new regular files run in the background; anything else may depend on or remove what they write.
+      if (!isFile) await this.#settle();
       if (base.startsWith(WHITEOUT_PREFIX)) {
         await drain(body);
         await this.#whiteout(name, rel, base);
@@ -206,6 +223,7 @@ class Extraction {
 
   /** Sets the times of every directory the layer listed; call after the last entry. */
   async finish(): Promise<void> {
+    await this.#settle();
     for (const [rel, [atime, mtime]] of this.#dirTimes) {
       try {
         await lutimes(this.#abs(rel), atime, mtime);
@@ -218,7 +236,40 @@ class Extraction {
 
   async #file(name: string, rel: string, h: Header, body: AsyncIterable<Buffer>): Promise<void> {
     if (rel === '') throw this.#refuse(name, 'a regular file cannot replace the layer root');
+    if (this.#pending.has(rel) || this.#safeDirs.has(rel)) await this.#settle();
     await this.#ensureParent(name, rel);
+    if ((h.size ?? 0) > BACKGROUND_FILE_MAX) {
+      await this.#writeFile(rel, h, body);
+      return;
+    }
+    // Small files: read the body now (the tar stream is sequential) and let the
+    // file system work overlap with parsing the next entries; on this kind of
+    // layer the per-file syscall latency, not bandwidth, is the cost.
+    const chunks: Buffer[] = [];
+    for await (const chunk of body) chunks.push(chunk);
+    const task = this.#writeFile(rel, h, chunks).then(
+      () => { this.#pending.delete(rel); },
+      (err: unknown) => {
+        this.#pending.delete(rel);
+        this.#failure ??= err instanceof JanusError ? err : asJanusError(err, `${this.#o.context}: tar entry "${name}"`);
+      },
+    );
+    this.#pending.set(rel, task);
+    if (this.#pending.size >= BACKGROUND_FILES) await Promise.race(this.#pending.values());
+  }
+
+  /** Waits for every background file write; throws the first failure. */
+  async #settle(): Promise<void> {
+    while (this.#pending.size) await Promise.all(this.#pending.values());
+    if (this.#failure) throw this.#failure;
+  }
+
+  /** Waits for background writes without throwing; for the error path, so the caller can remove the snapshot safely. */
+  async quiesce(): Promise<void> {
+    while (this.#pending.size) await Promise.all(this.#pending.values());
+  }
+
+  async #writeFile(rel: string, h: Header, body: Iterable<Buffer> | AsyncIterable<Buffer>): Promise<void> {
     const abs = this.#abs(rel);
     const m = mode(h);
     let fh: FileHandle;
@@ -369,6 +420,7 @@ class Extraction {
     for (const part of parts) {
       prefix = prefix === '' ? part : `${prefix}/${part}`;
       if (this.#safeDirs.has(prefix)) continue;
+      if (this.#pending.has(prefix)) await this.#settle();
       const abs = this.#abs(prefix);
       try {
         await mkdir(abs, 0o755);

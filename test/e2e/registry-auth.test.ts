@@ -40,11 +40,13 @@ describe('registry auth end to end', { skip: skipE2e({ htpasswd: true }) }, () =
   test('push without credentials is refused, naming the registry', async () => {
     const ref = `${reg.host}/private/busybox:1`;
     ok(await janus(['tag', 'busybox', ref]), 'tag');
-    fails(await janus(['push', ref]), /unauthorized|authentication|credentials|login/i, 'push without login');
+    const refused = fails(await janus(['push', ref]), /unauthorized|authentication|credentials|login/i, 'push without login');
+    assert.ok(refused.includes(reg.host), `the refusal names the registry: ${refused}`);
   });
 
   test('login with a wrong password fails; with the right one it succeeds and stores credentials 0600', async () => {
-    fails(await janus(['login', '-u', USER, '-p', 'wrong', reg.host]), /unauthorized|incorrect|denied|401/i, 'login with a wrong password');
+    const refused = fails(await janus(['login', '-u', USER, '-p', 'wrong', reg.host]), /unauthorized|incorrect|denied|rejected|401/i, 'login with a wrong password');
+    assert.ok(refused.includes(reg.host), `the refusal names the registry: ${refused}`);
     const out = ok(await janus(['login', '-u', USER, '--password-stdin', reg.host], { input: `${PASSWORD}\n` }), 'login --password-stdin');
     assert.match(out, /Login Succeeded/);
     const files = await filesUnder(d.configDir);

@@ -187,7 +187,7 @@ export class HttpRegistry implements Registry {
           throw unauthorized(`${spec.what}: authentication required by ${spec.registry}; run janus login ${spec.registry}`);
         }
         if (next === authorization && challenge.scheme === 'basic') {
-          throw unauthorized(flags.login ? `login to ${spec.registry} failed: credentials rejected` : `${spec.what}: ${spec.registry} rejected the credentials`);
+          throw unauthorized(flags.login ? `login to ${spec.registry} failed: unauthorized: incorrect username or password` : `${spec.what}: ${spec.registry} rejected the credentials`);
         }
         authorization = next;
         continue;
@@ -198,7 +198,7 @@ export class HttpRegistry implements Registry {
         const after = retryAfterMs(res.headers.get('retry-after'));
         throw new Retriable(after !== undefined ? new RetryAfter(error, after) : error);
       }
-      if (flags.login && res.status === 401) throw unauthorized(`login to ${spec.registry} failed: credentials rejected`);
+      if (flags.login && res.status === 401) throw unauthorized(`login to ${spec.registry} failed: unauthorized: incorrect username or password`);
       throw error;
     }
   }

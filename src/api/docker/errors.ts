@@ -41,7 +41,8 @@ export function errorResponse(err: unknown): { error: JanusError; status: number
  * Docker's error line inside a JSON message stream (pull, push, load, …),
  * for failures after the 200 status was already sent.
  */
-export function streamErrorMessage(err: unknown): { errorDetail: { message: string }; error: string } {
+export function streamErrorMessage(err: unknown): { errorDetail: { code: number; message: string }; error: string } {
   const error = asJanusError(err);
-  return { errorDetail: { message: error.message }, error: error.message };
+  // docker's jsonmessage carries an optional numeric code; the HTTP status lets clients recover the kind.
+  return { errorDetail: { code: httpStatusOf(error.kind), message: error.message }, error: error.message };
 }

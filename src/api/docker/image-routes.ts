@@ -256,7 +256,10 @@ async function importImage(
 
 /** Streams a docker-archive tar of `names`; an error before the first byte gets its status. */
 async function saveImages(r: ApiRequest, images: ImageService, names: string[]): Promise<void> {
-  const tar = await images.save(names, { signal: r.signal });
+  // `format=oci` is a Janus extension; docker's default (and only) format is the docker archive.
+  const format = r.string('format') ?? 'docker';
+  if (format !== 'docker' && format !== 'oci') throw invalidArgument(`invalid format ${JSON.stringify(format)}: want docker or oci`);
+  const tar = await images.save(names, { format, signal: r.signal });
   r.res.writeHead(200, { 'Content-Type': 'application/x-tar' });
   try {
     await pipeline(tar, r.res);

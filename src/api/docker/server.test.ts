@@ -310,7 +310,7 @@ describe('Docker API server', () => {
     const late = await call('POST', '/images/create?fromImage=busybox&tag=latest');
     assert.equal(late.status, 200);
     const msgs = lines(late);
-    assert.deepEqual(msgs.at(-1), { errorDetail: { message: 'digest mismatch' }, error: 'digest mismatch' });
+    assert.deepEqual(msgs.at(-1), { errorDetail: { code: 500, message: 'digest mismatch' }, error: 'digest mismatch' });
   });
 
   test('bad X-Registry-Auth is refused naming the header; create needs fromImage or fromSrc', async () => {

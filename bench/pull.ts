@@ -46,14 +46,17 @@ function makeLayerFiles(index: number, bytes: number): LayerFiles {
     if (n % 2 === 0) {
       content = randomBytes(size);
     } else {
-      const words: string[] = [];
+      // A small random vocabulary drawn once per file keeps generation fast
+      // while the line numbers keep the text from compressing to nothing.
+      const vocab = randomBytes(256 * 4).toString('hex').match(/.{8}/g)!;
+      const lines: string[] = [];
       let len = 0;
-      while (len < size) {
-        const w = `${randomBytes(3).toString('hex')} line ${len} of file ${n} in layer ${index}\n`;
-        words.push(w);
-        len += w.length;
+      for (let i = 0; len < size; i++) {
+        const line = `${vocab[(i * 31 + n) & 255]} ${vocab[(i * 17 + index) & 255]} line ${i} of file ${n} in layer ${index}\n`;
+        lines.push(line);
+        len += line.length;
       }
-      content = Buffer.from(words.join('')).subarray(0, size);
+      content = Buffer.from(lines.join('')).subarray(0, size);
     }
     files[`layer${index}/file${n}.bin`] = content;
     left -= size;

@@ -160,7 +160,7 @@ describe('janus daemon (in-process, fake engine)', () => {
     const p = await pull;
     assert.ok(sawAbort, 'the engine call saw its signal aborted');
     assert.equal(p.status, 200);
-    assert.match(p.body, /"errorDetail":\{"message":"canceled"\}/);
+    assert.match(p.body, /"errorDetail":\{"code":\d+,"message":"canceled"\}/);
     assert.equal((await follow).status, 200);
   });
 

@@ -29,6 +29,13 @@ export interface SnapshotInfo {
  * removes when it is not listed as kept.
  */
 export interface Snapshotter {
+  /**
+   * True when a snapshot's own directory holds only its layer's changes
+   * (overlay), so layers can be unpacked in any order, each into a snapshot
+   * prepared without a parent, and given their parent at `commit`. False or
+   * absent for snapshotters whose snapshots contain their parents (disks).
+   */
+  readonly independentLayers?: boolean;
   /** NotFound when absent. */
   stat(key: string): Promise<SnapshotInfo>;
   /** A writable snapshot on top of committed `parent` (or empty). Conflict when `key` exists. */
@@ -37,8 +44,12 @@ export interface Snapshotter {
   view(key: string, parent: string, options?: { labels?: Record<string, string> }): Promise<Mount[]>;
   /** The mounts of an existing active or view snapshot. */
   mounts(key: string): Promise<Mount[]>;
-  /** Freezes active `key` into committed `name`. Conflict when `name` exists. */
-  commit(name: string, key: string, options?: { labels?: Record<string, string> }): Promise<void>;
+  /**
+   * Freezes active `key` into committed `name`. Conflict when `name` exists.
+   * `parent` (only with `independentLayers`, and only for a snapshot prepared
+   * without a parent) records committed `parent` as its parent.
+   */
+  commit(name: string, key: string, options?: { labels?: Record<string, string>; parent?: string }): Promise<void>;
   /** Removes a snapshot. Conflict while it has children. NotFound when absent. */
   remove(key: string): Promise<void>;
   /** Disk usage of the snapshot's own layer (not its parents). */

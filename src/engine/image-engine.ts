@@ -29,7 +29,9 @@ import type {
   HistoryItem, ImageDetail, ImageFilters, ImageService, ImageSummary, RemoteOptions, RemovedItem,
 } from './image-service.ts';
 import { KeyedMutex } from './keyed-mutex.ts';
+import { concurrencyLimiter } from './concurrency-limiter.ts';
 import { downloadBlob } from './download-blob.ts';
+import { streamLayer } from './stream-layer.ts';
 
 /** Names of images that have lost every name but are kept, like docker's `<none>:<none>`. */
 const DANGLING_PREFIX = '<none>@';
@@ -47,6 +49,12 @@ interface LoadedImage {
   configDigest: Digest;
   config: ImageConfig;
   chainIds: Digest[];
+}
+
+/** A layer unpacked into a parentless active snapshot, waiting to be committed. */
+interface UnpackedLayer {
+  key: string;
+  size: number;
 }
 
 /** A group of names that share one image ID. */
@@ -118,6 +126,7 @@ export class ImageEngine implements ImageService {
 
     const leased: string[] = [];
     const lease = (key: string) => { this.#lease(key); leased.push(key); };
+    const started = performance.now();
     try {
       const top = await repo.resolve(tagOrDigest);
       if (reference.digest && top.digest !== reference.digest) {
@@ -152,6 +161,7 @@ export class ImageEngine implements ImageService {
       const upToDate = previous?.target.digest === manifestDesc.digest;
       progress({ status: `Status: ${upToDate ? 'Image is up to date for' : 'Downloaded newer image for'} ${familiarName(reference)}` });
       this.#events.publish({ type: 'image', action: 'pull', id: familiarName(reference), attributes: { name: familiarName(reference) } });
+      this.#log.info('image pulled', { name: familiarName(reference), digest: top.digest, ms: Math.round(performance.now() - started) });
       return { name: familiarName(reference), digest: top.digest, id: image.configDigest };
     } finally {
       for (const key of leased) this.#unlease(key);
@@ -167,11 +177,130 @@ export class ImageEngine implements ImageService {
   }
 
   /**
-   * Downloads the layers docker's way — up to three at once — and unpacks
-   * each as soon as it and every layer below it are in, so extraction of the
-   * bottom layers overlaps with downloading the upper ones.
+   * Fetches and unpacks every missing layer. With independent layers
+   * (overlay) each layer streams from the registry into the content store
+   * and the unpacker at once, up to three layers at a time, and is committed
+   * onto its parent as soon as the layer below it is: the pull costs about
+   * as much as the download alone.
    */
   async #fetchAndUnpack(
+    repo: RemoteRepository,
+    image: LoadedImage,
+    options: { progress: ProgressSink; signal?: AbortSignal; context: string },
+  ): Promise<void> {
+    if (!this.#snapshots.independentLayers) return this.#fetchThenUnpack(repo, image, options);
+    const { progress } = options;
+    const layers = image.manifest.layers;
+    const present = await Promise.all(image.chainIds.map((c) => this.#hasSnapshot(c)));
+    const haveBlob = await Promise.all(layers.map((l) => this.#content.has(l.digest)));
+    for (let i = 0; i < layers.length; i++) {
+      progress({ id: shortId(layers[i]!.digest), status: present[i] && haveBlob[i] ? 'Already exists' : 'Pulling fs layer' });
+    }
+    // One failing layer stops the others at once.
+    const stop = new AbortController();
+    const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
+    const limit = concurrencyLimiter(DOWNLOAD_CONCURRENCY);
+    const results = layers.map((_, i) => limit(() =>
+      this.#fetchLayer(repo, image, i, { present: present[i]!, haveBlob: haveBlob[i]!, progress, signal, context: options.context })));
+    for (const r of results) r.catch(() => stop.abort());
+    let failure: unknown;
+    for (let i = 0; i < layers.length; i++) {
+      try {
+        const unpacked = await results[i]!;
+        if (failure === undefined && unpacked) await this.#commitLayer(image, i, unpacked);
+        else if (unpacked) await this.#snapshots.remove(unpacked.key).catch(() => {});
+      } catch (err) {
+        failure ??= err;
+        stop.abort();
+      }
+      if (failure === undefined && !present[i]) progress({ id: shortId(layers[i]!.digest), status: 'Pull complete' });
+    }
+    if (failure !== undefined) throw failure;
+  }
+
+  /**
+   * Gets layer `i` into the content store and, unless its snapshot exists,
+   * into a fresh parentless snapshot. Returns that snapshot, not yet committed.
+   */
+  async #fetchLayer(
+    repo: RemoteRepository,
+    image: LoadedImage,
+    i: number,
+    options: { present: boolean; haveBlob: boolean; progress: ProgressSink; signal: AbortSignal; context: string },
+  ): Promise<UnpackedLayer | undefined> {
+    options.signal.throwIfAborted();
+    const layer = image.manifest.layers[i]!;
+    const id = shortId(layer.digest);
+    const onProgress = (current: number) => options.progress({ id, status: 'Downloading', current, total: layer.size });
+    const started = performance.now();
+    if (options.present) {
+      if (!options.haveBlob) {
+        // The layer is unpacked (shared with another image) but its blob went; push needs it.
+        await downloadBlob(this.#content, layer, { fetch: (offset) => repo.fetch(layer, { offset }), onProgress, signal: options.signal });
+      }
+      return undefined;
+    }
+    const applyOptions = { mediaType: layer.mediaType, context: `${options.context}: layer ${layer.digest}`, signal: options.signal };
+    const prepare = async () => {
+      const key = `extract-${randomBytes(6).toString('hex')}-${image.chainIds[i]}`;
+      return { key, mounts: await this.#snapshots.prepare(key, undefined, { labels: { [TEMP_LABEL]: 'true' } }) };
+    };
+    let target = await prepare();
+    try {
+      let applied;
+      if (options.haveBlob) {
+        applied = await this.#applier.apply(await this.#content.read(layer.digest), target.mounts, applyOptions);
+      } else {
+        try {
+          applied = await streamLayer(this.#content, this.#applier, {
+            layer, mounts: target.mounts, open: () => repo.fetch(layer), onProgress, apply: applyOptions,
+          });
+        } catch (err) {
+          if (!isJanusError(err, 'Unavailable') || options.signal.aborted) throw err;
+          // The connection broke mid-layer: the unpacker cannot resume, the download can.
+          this.#log.warn('layer stream broke; downloading before unpacking', { digest: layer.digest, err });
+          await this.#snapshots.remove(target.key).catch(() => {});
+          target = await prepare();
+          await downloadBlob(this.#content, layer, { fetch: (offset) => repo.fetch(layer, { offset }), onProgress, signal: options.signal });
+          applied = await this.#applier.apply(await this.#content.read(layer.digest), target.mounts, applyOptions);
+        }
+        options.progress({ id, status: 'Verifying Checksum' });
+        options.progress({ id, status: 'Download complete' });
+      }
+      const want = image.config.rootfs.diff_ids[i];
+      if (applied.diffId !== want) {
+        throw dataLoss(`${options.context}: layer ${layer.digest} unpacks to ${applied.diffId}, but the image config says ${want}`);
+      }
+      this.#log.debug('layer fetched and unpacked', { digest: layer.digest, bytes: applied.size, ms: Math.round(performance.now() - started) });
+      return { key: target.key, size: applied.size };
+    } catch (err) {
+      await this.#snapshots.remove(target.key).catch(() => {});
+      throw err;
+    }
+  }
+
+  /** Commits an unpacked layer as its chain ID onto the layer below (which is committed by now). */
+  async #commitLayer(image: LoadedImage, i: number, unpacked: UnpackedLayer): Promise<void> {
+    const chainId = image.chainIds[i]!;
+    await this.#locks.run(`unpack:${chainId}`, async () => {
+      if (await this.#hasSnapshot(chainId)) {
+        // A concurrent pull of the same layer won the race; its copy is as good as ours.
+        await this.#snapshots.remove(unpacked.key);
+        return;
+      }
+      await this.#snapshots.commit(chainId, unpacked.key, {
+        parent: i > 0 ? image.chainIds[i - 1] : undefined,
+        labels: { [SIZE_LABEL]: String(unpacked.size) },
+      });
+    });
+  }
+
+  /**
+   * For snapshotters whose snapshots contain their parents: downloads the
+   * layers docker's way — up to three at once — and unpacks each as soon as
+   * it and every layer below it are in.
+   */
+  async #fetchThenUnpack(
     repo: RemoteRepository,
     image: LoadedImage,
     options: { progress: ProgressSink; signal?: AbortSignal; context: string },
@@ -199,6 +328,7 @@ export class ImageEngine implements ImageService {
         try {
           if (!haveBlob[i]) {
             const id = shortId(layer.digest);
+            const started = performance.now();
             await downloadBlob(this.#content, layer, {
               fetch: (offset) => repo.fetch(layer, { offset }),
               onProgress: (current) => progress({ id, status: 'Downloading', current, total: layer.size }),
@@ -206,6 +336,7 @@ export class ImageEngine implements ImageService {
             });
             progress({ id, status: 'Verifying Checksum' });
             progress({ id, status: 'Download complete' });
+            this.#log.debug('layer downloaded', { digest: layer.digest, bytes: layer.size, ms: Math.round(performance.now() - started) });
           }
           settle[i]!.resolve();
         } catch (err) {
@@ -242,6 +373,7 @@ export class ImageEngine implements ImageService {
         if (!options.quiet) options.progress({ id, status: 'Pull complete' });
         return;
       }
+      const started = performance.now();
       const parent = i > 0 ? image.chainIds[i - 1] : undefined;
       const key = `extract-${randomBytes(6).toString('hex')}-${chainId}`;
       const mounts = await this.#snapshots.prepare(key, parent, { labels: { [TEMP_LABEL]: 'true' } });
@@ -262,6 +394,7 @@ export class ImageEngine implements ImageService {
           throw dataLoss(`${options.context}: layer ${layer.digest} unpacks to ${applied.diffId}, but the image config says ${want}`);
         }
         await this.#snapshots.commit(chainId, key, { labels: { [SIZE_LABEL]: String(applied.size) } });
+        this.#log.debug('layer unpacked', { digest: layer.digest, bytes: applied.size, ms: Math.round(performance.now() - started) });
       } catch (err) {
         await this.#snapshots.remove(key).catch(() => {});
         throw err;

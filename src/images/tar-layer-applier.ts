@@ -96,7 +96,7 @@ export class TarLayerApplier implements LayerApplier {
         }
         extract.end(undefined);
       };
-      const steps: Transform[] = compression === 'gzip' ? [createGunzip()] : compression === 'zstd' ? [createZstdDecompress()] : [];
+      const steps: Transform[] = compression === 'gzip' ? [createGunzip({ chunkSize: DECOMPRESS_CHUNK_BYTES })] : compression === 'zstd' ? [createZstdDecompress({ chunkSize: DECOMPRESS_CHUNK_BYTES })] : [];
       try {
         const source = Readable.from(raw(), { objectMode: false });
         if (steps.length) await pipeline(source, steps[0]!, sink, { signal: stop.signal });
@@ -281,10 +281,20 @@ class Extraction {
       fh = await open(abs, OPEN_NEW_FILE, m & 0o777);
     }
     try {
+      // Decompressed tar data arrives in small chunks; one writev per MiB keeps
+      // the syscalls (and their promise round trips) off the hot path.
+      let pending: Buffer[] = [];
+      let pendingBytes = 0;
       for await (const chunk of body) {
-        let off = 0;
-        while (off < chunk.length) off += (await fh.write(chunk, off, chunk.length - off)).bytesWritten;
+        pending.push(chunk);
+        pendingBytes += chunk.length;
+        if (pendingBytes >= WRITE_BATCH_BYTES) {
+          await writeAll(fh, pending);
+          pending = [];
+          pendingBytes = 0;
+        }
       }
+      if (pendingBytes > 0) await writeAll(fh, pending);
       const { uid, gid } = owner(h);
       if (uid !== this.#o.uid || gid !== this.#o.gid) await fh.chown(uid, gid);
       // chmod after chown, which clears setuid/setgid; skipped when open's mode already survived the umask.
@@ -567,3 +577,21 @@ function readUmask(): number {
   return 0o022;
 }
 
+
+/** Bytes gathered before one writev. */
+const WRITE_BATCH_BYTES = 1 << 20;
+/** zlib's output chunk size: larger than its 16 KiB default so fewer callbacks cross into JS. */
+const DECOMPRESS_CHUNK_BYTES = 256 * 1024;
+
+/** Writes every byte of `buffers` at the file's current position, however short the kernel's writes are. */
+async function writeAll(fh: FileHandle, buffers: Buffer[]): Promise<void> {
+  let rest = buffers;
+  while (rest.length > 0) {
+    let { bytesWritten } = await fh.writev(rest);
+    while (rest.length > 0 && bytesWritten >= rest[0]!.length) {
+      bytesWritten -= rest[0]!.length;
+      rest = rest.slice(1);
+    }
+    if (bytesWritten > 0) rest = [rest[0]!.subarray(bytesWritten), ...rest.slice(1)];
+  }
+}

@@ -51,6 +51,23 @@ describe('OverlaySnapshotter', () => {
     assert.equal(await readFile(join(await again.dir('a'), 'one'), 'utf8'), '1');
   });
 
+  it('commits a layer unpacked without a parent onto a committed parent, and refuses to re-parent otherwise', async () => {
+    const { snap } = fresh();
+    assert.equal(snap.independentLayers, true);
+    await snap.prepare('a-tmp');
+    await snap.prepare('b-tmp');
+    await writeFile(join(upper(await snap.mounts('b-tmp')), 'two'), '2');
+    await assert.rejects(snap.commit('b', 'b-tmp', { parent: 'a-tmp' }), (e: unknown) => isJanusError(e, 'Conflict'));
+    await assert.rejects(snap.commit('b', 'b-tmp', { parent: 'nope' }), (e: unknown) => isJanusError(e, 'NotFound'));
+    await snap.commit('a', 'a-tmp');
+    await snap.commit('b', 'b-tmp', { parent: 'a' });
+    assert.equal((await snap.stat('b')).parent, 'a');
+    const top = await snap.prepare('c', 'b');
+    assert.deepEqual(await Promise.all(lowerdirs(top).map((p) => realpath(p))), [await snap.dir('b'), await snap.dir('a')]);
+    await snap.prepare('d-tmp', 'a');
+    await assert.rejects(snap.commit('d', 'd-tmp', { parent: 'b' }), (e: unknown) => isJanusError(e, 'Conflict'));
+  });
+
   it('mounts views read-only: one parent as a ro bind, more as overlay with lowerdir only', async () => {
     const { snap } = fresh();
     await snap.prepare('a-tmp');

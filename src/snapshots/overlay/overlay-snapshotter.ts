@@ -46,6 +46,8 @@ interface Metadata {
  * leaves at worst unrecorded directories, which `cleanup` removes.
  */
 export class OverlaySnapshotter implements Snapshotter {
+  /** Each snapshot's `fs` dir is an overlay upper dir: its own changes only. */
+  readonly independentLayers = true;
   readonly #root: string;
   readonly #metaPath: string;
   #meta: Metadata | undefined;
@@ -76,16 +78,25 @@ export class OverlaySnapshotter implements Snapshotter {
     return this.#mountsOf(meta, key, rec);
   }
 
-  commit(name: string, key: string, options: { labels?: Record<string, string> } = {}): Promise<void> {
+  commit(name: string, key: string, options: { labels?: Record<string, string>; parent?: string } = {}): Promise<void> {
     return this.#mutate(async (meta) => {
       const rec = this.#get(meta, key);
       if (rec.kind !== 'active') throw conflict(`snapshot ${key} is ${rec.kind}; only active snapshots can be committed`);
       if (meta.snapshots.has(name)) throw conflict(`snapshot ${name} already exists`);
       checkKey(name);
+      let parent = rec.parent;
+      if (options.parent !== undefined) {
+        // An upper dir holds only its own layer's changes, so it may sit on any committed parent.
+        if (rec.parent !== undefined) throw conflict(`snapshot ${key} was prepared on ${rec.parent}; it cannot be committed onto ${options.parent}`);
+        const p = meta.snapshots.get(options.parent);
+        if (!p) throw notFound(`parent snapshot ${options.parent} of ${name} not found`);
+        if (p.kind !== 'committed') throw conflict(`parent snapshot ${options.parent} of ${name} is ${p.kind}, not committed`);
+        parent = options.parent;
+      }
       meta.snapshots.delete(key);
       meta.snapshots.set(name, {
         id: rec.id,
-        parent: rec.parent,
+        parent,
         kind: 'committed',
         createdAt: new Date(),
         labels: { ...(options.labels ?? withoutTemporary(rec.labels)) },

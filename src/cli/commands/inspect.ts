@@ -15,7 +15,7 @@ export function inspectCommand(name: string): Command {
     spec: {
       name,
       usage: topLevel ? '[OPTIONS] NAME|ID [NAME|ID...]' : '[OPTIONS] IMAGE [IMAGE...]',
-      description: topLevel ? 'Return low-level information on Docker objects' : 'Display detailed information on one or more images',
+      description: topLevel ? 'Return low-level information on Janus objects' : 'Display detailed information on one or more images',
       args: { min: 1 },
       flags: [
         { name: 'format', short: 'f', type: 'string', valueName: 'string', description: "Format output using a custom template:\n'json':             Print in JSON format\n'TEMPLATE':         Print output using the given Go template" },

@@ -1,0 +1,94 @@
+import type { Mount } from './snapshotter.ts';
+import type { OciRuntimeSpec, OciProcess } from './oci-runtime-spec.ts';
+
+/** How a workload ended. */
+export interface Exit {
+  /** Docker's exit code: the process's status, or 128+N when killed by signal N. */
+  code: number;
+  /** The signal that killed it, when one did (e.g. `SIGKILL`). */
+  signal?: string;
+  exitedAt: Date;
+  /** The memory limit's OOM killer ended it. */
+  oomKilled: boolean;
+}
+
+/** Where a task's standard streams go. */
+export interface TaskIo {
+  /** Allocate a pseudo-terminal (stdout and stderr are then one stream). */
+  tty: boolean;
+  /** Keep stdin open for attach. */
+  stdin: boolean;
+  /** The container's log file; the supervisor appends every line of output to it. */
+  logPath: string;
+  /** Log rotation: the file is rotated at this many bytes (0: never). */
+  logMaxSize?: number;
+  /** Rotated files kept beside the live one. */
+  logMaxFiles?: number;
+}
+
+/** What a runtime needs to create one workload. */
+export interface TaskSpec {
+  /** The OCI runtime spec (config.json); `root.path` is filled in by the runtime. */
+  oci: OciRuntimeSpec;
+  /** The root filesystem, from the snapshotter. */
+  rootfs: Mount[];
+  io: TaskIo;
+}
+
+/** A running or finished exec'd process inside a task. */
+export interface ExecProcess {
+  readonly id: string;
+  readonly pid: number;
+  /** Resolves once the process has ended. */
+  wait(): Promise<Exit>;
+  kill(signal: string): Promise<void>;
+  resize(size: { rows: number; cols: number }): Promise<void>;
+}
+
+/** Live resource use of a task, from its cgroup. */
+export interface TaskStats {
+  cpuUsageNanos: bigint;
+  memoryUsageBytes: number;
+  memoryLimitBytes: number;
+  pids: number;
+  readAt: Date;
+}
+
+export type TaskStatus = 'created' | 'running' | 'paused' | 'stopped';
+
+/**
+ * One workload under a runtime: a container (runc/crun), a sandbox (runsc)
+ * or a microVM (QEMU). Lifecycle: `Runtime.create` → `start` → (`pause` ↔
+ * `resume`, `exec`, `kill`) → `wait` resolves → `delete`. A supervisor
+ * process (conmon, or QEMU itself) owns the workload, so a Task survives
+ * daemon restarts and is re-adopted with `Runtime.load`.
+ */
+export interface Task {
+  readonly id: string;
+  /** The workload's init process on the host (or QEMU's pid). */
+  readonly pid: number;
+  start(): Promise<void>;
+  status(): Promise<TaskStatus>;
+  /** Signals the init process (`all`: every process of the task). Conflict when not running. */
+  kill(signal: string, options?: { all?: boolean }): Promise<void>;
+  /** Resolves when the init process has ended, however long that takes; repeat calls get the same Exit. */
+  wait(): Promise<Exit>;
+  exec(id: string, process: OciProcess, io: { tty: boolean; stdin: boolean }): Promise<ExecProcess>;
+  pause(): Promise<void>;
+  resume(): Promise<void>;
+  stats(): Promise<TaskStats>;
+  /** Removes every trace on the host (runtime state, supervisor, cgroup). Conflict while running unless `force`. */
+  delete(options?: { force?: boolean }): Promise<void>;
+}
+
+/** A backend that runs tasks at one isolation level. */
+export interface Runtime {
+  /** `runc`, `crun`, `runsc`, `qemu`. */
+  readonly name: string;
+  /** Creates (does not start) a task. Conflict when `id` exists. */
+  create(id: string, spec: TaskSpec, options?: { signal?: AbortSignal }): Promise<Task>;
+  /** Re-adopts a task created by an earlier daemon. NotFound when the runtime no longer knows it. */
+  load(id: string): Promise<Task>;
+  /** IDs of every task this runtime holds on the host (for start-up cleanup). */
+  list(): Promise<string[]>;
+}

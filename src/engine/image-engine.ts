@@ -21,7 +21,7 @@ import { importRootfs } from '../images/import/import-rootfs.ts';
 import { bootstrapBusybox } from '../images/bootstrap/bootstrap-busybox.ts';
 import { bootstrapDebian } from '../images/bootstrap/bootstrap-debian.ts';
 import { parseImageConfig, parseManifestOrIndex } from '../registry/manifest.ts';
-import { hostPlatform, selectManifest } from '../registry/platform.ts';
+import { formatPlatform, hostPlatform, normalizePlatform, selectManifest } from '../registry/platform.ts';
 import { familiarName, formatReference, isImageIdLike, parseReference } from '../registry/reference.ts';
 import { chainIds } from './chain-id.ts';
 import { matchesImageFilters, type FilterableImage } from './image-filters.ts';
@@ -147,6 +147,14 @@ export class ImageEngine implements ImageService {
       }
       lease(manifest.config.digest);
       const config = parseImageConfig(await this.#fetchSmall(repo, manifest.config, options.signal));
+      if (parsed.kind === 'manifest' && options.platform) {
+        // A single-platform image has no index to choose from: it fits or it does not.
+        const want = normalizePlatform(options.platform);
+        const have = normalizePlatform({ os: config.os, architecture: config.architecture, variant: config.variant });
+        if (want.os !== have.os || want.architecture !== have.architecture || (want.variant !== undefined && want.variant !== have.variant)) {
+          throw notFound(`image with reference ${familiarName(reference)} was found but does not match the specified platform: wanted ${formatPlatform(want)}, actual: ${formatPlatform(have)}`);
+        }
+      }
       const image = this.#remember(manifestDesc, manifest, config);
       for (const l of manifest.layers) lease(l.digest);
       for (const c of image.chainIds) lease(c);

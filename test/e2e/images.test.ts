@@ -122,6 +122,15 @@ describe('images end to end', { skip: skipE2e() }, () => {
     ok(await janus(['pull', '--platform', `linux/${other}`, ref]), `pull --platform linux/${other}`);
     assert.equal(await inspect(ref, '{{.Id}}'), images[0].configDigest, `--platform linux/${other} chose the ${other} image`);
     ok(await janus(['rmi', ref]), 'rmi');
+
+    // A single-platform image has nothing to choose from: another platform is refused, naming both.
+    const single = `${reg.host}/e2e/single:1`;
+    const singleLayout = join(work, 'single-layout');
+    await writeOciImage(singleLayout, 'single', { architecture: host, layers: [{ 'arch.txt': `${host}\n` }] });
+    await skopeo(['copy', '--dest-tls-verify=false', `oci:${singleLayout}:single`, `docker://${single}`]);
+    fails(await janus(['pull', '--platform', `linux/${other}`, single]),
+      new RegExp(`does not match the specified platform: wanted linux/${other}.*actual: linux/${host}`), 'pull of a single-platform image for another platform');
+    assert.ok(!(await listNames(janus)).some((n) => n.includes('e2e/single')), 'nothing was named');
   });
 
   test('save → rmi → load round trip (docker-archive, readable by skopeo; OCI archive too)', async () => {

@@ -60,16 +60,27 @@ export async function downloadBlob(content: ContentStore, desc: Descriptor, opti
 
 async function copyInto(stream: Readable, writer: ContentWriter, desc: Descriptor, options: DownloadOptions): Promise<void> {
   try {
-    for await (const chunk of stream) {
-      options.signal?.throwIfAborted();
-      const buf = chunk as Buffer;
-      if (writer.offset + buf.length > desc.size) {
-        throw dataLoss(`blob ${desc.digest}: the registry sent more than the ${desc.size} bytes the manifest declares`);
-      }
-      await writer.write(buf);
-      options.onProgress?.(writer.offset);
-    }
+    for await (const chunk of stream) await appendChunk(writer, desc, chunk as Buffer, options);
   } finally {
     stream.destroy();
   }
+}
+
+/**
+ * Appends one downloaded chunk to `writer`, refusing bytes beyond the size
+ * the descriptor declares (a registry must not make us store more), then
+ * reports progress.
+ */
+export async function appendChunk(
+  writer: ContentWriter,
+  desc: Descriptor,
+  chunk: Buffer,
+  options: { signal?: AbortSignal; onProgress?: (current: number) => void },
+): Promise<void> {
+  options.signal?.throwIfAborted();
+  if (writer.offset + chunk.length > desc.size) {
+    throw dataLoss(`blob ${desc.digest}: the registry sent more than the ${desc.size} bytes the manifest declares`);
+  }
+  await writer.write(chunk);
+  options.onProgress?.(writer.offset);
 }

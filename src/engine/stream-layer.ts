@@ -1,10 +1,10 @@
 import { once } from 'node:events';
 import { PassThrough, type Readable } from 'node:stream';
 import type { ContentStore } from '../core/content-store.ts';
-import { dataLoss } from '../core/errors.ts';
 import type { AppliedLayer, LayerApplier } from '../core/layer-applier.ts';
 import type { Descriptor } from '../core/oci.ts';
 import type { Mount } from '../core/snapshotter.ts';
+import { appendChunk } from './download-blob.ts';
 
 /** What `streamLayer` needs. */
 export interface StreamLayerOptions {
@@ -36,24 +36,23 @@ export async function streamLayer(content: ContentStore, applier: LayerApplier, 
   }
   const tee = new PassThrough({ highWaterMark: 1 << 20 });
   const applying = applier.apply(tee, options.mounts, apply);
-  // Observed below; this keeps an early applier failure from going unhandled while we download.
-  applying.catch(() => {});
+  // The applier may refuse the layer long before the download ends: stop downloading then.
+  let refused: { error: unknown } | undefined;
+  applying.catch((error: unknown) => { refused = { error }; });
   let source: Readable | undefined;
   try {
     source = await options.open();
     for await (const chunk of source) {
-      apply.signal?.throwIfAborted();
+      if (refused) throw refused.error;
       const buf = chunk as Buffer;
-      if (writer.offset + buf.length > layer.size) {
-        throw dataLoss(`blob ${layer.digest}: the registry sent more than the ${layer.size} bytes the manifest declares`);
-      }
-      await writer.write(buf);
-      options.onProgress?.(writer.offset);
+      await appendChunk(writer, layer, buf, { signal: apply.signal, onProgress: options.onProgress });
       if (!tee.write(buf)) await Promise.race([once(tee, 'drain'), applying]);
     }
     tee.end();
+    // Both must succeed before the blob becomes visible.
+    const applied = await applying;
     await writer.commit(layer.size, layer.digest);
-    return await applying;
+    return applied;
   } catch (err) {
     tee.destroy();
     await writer.abort();

@@ -48,3 +48,10 @@ test('progress on a terminal: lines redrawn in place with a bar and sizes', asyn
   // Two layers, one header line: three line feeds opened the group, redraws add none.
   assert.equal(out.split('\n').length - 1, 3);
 });
+
+test('a terminal that reports 0 columns still gets whole lines, as at 80 columns', async () => {
+  const zero = await render(PULL, true, 0);
+  const eighty = await render(PULL, true, 80);
+  assert.equal(zero.out, eighty.out);
+  assert.match(zero.out, /aaaaaaaaaaaa: Downloading \[/);
+});

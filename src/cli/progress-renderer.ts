@@ -30,7 +30,8 @@ export class ProgressRenderer {
   constructor(options: ProgressRendererOptions) {
     this.#out = options.out;
     this.#tty = options.tty;
-    this.#columns = options.columns ?? 80;
+    // A terminal that reports no size (0 columns, e.g. under `script`) gets docker's assumed 80.
+    this.#columns = options.columns && options.columns > 0 ? options.columns : 80;
   }
 
   /**

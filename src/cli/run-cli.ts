@@ -35,6 +35,7 @@ const TOP: Readonly<Record<string, IndexEntry>> = {
   login: { summary: 'Authenticate to a registry', load: async () => (await import('./commands/login.ts')).loginCommand },
   logout: { summary: 'Log out from a registry', load: async () => (await import('./commands/logout.ts')).logoutCommand },
   info: { summary: 'Display system-wide information', load: async () => (await import('./commands/info.ts')).infoCommand },
+  events: { summary: 'Get real time events from the server', load: async () => (await import('./commands/events.ts')).eventsCommand('events') },
   version: { summary: 'Show the Janus version information', load: async () => (await import('./commands/version.ts')).versionCommand },
 };
 
@@ -53,6 +54,17 @@ const IMAGE: Readonly<Record<string, IndexEntry>> = {
   remove: { summary: 'Remove one or more images', listed: false, load: async () => (await import('./commands/rmi.ts')).rmiCommand('image rm') },
   save: { summary: 'Save one or more images to a tar archive (streamed to STDOUT by default)', load: async () => (await import('./commands/save.ts')).saveCommand('image save') },
   tag: { summary: 'Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE', load: async () => (await import('./commands/tag.ts')).tagCommand('image tag') },
+};
+
+const SYSTEM: Readonly<Record<string, IndexEntry>> = {
+  events: { summary: 'Get real time events from the server', load: async () => (await import('./commands/events.ts')).eventsCommand('system events') },
+  info: { summary: 'Display system-wide information', load: async () => (await import('./commands/info.ts')).infoCommand },
+};
+
+/** Management commands (`janus image …`, `janus system …`) and their subcommands. */
+const GROUPS: Readonly<Record<string, { summary: string; commands: Readonly<Record<string, IndexEntry>> }>> = {
+  image: { summary: 'Manage images', commands: IMAGE },
+  system: { summary: 'Manage Janus', commands: SYSTEM },
 };
 
 const GLOBAL_SPEC: CommandSpec = {
@@ -99,14 +111,15 @@ export async function runCli(argv: readonly string[], io: CliIo, options: RunCli
     const [first, ...afterFirst] = rest;
     let entry: IndexEntry | undefined;
     let words: string[];
-    if (first === 'image') {
+    if (Object.hasOwn(GROUPS, first)) {
+      const group = GROUPS[first]!;
       const sub = afterFirst[0];
       if (sub === undefined || sub === '--help' || sub === '-h') {
-        io.stdout.write(groupHelp());
+        io.stdout.write(groupHelp(first));
         return 0;
       }
-      entry = Object.hasOwn(IMAGE, sub) ? IMAGE[sub] : undefined;
-      if (!entry) throw new UsageError(`unknown command: "janus image ${sub}"`, { command: 'image' });
+      entry = Object.hasOwn(group.commands, sub) ? group.commands[sub] : undefined;
+      if (!entry) throw new UsageError(`unknown command: "janus ${first} ${sub}"`, { command: first });
       words = afterFirst.slice(1);
     } else if (first === 'help') {
       io.stdout.write(rootHelp());
@@ -178,15 +191,18 @@ function describeError(err: unknown, command: string | undefined): string {
 }
 
 function rootHelp(): string {
-  const lines = [formatHelp(GLOBAL_SPEC).replace('Usage:  janus  ', 'Usage:  janus '), 'Management Commands:', `  ${'image'.padEnd(12)}Manage images`, '', 'Commands:'];
+  const lines = [formatHelp(GLOBAL_SPEC).replace('Usage:  janus  ', 'Usage:  janus '), 'Management Commands:'];
+  for (const [name, g] of Object.entries(GROUPS)) lines.push(`  ${name.padEnd(12)}${g.summary}`);
+  lines.push('', 'Commands:');
   for (const [name, e] of Object.entries(TOP)) lines.push(`  ${name.padEnd(12)}${e.summary}`);
   lines.push('', "Run 'janus COMMAND --help' for more information on a command.", '');
   return lines.join('\n');
 }
 
-function groupHelp(): string {
-  const lines = ['Usage:  janus image COMMAND', '', 'Manage images', '', 'Commands:'];
-  for (const [name, e] of Object.entries(IMAGE)) if (e.listed !== false) lines.push(`  ${name.padEnd(12)}${e.summary}`);
-  lines.push('', "Run 'janus image COMMAND --help' for more information on a command.", '');
+function groupHelp(group: string): string {
+  const { summary, commands } = GROUPS[group]!;
+  const lines = [`Usage:  janus ${group} COMMAND`, '', summary, '', 'Commands:'];
+  for (const [name, e] of Object.entries(commands)) if (e.listed !== false) lines.push(`  ${name.padEnd(12)}${e.summary}`);
+  lines.push('', `Run 'janus ${group} COMMAND --help' for more information on a command.`, '');
   return lines.join('\n');
 }

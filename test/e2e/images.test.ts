@@ -196,6 +196,16 @@ describe('images end to end', { skip: skipE2e() }, () => {
     assert.ok(!names.includes('e2e/shared:b') && !names.includes('busybox:latest'), `every name went: ${names}`);
   });
 
+  test("events replays what happened to images, in docker's line format and with --format", async () => {
+    const until = String(Math.ceil(Date.now() / 1000) + 1);
+    const lines = ok(await janus(['events', '--since', '0', '--until', until, '--filter', 'type=image']), 'events').split('\n').filter(Boolean);
+    assert.ok(lines.some((l) => /^\d{4}-\d\d-\d\dT[\d:]+\.\d{9}Z image pull \S+ \(name=/.test(l)), `a pull event line: ${lines.join('\n')}`);
+    assert.ok(lines.some((l) => / image tag sha256:[0-9a-f]{64} /.test(l)), 'a tag event line');
+    assert.ok(lines.every((l) => / image /.test(l)), 'type=image keeps only image events');
+    const actions = ok(await janus(['system', 'events', '--since', '0', '--until', until, '--format', '{{.Type}}/{{.Action}}']), 'system events --format');
+    assert.ok(actions.split('\n').includes('image/push'), `--format renders each event: ${actions}`);
+  });
+
   test('image prune -a -f removes unused images and frees their blobs', async () => {
     ok(await janus(['image', 'bootstrap', 'busybox']), 'bootstrap again');
     const before = await treeBytes(d.root);

@@ -4,7 +4,7 @@ import { pipeline } from 'node:stream/promises';
 import { JanusError, invalidArgument } from '../../core/errors.ts';
 import { DaemonError } from './daemon-error.ts';
 import type {
-  AuthConfig, AuthResponse, HistoryResponseItem, ImageDeleteResponseItem, ImageInspect, ImagesPruneReport,
+  AuthConfig, AuthResponse, EventMessage, HistoryResponseItem, ImageDeleteResponseItem, ImageInspect, ImagesPruneReport,
   ImageSummary, InfoResponse, JsonMessage, PingResponse, VersionResponse,
 } from './types.ts';
 
@@ -111,6 +111,18 @@ export class DockerClient {
     return this.#stream('POST', '/images/create', {
       query, headers: { 'Content-Type': 'application/x-tar' }, body: tar, signal: options.signal,
     }, extra);
+  }
+
+  /**
+   * `GET /events`: the daemon's events, replayed from `since` and followed
+   * live until `until` (or until `signal` aborts, when there is no `until`).
+   * `since`/`until` are Unix timestamps, RFC 3339 dates or Go durations, as docker takes them.
+   */
+  events(options: { since?: string; until?: string; filters?: Filters; signal?: AbortSignal } = {}): AsyncIterable<EventMessage> {
+    return this.#stream('GET', '/events', {
+      query: { since: options.since, until: options.until, filters: encodeFilters(options.filters) },
+      signal: options.signal,
+    }) as AsyncIterable<EventMessage>;
   }
 
   /** `POST /images/{name}/push`: pushes; the last messages carry the digest (`aux.Digest`). */

@@ -138,3 +138,17 @@ export interface PingResponse {
   apiVersion: string | undefined;
   osType: string | undefined;
 }
+
+/** One message of `GET /events`. */
+export interface EventMessage {
+  Type: string;
+  Action: string;
+  Actor: { ID: string; Attributes: Record<string, string> };
+  scope?: string;
+  time: number;
+  timeNano: number;
+  /** Legacy fields (API < 1.22 shapes, still sent). */
+  status?: string;
+  id?: string;
+  from?: string;
+}

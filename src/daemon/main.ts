@@ -7,6 +7,8 @@ import type { EventSink } from '../core/events.ts';
 import type { Registry } from '../core/registry.ts';
 import type { ImageService } from '../engine/image-service.ts';
 import { ImageEngine } from '../engine/image-engine.ts';
+import { VolumeEngine } from '../engine/volume-engine.ts';
+import { LocalVolumeDriver } from '../volumes/local/local-volume-driver.ts';
 import { LocalContentStore } from '../content/local/local-content-store.ts';
 import { FileImageStore } from '../images/file-image-store.ts';
 import { TarLayerApplier } from '../images/tar-layer-applier.ts';
@@ -108,6 +110,7 @@ export async function startDaemon(options: StartDaemonOptions): Promise<RunningD
     const registry = new HttpRegistry({ insecureRegistries, logger: logger.child({ component: 'registry' }) });
     const deps: EngineDeps = { root, exec, events, registry, logger: logger.child({ component: 'engine' }) };
     const images = await (options.createImageService ?? createImageEngine)(deps);
+    const volumes = new VolumeEngine({ drivers: [new LocalVolumeDriver({ root: join(root, 'volumes'), exec })], events });
 
     const probe = options.hostProbe ?? new HostProbe({ exec });
     const source = await sourceInfo(exec);
@@ -132,7 +135,7 @@ export async function startDaemon(options: StartDaemonOptions): Promise<RunningD
     });
 
     const shutdown = new AbortController();
-    const srv = createApiServer({ images, system, events, logger: logger.child({ component: 'api' }), shutdown: shutdown.signal });
+    const srv = createApiServer({ images, volumes, system, events, logger: logger.child({ component: 'api' }), shutdown: shutdown.signal });
     server = srv;
     await listen(srv, socketPath);
     logger.info('listening', { socket: socketPath });

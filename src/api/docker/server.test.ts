@@ -12,6 +12,9 @@ import type { EngineEvent } from '../../core/events.ts';
 import type { EventBus } from './event-bus.ts';
 import { FakeImageService, makeDetail } from './fake-image-service.ts';
 import { createApiServer } from './server.ts';
+import { VolumeEngine } from '../../engine/volume-engine.ts';
+import { LocalVolumeDriver } from '../../volumes/local/local-volume-driver.ts';
+import { NodeExec } from '../../util/exec.ts';
 import type { SystemService } from './system-service.ts';
 
 const HOST: HostFacts = {
@@ -92,6 +95,8 @@ describe('Docker API server', () => {
   let images: FakeImageService;
   let system: FakeSystem;
   let events: FakeEventBus;
+  let volumes: VolumeEngine;
+  let volumeRoots = 0;
   const shutdown = new AbortController();
 
   before(async () => {
@@ -104,7 +109,8 @@ describe('Docker API server', () => {
     images.add(makeDetail());
     system = new FakeSystem();
     events = new FakeEventBus();
-    server = createApiServer({ images, system, events, logger: silentLogger, shutdown: shutdown.signal });
+    volumes = new VolumeEngine({ drivers: [new LocalVolumeDriver({ root: join(dir, `volumes-${++volumeRoots}`), exec: new NodeExec() })], events });
+    server = createApiServer({ images, volumes, system, events, logger: silentLogger, shutdown: shutdown.signal });
     await new Promise<void>((r) => server.listen(socket, r));
   });
   after(async () => {
@@ -422,6 +428,31 @@ describe('Docker API server', () => {
     assert.match(bad.json().message, /malformed JSON/);
     const wrong = await call('POST', '/auth', { body: JSON.stringify({ username: 'u', password: 'wrong', serveraddress: 'r:1' }) });
     assert.equal(wrong.status, 401);
+  });
+
+  test("volumes: create (named and anonymous), list with filters, inspect, remove, prune (anonymous only unless all)", async () => {
+    const created = await call('POST', '/volumes/create', { body: JSON.stringify({ Name: 'data', Labels: { app: 'x' } }) });
+    assert.equal(created.status, 201);
+    assert.equal(created.json().Name, 'data');
+    assert.equal(created.json().Driver, 'local');
+    assert.match(created.json().Mountpoint, /\/data\/_data$/);
+    const anon = (await call('POST', '/volumes/create', { body: '{}' })).json();
+    assert.match(anon.Name, /^[0-9a-f]{64}$/);
+    assert.equal(anon.Labels['com.docker.volume.anonymous'], '');
+    const listed = (await call('GET', `/volumes?filters=${encodeURIComponent('{"label":["app=x"]}')}`)).json();
+    assert.deepEqual(listed.Volumes.map((v: { Name: string }) => v.Name), ['data']);
+    assert.equal((await call('GET', '/volumes/data')).json().Labels.app, 'x');
+    assert.equal((await call('GET', '/volumes/nope')).status, 404);
+    assert.equal((await call('POST', '/volumes/create', { body: '{"Name": 3}' })).status, 400);
+    assert.equal((await call('POST', '/volumes/create', { body: '{"Nmae": "x"}' })).status, 400);
+    await volumes.create('busy');
+    // Prune without all= removes only the anonymous volume.
+    const pruned = (await call('POST', '/volumes/prune')).json();
+    assert.deepEqual(pruned.VolumesDeleted, [anon.Name]);
+    const all = (await call('POST', `/volumes/prune?filters=${encodeURIComponent('{"all":["true"],"label":["app=x"]}')}`)).json();
+    assert.deepEqual(all.VolumesDeleted, ['data'], 'all=true with a label filter removes the matching named volume only');
+    assert.equal((await call('DELETE', '/volumes/busy')).status, 204);
+    assert.equal((await call('DELETE', '/volumes/busy')).status, 404);
   });
 
   test('search is 501 and says why', async () => {

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { isJanusError } from '../../core/errors.ts';
 import type { ImageService } from '../../engine/image-service.ts';
+import type { VolumeService } from '../../engine/volume-service.ts';
 import type { Logger } from '../../util/logger.ts';
 import { ApiRequest } from './api-request.ts';
 import { API_VERSION, checkApiVersion } from './api-version.ts';
@@ -8,6 +9,7 @@ import { errorResponse } from './errors.ts';
 import type { EventBus } from './event-bus.ts';
 import { registerEventRoutes } from './event-routes.ts';
 import { registerImageRoutes } from './image-routes.ts';
+import { registerVolumeRoutes } from './volume-routes.ts';
 import { Router } from './router.ts';
 import { registerSystemRoutes } from './system-routes.ts';
 import type { SystemService } from './system-service.ts';
@@ -15,6 +17,7 @@ import type { SystemService } from './system-service.ts';
 /** What the API server serves. */
 export interface ApiServerOptions {
   images: ImageService;
+  volumes: VolumeService;
   system: SystemService;
   events: EventBus;
   logger: Logger;
@@ -41,6 +44,7 @@ export function createApiServer(options: ApiServerOptions): Server {
   registerSystemRoutes(router, { system: options.system, images: options.images });
   registerEventRoutes(router, { events: options.events });
   registerImageRoutes(router, { images: options.images, logger });
+  registerVolumeRoutes(router, { volumes: options.volumes });
   const serverHeader = `Janus/${options.system.serverVersion} (linux)`;
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {

@@ -56,6 +56,16 @@ const IMAGE: Readonly<Record<string, IndexEntry>> = {
   tag: { summary: 'Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE', load: async () => (await import('./commands/tag.ts')).tagCommand('image tag') },
 };
 
+const VOLUME: Readonly<Record<string, IndexEntry>> = {
+  create: { summary: 'Create a volume', load: async () => (await import('./commands/volume.ts')).volumeCreateCommand },
+  inspect: { summary: 'Display detailed information on one or more volumes', load: async () => (await import('./commands/volume.ts')).volumeInspectCommand },
+  ls: { summary: 'List volumes', load: async () => (await import('./commands/volume.ts')).volumeLsCommand },
+  list: { summary: 'List volumes', listed: false, load: async () => (await import('./commands/volume.ts')).volumeLsCommand },
+  prune: { summary: 'Remove unused local volumes', load: async () => (await import('./commands/volume.ts')).volumePruneCommand },
+  rm: { summary: 'Remove one or more volumes', load: async () => (await import('./commands/volume.ts')).volumeRmCommand },
+  remove: { summary: 'Remove one or more volumes', listed: false, load: async () => (await import('./commands/volume.ts')).volumeRmCommand },
+};
+
 const SYSTEM: Readonly<Record<string, IndexEntry>> = {
   events: { summary: 'Get real time events from the server', load: async () => (await import('./commands/events.ts')).eventsCommand('system events') },
   info: { summary: 'Display system-wide information', load: async () => (await import('./commands/info.ts')).infoCommand },
@@ -65,6 +75,7 @@ const SYSTEM: Readonly<Record<string, IndexEntry>> = {
 const GROUPS: Readonly<Record<string, { summary: string; commands: Readonly<Record<string, IndexEntry>> }>> = {
   image: { summary: 'Manage images', commands: IMAGE },
   system: { summary: 'Manage Janus', commands: SYSTEM },
+  volume: { summary: 'Manage volumes', commands: VOLUME },
 };
 
 const GLOBAL_SPEC: CommandSpec = {

@@ -5,7 +5,8 @@ import { JanusError, invalidArgument } from '../../core/errors.ts';
 import { DaemonError } from './daemon-error.ts';
 import type {
   AuthConfig, AuthResponse, EventMessage, HistoryResponseItem, ImageDeleteResponseItem, ImageInspect, ImagesPruneReport,
-  ImageSummary, InfoResponse, JsonMessage, PingResponse, VersionResponse,
+  ImageSummary, InfoResponse, JsonMessage, PingResponse, VersionResponse, Volume, VolumeCreateRequest, VolumeListResponse,
+  VolumesPruneReport,
 } from './types.ts';
 
 /** The newest Engine API version this client speaks. */
@@ -176,6 +177,32 @@ export class DockerClient {
   /** `POST /images/prune`. */
   pruneImages(options: { filters?: Filters; signal?: AbortSignal } = {}): Promise<ImagesPruneReport> {
     return this.#json('POST', '/images/prune', { query: { filters: encodeFilters(options.filters) }, signal: options.signal });
+  }
+
+  /** `GET /volumes`. */
+  listVolumes(options: { filters?: Filters; signal?: AbortSignal } = {}): Promise<VolumeListResponse> {
+    return this.#json('GET', '/volumes', { query: { filters: encodeFilters(options.filters) }, signal: options.signal });
+  }
+
+  /** `POST /volumes/create`; an absent name makes an anonymous volume. */
+  createVolume(spec: VolumeCreateRequest, options: { signal?: AbortSignal } = {}): Promise<Volume> {
+    return this.#json('POST', '/volumes/create', { headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(spec), signal: options.signal });
+  }
+
+  /** `GET /volumes/{name}`. */
+  inspectVolume(name: string, options: { signal?: AbortSignal } = {}): Promise<Volume> {
+    return this.#json('GET', `/volumes/${encodeURIComponent(name)}`, options);
+  }
+
+  /** `DELETE /volumes/{name}`: Conflict while a container uses it, unless `force`. */
+  async removeVolume(name: string, options: { force?: boolean; signal?: AbortSignal } = {}): Promise<void> {
+    const res = await this.#request('DELETE', `/volumes/${encodeURIComponent(name)}`, { query: { force: flag(options.force) }, signal: options.signal });
+    res.resume();
+  }
+
+  /** `POST /volumes/prune`: unused anonymous volumes, or all unused with the `all` filter. */
+  pruneVolumes(options: { filters?: Filters; signal?: AbortSignal } = {}): Promise<VolumesPruneReport> {
+    return this.#json('POST', '/volumes/prune', { query: { filters: encodeFilters(options.filters) }, signal: options.signal });
   }
 
   /** `POST /auth`: checks credentials with the registry; Unauthorized when it refuses them. */

@@ -152,3 +152,34 @@ export interface EventMessage {
   id?: string;
   from?: string;
 }
+
+/** Docker's Volume object. */
+export interface Volume {
+  Name: string;
+  Driver: string;
+  Mountpoint: string;
+  CreatedAt?: string;
+  Labels: Record<string, string> | null;
+  Options: Record<string, string> | null;
+  Scope: string;
+}
+
+/** The body of `POST /volumes/create`. */
+export interface VolumeCreateRequest {
+  Name?: string;
+  Driver?: string;
+  DriverOpts?: Record<string, string>;
+  Labels?: Record<string, string>;
+}
+
+/** `GET /volumes`. */
+export interface VolumeListResponse {
+  Volumes: Volume[] | null;
+  Warnings: string[] | null;
+}
+
+/** `POST /volumes/prune`. */
+export interface VolumesPruneReport {
+  VolumesDeleted: string[] | null;
+  SpaceReclaimed: number;
+}

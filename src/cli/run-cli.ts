@@ -67,6 +67,7 @@ const VOLUME: Readonly<Record<string, IndexEntry>> = {
 };
 
 const SYSTEM: Readonly<Record<string, IndexEntry>> = {
+  df: { summary: 'Show Janus disk usage', load: async () => (await import('./commands/system-df.ts')).systemDfCommand },
   events: { summary: 'Get real time events from the server', load: async () => (await import('./commands/events.ts')).eventsCommand('system events') },
   info: { summary: 'Display system-wide information', load: async () => (await import('./commands/info.ts')).infoCommand },
 };

@@ -649,6 +649,14 @@ export class ImageEngine implements ImageService {
     return rows;
   }
 
+  async layersSize(): Promise<number> {
+    let total = 0;
+    for await (const info of this.#snapshots.walk()) {
+      if (info.kind === 'committed') total += Number(info.labels[SIZE_LABEL] ?? 0);
+    }
+    return total;
+  }
+
   // ---------------------------------------------------------------- prune / GC
 
   async prune(options: { all?: boolean; filters?: ImageFilters } = {}): Promise<{ deleted: RemovedItem[]; spaceReclaimed: number }> {

@@ -102,4 +102,6 @@ export interface ImageService {
   import(archive: Readable, options?: { reference?: string; changes?: string[]; message?: string; platform?: Platform; signal?: AbortSignal }): Promise<{ id: Digest }>;
   /** Builds `busybox:latest` or `debian:bookworm` from host tools. */
   bootstrap(name: string, options?: { progress?: ProgressSink; signal?: AbortSignal }): Promise<{ name: string; id: Digest }>;
+  /** Bytes of all unpacked layers, each shared layer counted once (docker's LayersSize). */
+  layersSize(): Promise<number>;
 }

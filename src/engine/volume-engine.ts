@@ -48,6 +48,11 @@ export class VolumeEngine implements VolumeService {
     return out.filter((v) => matches(v, options.filters ?? {})).sort((a, b) => a.name.localeCompare(b.name));
   }
 
+  async usage(name: string): Promise<number> {
+    const view = await this.inspect(name);
+    return this.#driver(view.driver).usage(name);
+  }
+
   async remove(name: string, options: { force?: boolean } = {}): Promise<void> {
     const view = await this.inspect(name);
     await this.#driver(view.driver).remove(name, options);

@@ -28,6 +28,8 @@ export interface VolumeService {
   create(name: string | undefined, options?: { driver?: string; labels?: Record<string, string>; driverOptions?: Record<string, string> }): Promise<VolumeView>;
   inspect(name: string): Promise<VolumeView>;
   list(options?: { filters?: VolumeFilters }): Promise<VolumeView[]>;
+  /** Bytes the volume's data uses; -1 when its driver cannot tell (a mounted file system). */
+  usage(name: string): Promise<number>;
   /** Conflict while in use unless `force`. */
   remove(name: string, options?: { force?: boolean }): Promise<void>;
   /** Removes unused volumes: anonymous ones only, or all with `all` (docker ≥ 23). */

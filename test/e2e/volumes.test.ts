@@ -35,6 +35,13 @@ describe('volumes end to end', { skip: skipUnlessRoot() }, () => {
     assert.equal(await readFile(join(mountpoint, 'kept.txt'), 'utf8'), 'still here');
   });
 
+  test('system df counts the volume and its bytes, in docker\'s table', async () => {
+    const table = ok(await d.janus(['system', 'df']), 'system df');
+    assert.match(table, /^TYPE\s+TOTAL\s+ACTIVE\s+SIZE\s+RECLAIMABLE\n/);
+    assert.match(table, /\nLocal Volumes\s+1\s+0\s+[\d.]+kB\s+[\d.]+kB \(100%\)\n/, `the volume with its kept.txt: ${table}`);
+    assert.match(table, /\nImages\s+0\s+0\s+0B\s+0B\n/);
+  });
+
   test('the docker CLI sees the same volumes', async (t) => {
     let out: string;
     try {

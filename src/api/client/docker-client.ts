@@ -4,7 +4,7 @@ import { pipeline } from 'node:stream/promises';
 import { JanusError, invalidArgument } from '../../core/errors.ts';
 import { DaemonError } from './daemon-error.ts';
 import type {
-  AuthConfig, AuthResponse, EventMessage, HistoryResponseItem, ImageDeleteResponseItem, ImageInspect, ImagesPruneReport,
+  AuthConfig, AuthResponse, DiskUsage, EventMessage, HistoryResponseItem, ImageDeleteResponseItem, ImageInspect, ImagesPruneReport,
   ImageSummary, InfoResponse, JsonMessage, PingResponse, VersionResponse, Volume, VolumeCreateRequest, VolumeListResponse,
   VolumesPruneReport,
 } from './types.ts';
@@ -177,6 +177,11 @@ export class DockerClient {
   /** `POST /images/prune`. */
   pruneImages(options: { filters?: Filters; signal?: AbortSignal } = {}): Promise<ImagesPruneReport> {
     return this.#json('POST', '/images/prune', { query: { filters: encodeFilters(options.filters) }, signal: options.signal });
+  }
+
+  /** `GET /system/df`: disk usage by images, containers, volumes and build cache. */
+  systemDf(options: { signal?: AbortSignal } = {}): Promise<DiskUsage> {
+    return this.#json('GET', '/system/df', options);
   }
 
   /** `GET /volumes`. */

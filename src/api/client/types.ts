@@ -183,3 +183,12 @@ export interface VolumesPruneReport {
   VolumesDeleted: string[] | null;
   SpaceReclaimed: number;
 }
+
+/** `GET /system/df`. */
+export interface DiskUsage {
+  LayersSize?: number;
+  Images?: ImageSummary[] | null;
+  Containers?: unknown[] | null;
+  Volumes?: Array<Volume & { UsageData?: { Size: number; RefCount: number } | null }> | null;
+  BuildCache?: unknown[] | null;
+}

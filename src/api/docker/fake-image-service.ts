@@ -127,6 +127,11 @@ export class FakeImageService implements ImageService {
     return { id: `sha256:${'b'.repeat(64)}` };
   }
 
+  async layersSize(): Promise<number> {
+    this.calls.push({ method: 'layersSize', args: [] });
+    return [...new Set(this.byName.values())].reduce((sum, d) => sum + d.size, 0);
+  }
+
   async bootstrap(name: string, options: { progress?: ProgressSink; signal?: AbortSignal } = {}): Promise<{ name: string; id: Digest }> {
     this.calls.push({ method: 'bootstrap', args: [name, options] });
     options.progress?.({ status: `Building ${name}` });

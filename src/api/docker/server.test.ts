@@ -455,6 +455,21 @@ describe('Docker API server', () => {
     assert.equal((await call('DELETE', '/volumes/busy')).status, 404);
   });
 
+  test('system df reports images with LayersSize, volumes with usage, and honours type', async () => {
+    await volumes.create('dfvol');
+    const df = (await call('GET', '/system/df')).json();
+    assert.equal(df.LayersSize, makeDetail().size);
+    assert.equal(df.Images.length, 1);
+    assert.deepEqual(df.Containers, []);
+    assert.deepEqual(df.BuildCache, []);
+    const vol = df.Volumes.find((v: { Name: string }) => v.Name === 'dfvol');
+    assert.deepEqual(vol.UsageData.RefCount, 0);
+    assert.equal(typeof vol.UsageData.Size, 'number');
+    const onlyVolumes = (await call('GET', '/system/df?type=volume')).json();
+    assert.deepEqual(Object.keys(onlyVolumes), ['Volumes']);
+    assert.equal((await call('GET', '/system/df?type=disks')).status, 400);
+  });
+
   test('search is 501 and says why', async () => {
     const r = await call('GET', '/images/search?term=busybox');
     assert.equal(r.status, 501);

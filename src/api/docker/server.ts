@@ -10,6 +10,7 @@ import type { EventBus } from './event-bus.ts';
 import { registerEventRoutes } from './event-routes.ts';
 import { registerImageRoutes } from './image-routes.ts';
 import { registerVolumeRoutes } from './volume-routes.ts';
+import { registerDiskUsageRoutes } from './disk-usage-routes.ts';
 import { Router } from './router.ts';
 import { registerSystemRoutes } from './system-routes.ts';
 import type { SystemService } from './system-service.ts';
@@ -45,6 +46,7 @@ export function createApiServer(options: ApiServerOptions): Server {
   registerEventRoutes(router, { events: options.events });
   registerImageRoutes(router, { images: options.images, logger });
   registerVolumeRoutes(router, { volumes: options.volumes });
+  registerDiskUsageRoutes(router, { images: options.images, volumes: options.volumes });
   const serverHeader = `Janus/${options.system.serverVersion} (linux)`;
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {

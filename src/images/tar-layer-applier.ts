@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import { createHash } from 'node:crypto';
 import { constants as fsc, readFileSync } from 'node:fs';
 import { chmod, lchown, link, lstat, lutimes, mkdir, open, rm, symlink, type FileHandle } from 'node:fs/promises';
@@ -92,7 +93,9 @@ export class TarLayerApplier implements LayerApplier {
         for await (const chunk of source) {
           hash.update(chunk);
           size += chunk.length;
-          if (!extract.write(chunk)) await new Promise<void>((resolve) => extract.once('drain', () => resolve()));
+          // The extraction may die (a full disk, a refused entry) while we wait for
+          // room: `stop` then ends the wait, or it would never see 'drain'.
+          if (!extract.write(chunk)) await once(extract, 'drain', { signal: stop.signal });
         }
         extract.end(undefined);
       };

@@ -100,6 +100,24 @@ describe('images end to end', { skip: skipE2e() }, () => {
     ok(await janus(['rmi', byDigest]), `rmi ${byDigest}`);
   });
 
+  test('an image with a zstd layer over a gzip layer pulls and unpacks both', async () => {
+    const layout = join(work, 'zstd-layout');
+    const img = await writeOciImage(layout, 'mixed', {
+      layers: [{ 'etc/': '', 'etc/base.txt': 'gzip layer\n' }, { 'etc/top.txt': 'zstd layer\n' }],
+      compression: ['gzip', 'zstd'],
+    });
+    const ref = `${reg.host}/e2e/mixed:1`;
+    await skopeo(['copy', '--dest-tls-verify=false', `oci:${layout}:mixed`, `docker://${ref}`]);
+    ok(await janus(['pull', ref]), `pull ${ref}`);
+    assert.equal(await inspect(ref, '{{.Id}}'), img.configDigest);
+    assert.deepEqual(JSON.parse(await inspect(ref, '{{json .RootFS.Layers}}')), img.diffIds, 'both layers unpacked to the diff IDs the config names');
+    const upper = await inspect(ref, '{{.GraphDriver.Data.UpperDir}}');
+    const lower = await inspect(ref, '{{.GraphDriver.Data.LowerDir}}');
+    assert.equal(await readFile(join(upper, 'etc', 'top.txt'), 'utf8'), 'zstd layer\n', 'the zstd layer is unpacked in the top layer dir');
+    assert.equal(await readFile(join(lower, 'etc', 'base.txt'), 'utf8'), 'gzip layer\n', 'the gzip layer is unpacked below it');
+    ok(await janus(['rmi', ref]), 'rmi');
+  });
+
   test('a multi-platform index pulls the host platform, and --platform picks another', async () => {
     const host = hostArchitecture();
     const other = host === 'arm64' ? 'amd64' : 'arm64';

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { gzipSync } from 'node:zlib';
+import { gzipSync, zstdCompressSync } from 'node:zlib';
 import tar from 'tar-stream';
 
 /** Files of one layer: path inside the image → content (a string ending in `/` as key makes a directory). */
@@ -17,6 +17,8 @@ export interface ImageSpec {
   cmd?: string[];
   /** gzip level 0–9 (default 6); 1 makes big benchmark layers quick to build. */
   gzipLevel?: number;
+  /** How each layer is compressed, by index; gzip where not given. */
+  compression?: Array<'gzip' | 'zstd'>;
 }
 
 /** What `writeOciImage` wrote. */
@@ -78,13 +80,16 @@ async function writeImageBlobs(dir: string, spec: ImageSpec): Promise<WrittenIma
   const diffIds: string[] = [];
   let uncompressedSize = 0;
   let compressedSize = 0;
-  for (const files of spec.layers) {
+  const mediaTypes: string[] = [];
+  for (const [i, files] of spec.layers.entries()) {
     const raw = await makeTar(files);
-    const gz = gzipSync(raw, { level: spec.gzipLevel ?? 6 });
+    const zstd = spec.compression?.[i] === 'zstd';
+    const packed = zstd ? zstdCompressSync(raw) : gzipSync(raw, { level: spec.gzipLevel ?? 6 });
+    mediaTypes.push(`application/vnd.oci.image.layer.v1.tar+${zstd ? 'zstd' : 'gzip'}`);
     diffIds.push(sha256(raw));
     uncompressedSize += raw.length;
-    compressedSize += gz.length;
-    layers.push({ digest: await putBlob(dir, gz), size: gz.length });
+    compressedSize += packed.length;
+    layers.push({ digest: await putBlob(dir, packed), size: packed.length });
   }
   const config = Buffer.from(JSON.stringify({
     created: '2024-01-01T00:00:00Z',
@@ -100,7 +105,7 @@ async function writeImageBlobs(dir: string, spec: ImageSpec): Promise<WrittenIma
     schemaVersion: 2,
     mediaType: 'application/vnd.oci.image.manifest.v1+json',
     config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: configDigest, size: config.length },
-    layers: layers.map((l) => ({ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: l.digest, size: l.size })),
+    layers: layers.map((l, i) => ({ mediaType: mediaTypes[i], digest: l.digest, size: l.size })),
   }));
   const manifestDigest = await putBlob(dir, manifest);
   return {

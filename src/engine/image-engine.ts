@@ -22,9 +22,9 @@ import { bootstrapBusybox } from '../images/bootstrap/bootstrap-busybox.ts';
 import { bootstrapDebian } from '../images/bootstrap/bootstrap-debian.ts';
 import { parseImageConfig, parseManifestOrIndex } from '../registry/manifest.ts';
 import { formatPlatform, hostPlatform, normalizePlatform, selectManifest } from '../registry/platform.ts';
-import { familiarName, formatReference, isImageIdLike, parseReference } from '../registry/reference.ts';
+import { familiarName, formatReference, parseReference } from '../registry/reference.ts';
 import { chainIds } from './chain-id.ts';
-import { matchesImageFilters, type FilterableImage } from './image-filters.ts';
+import { matchesImageFilters, referenceMatches, type FilterableImage } from './image-filters.ts';
 import type {
   HistoryItem, ImageDetail, ImageFilters, ImageService, ImageSummary, RemoteOptions, RemovedItem,
 } from './image-service.ts';
@@ -159,7 +159,8 @@ export class ImageEngine implements ImageService {
       for (const l of manifest.layers) lease(l.digest);
       for (const c of image.chainIds) lease(c);
 
-      const previous = reference.tag ? await this.#recordOrUndefined(formatReference(reference)) : undefined;
+      // "Image is up to date" when the tag — or, pulling by digest, the digest name — already pointed here.
+      const previous = await this.#recordOrUndefined(formatReference(reference.digest ? digestReference(reference, reference.digest) : reference));
       await this.#fetchAndUnpack(repo, image, { progress, signal: options.signal, context: familiarName(reference) });
 
       const names = [formatReference(digestReference(reference, top.digest))];
@@ -590,8 +591,12 @@ export class ImageEngine implements ImageService {
       beforeCreated: filters.before ? (await this.#summary(await this.#resolveLocal(filters.before))).created : undefined,
       sinceCreated: filters.since ? (await this.#summary(await this.#resolveLocal(filters.since))).created : undefined,
     };
+    const patterns = filters.reference ?? [];
+    const named = (n: string) => patterns.some((p) => referenceMatches(p, n));
     return summaries
       .filter((s) => matchesImageFilters(s as FilterableImage, filters, resolved))
+      // docker shows only the names the reference filter matched (`images busybox` lists busybox, not its other tags).
+      .map((s) => (patterns.length === 0 ? s : { ...s, repoTags: s.repoTags.filter(named), repoDigests: s.repoDigests.filter(named) }))
       .sort((a, b) => b.created - a.created || a.id.localeCompare(b.id));
   }
 
@@ -935,7 +940,7 @@ export class ImageEngine implements ImageService {
     try {
       reference = parseReference(ref);
     } catch (err) {
-      if (!isImageIdLike(ref)) throw err;
+      if (!isIdPrefix(ref)) throw err;
     }
     if (reference) {
       const name = formatReference(reference);
@@ -944,7 +949,7 @@ export class ImageEngine implements ImageService {
         if (hit) return { group: g, byName: hit };
       }
     }
-    if (isImageIdLike(ref)) {
+    if (isIdPrefix(ref)) {
       const hex = ref.replace(/^sha256:/, '');
       const matches = groups.filter((g) => g.image.configDigest.slice('sha256:'.length).startsWith(hex));
       if (matches.length === 1) return { group: matches[0]! };
@@ -988,6 +993,11 @@ function expectManifest(bytes: Uint8Array, desc: Descriptor): ImageManifest {
   const parsed = parseManifestOrIndex(bytes, desc.mediaType);
   if (parsed.kind !== 'manifest') throw invalidArgument(`${desc.digest}: expected an image manifest, found an index`);
   return parsed.manifest;
+}
+
+/** Any unique prefix of an image ID names it, as in docker (`rmi a6`), once no name matched. */
+function isIdPrefix(text: string): boolean {
+  return /^(?:sha256:)?[a-f0-9]{1,64}$/.test(text);
 }
 
 /** A tag name (`…:tag`), as opposed to a digest reference or a dangling placeholder. */

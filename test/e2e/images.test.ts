@@ -68,8 +68,15 @@ describe('images end to end', { skip: skipE2e() }, () => {
     const repoDigests = JSON.parse(await inspect(ref, '{{json .RepoDigests}}')) as string[];
     assert.ok(repoDigests.includes(`${reg.host}/e2e/busybox@${reported}`), `RepoDigests: ${repoDigests}`);
 
-    ok(await janus(['pull', `${reg.host}/e2e/busybox@${reported}`]), 'pull by digest');
+    const byDigest = ok(await janus(['pull', `${reg.host}/e2e/busybox@${reported}`]), 'pull by digest');
+    assert.match(byDigest, /Status: Image is up to date for /, 'a digest already here is up to date, as in docker');
     assert.equal(await inspect(`${reg.host}/e2e/busybox@${reported}`, '{{.Id}}'), busyboxId);
+
+    // `images NAME` shows only the matching names of an image that has several.
+    const rows = ok(await janus(['images', '--format', '{{.Repository}}:{{.Tag}}', 'busybox']), 'images busybox').split('\n').filter(Boolean);
+    assert.deepEqual(rows, ['busybox:latest'], `images busybox lists only busybox: ${rows}`);
+    // Any unique prefix of the ID names the image.
+    assert.equal(await inspect(busyboxId.slice(7, 11), '{{.Id}}'), busyboxId, 'a 4-character ID prefix');
   });
 
   test('an image pushed by skopeo pulls with janus, by tag and by digest, with the same digests', async () => {

@@ -1,0 +1,379 @@
+import { randomBytes } from 'node:crypto';
+import { constants as osConstants } from 'node:os';
+import { mkdir, readFile, readdir, readlink, rm, open } from 'node:fs/promises';
+import { constants as fsConstants } from 'node:fs';
+import { join } from 'node:path';
+import type { Exit, ExecProcess, Task, TaskStats, TaskStatus } from '../../core/runtime.ts';
+import type { OciProcess } from '../../core/oci-runtime-spec.ts';
+import { conflict, internal, invalidArgument } from '../../core/errors.ts';
+import type { Exec } from '../../util/exec.ts';
+import type { Logger } from '../../util/logger.ts';
+import { writeFileAtomic } from '../../util/atomic-file.ts';
+import { buildConmonArgs, launchConmon, type Spawn, type SyncPipeReader } from './conmon.ts';
+import { oomKilled, readCgroupStats, type CgroupPaths } from './cgroup-stats.ts';
+import { readExitFile, waitExitFile } from './exit-file.ts';
+import { unmountAll } from './rootfs-mount.ts';
+import { ProcessStartError, startFailureCode } from './process-start-error.ts';
+
+/** What every task of one OciRuntime shares: the host tools and directories. */
+export interface OciTaskContext {
+  name: string;
+  binary: string;
+  conmon: string;
+  stateDir: string;
+  /** The runtime's own state root (`--root`). */
+  runtimeRoot: string;
+  /** conmon's attach socket symlinks. */
+  socketDir: string;
+  /** Extra global runtime flags (e.g. runsc's `--platform=`). */
+  runtimeArgs: string[];
+  exec: Exec;
+  spawn: Spawn;
+  logger: Logger;
+  /** Poll period of exit watching, ms. */
+  pollMs: number;
+}
+
+/** The task's record in `<stateDir>/<id>/task.json`: everything `load` needs after a daemon restart. */
+export interface OciTaskState {
+  id: string;
+  cuuid: string;
+  pid: number;
+  conmonPid: number;
+  mountCount: number;
+  logPath: string;
+  createdAt: string;
+  cgroup?: CgroupPaths;
+}
+
+/** Paths of one task's files, all under `<stateDir>/<id>/`. */
+export function taskPaths(stateDir: string, id: string) {
+  const dir = join(stateDir, id);
+  return {
+    dir,
+    state: join(dir, 'task.json'),
+    bundle: join(dir, 'bundle'),
+    rootfs: join(dir, 'bundle', 'rootfs'),
+    config: join(dir, 'bundle', 'config.json'),
+    ctl: join(dir, 'bundle', 'ctl'),
+    containerPid: join(dir, 'container.pid'),
+    conmonPid: join(dir, 'conmon.pid'),
+    exits: join(dir, 'exits'),
+    execs: join(dir, 'exec'),
+  };
+}
+
+/** Signal name or number → number; InvalidArgument for anything else. */
+export function signalNumber(signal: string): number {
+  const s = signal.trim().toUpperCase();
+  if (/^\d+$/.test(s)) {
+    const n = Number(s);
+    if (n >= 1 && n <= 64) return n;
+  }
+  const name = s.startsWith('SIG') ? s : `SIG${s}`;
+  const n = (osConstants.signals as Record<string, number>)[name];
+  if (n === undefined) throw invalidArgument(`invalid signal: ${signal}`);
+  return n;
+}
+
+/** Docker's Exit from conmon's status (128+N after signal N; -1 when conmon could not tell). */
+export function exitFromStatus(status: number | undefined, oom: boolean): Exit {
+  if (status === undefined || status < 0) return { code: 255, exitedAt: new Date(), oomKilled: oom };
+  const exit: Exit = { code: status, exitedAt: new Date(), oomKilled: oom };
+  // conmon folds "killed by N" into 128+N, the same number a program can exit with: the name is the likely cause.
+  if (status > 128 && status <= 128 + 64) {
+    const name = Object.entries(osConstants.signals).find(([, n]) => n === status - 128)?.[0];
+    if (name) exit.signal = name;
+  }
+  return exit;
+}
+
+/** True when `pid` is alive and is a conmon (not a recycled pid). */
+export async function isConmon(pid: number): Promise<boolean> {
+  if (!(pid > 0)) return false;
+  try {
+    const cmd = await readFile(`/proc/${pid}/cmdline`, 'utf8');
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    // A zombie has exited already; its parent just has not reaped it.
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    return cmd.split('\0')[0].endsWith('conmon') && state !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+/** Runs the OCI runtime's CLI with its state root. */
+export async function runRuntime(ctx: OciTaskContext, args: readonly string[], options: { check?: boolean } = {}) {
+  return ctx.exec.run(ctx.binary, [...ctx.runtimeArgs, `--root=${ctx.runtimeRoot}`, ...args], { check: options.check });
+}
+
+/**
+ * A container under conmon, driven through the OCI runtime's CLI. Built by
+ * OciRuntime.create or .load; all of its state is on disk, so a new object
+ * over the same directory behaves the same.
+ */
+export class OciTask implements Task {
+  readonly id: string;
+  readonly #ctx: OciTaskContext;
+  readonly #state: OciTaskState;
+  readonly #paths: ReturnType<typeof taskPaths>;
+  #exit: Promise<Exit> | undefined;
+
+  constructor(ctx: OciTaskContext, state: OciTaskState) {
+    this.#ctx = ctx;
+    this.#state = state;
+    this.id = state.id;
+    this.#paths = taskPaths(ctx.stateDir, state.id);
+  }
+
+  get pid(): number {
+    return this.#state.pid;
+  }
+
+  /** The container's log (k8s-file format, see parseK8sLogLine). */
+  get logPath(): string {
+    return this.#state.logPath;
+  }
+
+  async start(): Promise<void> {
+    const status = await this.status();
+    if (status !== 'created') throw conflict(`container ${this.id} cannot be started: it is ${status}`);
+    const r = await runRuntime(this.#ctx, ['start', this.id], { check: false });
+    if (r.code !== 0) {
+      const code = startFailureCode(r.stderr);
+      if (code) throw new ProcessStartError(code, `container ${this.id}: ${r.stderr.trim()}`);
+      throw internal(`${this.#ctx.name} start ${this.id}: ${r.stderr.trim() || `exit status ${r.code}`}`);
+    }
+  }
+
+  async status(): Promise<TaskStatus> {
+    const r = await runRuntime(this.#ctx, ['state', this.id], { check: false });
+    if (r.code === 0) {
+      const s = (JSON.parse(r.stdout) as { status?: string }).status;
+      if (s === 'created' || s === 'running' || s === 'paused' || s === 'stopped') return s;
+      if (s === 'creating') return 'created';
+      throw internal(`${this.#ctx.name} state ${this.id}: unknown status ${s}`);
+    }
+    // The runtime forgot it (deleted, or its state root was on a tmpfs that a reboot cleared).
+    if ((await readExitFile(this.#paths.exits, this.id)) !== undefined) return 'stopped';
+    if (!(await isConmon(this.#state.conmonPid))) return 'stopped';
+    throw internal(`${this.#ctx.name} state ${this.id}: ${r.stderr.trim() || `exit status ${r.code}`}`);
+  }
+
+  async kill(signal: string, options: { all?: boolean } = {}): Promise<void> {
+    const n = signalNumber(signal);
+    const status = await this.status();
+    if (status === 'stopped') throw conflict(`container ${this.id} is not running`);
+    const args = ['kill', ...(options.all ? ['--all'] : []), this.id, String(n)];
+    const r = await runRuntime(this.#ctx, args, { check: false });
+    if (r.code === 0) return;
+    if ((await this.status()) === 'stopped') throw conflict(`container ${this.id} is not running`);
+    throw internal(`${this.#ctx.name} kill ${this.id}: ${r.stderr.trim() || `exit status ${r.code}`}`);
+  }
+
+  wait(): Promise<Exit> {
+    this.#exit ??= (async () => {
+      const status = await waitExitFile(this.#paths.exits, this.id, {
+        supervisorAlive: () => isConmon(this.#state.conmonPid),
+        pollMs: this.#ctx.pollMs,
+      });
+      if (status === undefined) {
+        this.#ctx.logger.warn('conmon ended without recording an exit status', { id: this.id, conmonPid: this.#state.conmonPid });
+      }
+      return exitFromStatus(status, await this.#oomKilled());
+    })();
+    return this.#exit;
+  }
+
+  async #oomKilled(): Promise<boolean> {
+    // conmon drops an `oom` marker where it ran (cgroup v2 only); the counters cover v1.
+    for (const p of [join(this.#paths.dir, 'oom'), join(this.#paths.bundle, 'oom')]) {
+      try {
+        await readFile(p);
+        return true;
+      } catch {
+        /* absent: no OOM seen by conmon */
+      }
+    }
+    return this.#state.cgroup ? oomKilled(this.#state.cgroup) : false;
+  }
+
+  async exec(id: string, process: OciProcess, io: { tty: boolean; stdin: boolean }): Promise<ExecProcess> {
+    if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(id)) throw invalidArgument(`invalid exec id: ${id}`);
+    const status = await this.status();
+    if (status !== 'running') throw conflict(`container ${this.id} is not running (${status}): cannot exec`);
+    const dir = join(this.#paths.execs, id);
+    await mkdir(this.#paths.execs, { recursive: true });
+    try {
+      await mkdir(dir);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw conflict(`exec ${id} already exists in container ${this.id}`);
+      throw err;
+    }
+    await mkdir(join(dir, 'exits'));
+    const spec = join(dir, 'process.json');
+    await writeFileAtomic(spec, JSON.stringify({ ...process, terminal: io.tty }));
+    const args = buildConmonArgs({
+      cid: this.id, cuuid: randomBytes(8).toString('hex'), runtime: this.#ctx.binary,
+      runtimeArgs: [...this.#ctx.runtimeArgs, `--root=${this.#ctx.runtimeRoot}`], bundle: dir,
+      containerPidFile: join(dir, 'pid'), conmonPidFile: join(dir, 'conmon.pid'), exitDir: join(dir, 'exits'), logPath: join(dir, 'output.log'),
+      socketDir: this.#ctx.socketDir, terminal: io.tty, stdin: io.stdin, execProcessSpec: spec,
+    });
+    const { reader } = launchConmon(this.#ctx.spawn, this.#ctx.conmon, args, { cwd: dir });
+    const first = await reader.next();
+    if (!first || first.data <= 0) {
+      reader.close();
+      const message = first?.message?.trim() ?? 'conmon exited without reporting the exec pid';
+      await rm(dir, { recursive: true, force: true });
+      const code = startFailureCode(message);
+      if (code) throw new ProcessStartError(code, `exec in container ${this.id}: ${message}`);
+      throw internal(`exec in container ${this.id}: ${message}`);
+    }
+    return new OciExecProcess({ id, pid: first.data, dir, taskId: this.id, reader, ctx: this.#ctx });
+  }
+
+  async pause(): Promise<void> {
+    const status = await this.status();
+    if (status !== 'running') throw conflict(`container ${this.id} is not running (${status}): cannot pause`);
+    await this.#run('pause');
+  }
+
+  async resume(): Promise<void> {
+    const status = await this.status();
+    if (status !== 'paused') throw conflict(`container ${this.id} is not paused (${status})`);
+    await this.#run('resume');
+  }
+
+  async #run(command: string): Promise<void> {
+    try {
+      await runRuntime(this.#ctx, [command, this.id]);
+    } catch (err) {
+      throw internal(`${this.#ctx.name} ${command} ${this.id}: ${(err as Error).message}`, err);
+    }
+  }
+
+  async stats(): Promise<TaskStats> {
+    const status = await this.status();
+    if (status === 'stopped' || status === 'created' && !this.#state.cgroup) throw conflict(`container ${this.id} is not running`);
+    if (!this.#state.cgroup) throw internal(`container ${this.id}: its cgroup was not recorded at create`);
+    return readCgroupStats(this.#state.cgroup);
+  }
+
+  /** Resizes the container's terminal through conmon's control fifo. */
+  async resize(size: { rows: number; cols: number }): Promise<void> {
+    await writeCtl(this.#paths.ctl, size, `container ${this.id}`);
+  }
+
+  async delete(options: { force?: boolean } = {}): Promise<void> {
+    const status = await this.status().catch((err: unknown) => {
+      if (options.force) return 'stopped' as const;
+      throw err;
+    });
+    if ((status === 'running' || status === 'paused') && !options.force) {
+      throw conflict(`container ${this.id} is ${status}: stop it first or force the removal`);
+    }
+    await removeTask(this.#ctx, this.id, this.#state);
+  }
+}
+
+/**
+ * Removes every trace of task `id`: the runtime's state and cgroups
+ * (`delete --force`), conmon and exec conmons, the rootfs mounts, the
+ * attach symlinks and the state directory. Safe to repeat, and to run on a
+ * half-created task.
+ */
+export async function removeTask(ctx: OciTaskContext, id: string, state: OciTaskState | undefined): Promise<void> {
+  const paths = taskPaths(ctx.stateDir, id);
+  const r = await runRuntime(ctx, ['delete', '--force', id], { check: false });
+  if (r.code !== 0) ctx.logger.debug('runtime delete failed (already gone?)', { id, stderr: r.stderr.trim() });
+  const conmons = [state?.conmonPid ?? Number((await readFile(paths.conmonPid, 'utf8').catch(() => '')).trim())];
+  for (const e of await readdir(paths.execs).catch(() => [] as string[])) {
+    conmons.push(...(await conmonPidsIn(join(paths.execs, e))));
+  }
+  for (const pid of conmons) {
+    if (pid && (await isConmon(pid))) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        /* it ended meanwhile */
+      }
+    }
+  }
+  await unmountAll(ctx.exec, paths.rootfs, Math.max(state?.mountCount ?? 1, 1));
+  for (const link of await readdir(ctx.socketDir).catch(() => [] as string[])) {
+    const target = await readlink(join(ctx.socketDir, link)).catch(() => '');
+    if (target === paths.dir || target.startsWith(`${paths.dir}/`)) await rm(join(ctx.socketDir, link), { force: true });
+  }
+  await rm(paths.dir, { recursive: true, force: true });
+}
+
+async function conmonPidsIn(execDir: string): Promise<number[]> {
+  const pid = Number((await readFile(join(execDir, 'conmon.pid'), 'utf8').catch(() => '')).trim());
+  return pid > 0 ? [pid] : [];
+}
+
+async function writeCtl(ctl: string, size: { rows: number; cols: number }, what: string): Promise<void> {
+  if (!(Number.isInteger(size.rows) && Number.isInteger(size.cols) && size.rows > 0 && size.cols > 0)) {
+    throw invalidArgument(`invalid terminal size ${size.rows}x${size.cols}`);
+  }
+  let fh;
+  try {
+    // Non-blocking: with no conmon reading, open fails (ENXIO) instead of hanging.
+    fh = await open(ctl, fsConstants.O_WRONLY | fsConstants.O_NONBLOCK);
+  } catch (err) {
+    throw conflict(`${what} has no running supervisor to resize`, err);
+  }
+  try {
+    await fh.write(`1 ${size.rows} ${size.cols}\n`);
+  } finally {
+    await fh.close();
+  }
+}
+
+/** A process started by `runtime exec` under its own conmon. */
+export class OciExecProcess implements ExecProcess {
+  readonly id: string;
+  readonly pid: number;
+  /** The exec'd process's output (k8s-file format). */
+  readonly logPath: string;
+  readonly #dir: string;
+  readonly #taskId: string;
+  readonly #ctx: OciTaskContext;
+  readonly #exit: Promise<Exit>;
+
+  constructor(o: { id: string; pid: number; dir: string; taskId: string; reader: SyncPipeReader; ctx: OciTaskContext }) {
+    this.id = o.id;
+    this.pid = o.pid;
+    this.#dir = o.dir;
+    this.#taskId = o.taskId;
+    this.#ctx = o.ctx;
+    this.logPath = join(o.dir, 'output.log');
+    // conmon writes the exit code to the sync pipe after its exit file: read it so that write does not hit EPIPE.
+    void o.reader.next().then(() => o.reader.close());
+    this.#exit = (async () => {
+      const status = await waitExitFile(join(o.dir, 'exits'), o.taskId, {
+        supervisorAlive: async () => (await Promise.all((await conmonPidsIn(o.dir)).map(isConmon))).some(Boolean),
+        pollMs: o.ctx.pollMs,
+      });
+      return exitFromStatus(status, false);
+    })();
+  }
+
+  wait(): Promise<Exit> {
+    return this.#exit;
+  }
+
+  async kill(signal: string): Promise<void> {
+    const n = signalNumber(signal);
+    try {
+      process.kill(this.pid, n);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ESRCH') throw conflict(`exec ${this.id} in container ${this.#taskId} is not running`);
+      throw internal(`kill exec ${this.id}: ${(err as Error).message}`, err);
+    }
+  }
+
+  async resize(size: { rows: number; cols: number }): Promise<void> {
+    await writeCtl(join(this.#dir, 'ctl'), size, `exec ${this.id} in container ${this.#taskId}`);
+  }
+}

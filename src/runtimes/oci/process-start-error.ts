@@ -25,7 +25,8 @@ export function startFailureCode(runtimeStderr: string): 126 | 127 | undefined {
   const s = runtimeStderr.toLowerCase();
   // Only errors about the exec itself: a missing mount source also says "no such file".
   if (s.includes('executable file not found') || s.includes('not found in $path')) return 127;
-  if (!s.includes('exec')) return undefined;
+  // runsc says "failed to load /path: …" for the program it cannot open.
+  if (!s.includes('exec') && !s.includes('failed to load')) return undefined;
   if (s.includes('no such file or directory')) return 127;
   if (s.includes('permission denied') || s.includes('exec format error') || s.includes('is a directory')) return 126;
   return undefined;

@@ -1,3 +1,4 @@
+import type { Writable } from 'node:stream';
 import type { Mount } from './snapshotter.ts';
 import type { OciRuntimeSpec, OciProcess } from './oci-runtime-spec.ts';
 
@@ -43,6 +44,10 @@ export interface ExecProcess {
   wait(): Promise<Exit>;
   kill(signal: string): Promise<void>;
   resize(size: { rows: number; cols: number }): Promise<void>;
+  /** The process's output, in the same k8s-file format as the task's log. */
+  readonly logPath: string;
+  /** The process's stdin (see Task.openStdin). Conflict when it was started without stdin. */
+  openStdin(): Promise<Writable>;
 }
 
 /** Live resource use of a task, from its cgroup. */
@@ -76,6 +81,15 @@ export interface Task {
   exec(id: string, process: OciProcess, io: { tty: boolean; stdin: boolean }): Promise<ExecProcess>;
   pause(): Promise<void>;
   resume(): Promise<void>;
+  /**
+   * A connection to the init process's stdin (output is read from the log).
+   * Ending the stream closes the process's stdin; destroying it only
+   * detaches. Several may be open at once. Conflict when the task was
+   * created without `io.stdin` or is not running.
+   */
+  openStdin(): Promise<Writable>;
+  /** Resizes the task's terminal. Conflict without one. */
+  resize(size: { rows: number; cols: number }): Promise<void>;
   stats(): Promise<TaskStats>;
   /** Removes every trace on the host (runtime state, supervisor, cgroup). Conflict while running unless `force`. */
   delete(options?: { force?: boolean }): Promise<void>;

@@ -59,6 +59,22 @@ export class VolumeEngine implements VolumeService {
     this.#events.publish({ type: 'volume', action: 'destroy', id: name, attributes: { driver: view.driver } });
   }
 
+  async acquire(name: string, user: string): Promise<string> {
+    const view = await this.inspect(name);
+    return this.#driver(view.driver).mount(name, user);
+  }
+
+  async release(name: string, user: string): Promise<void> {
+    let view: VolumeView;
+    try {
+      view = await this.inspect(name);
+    } catch (err) {
+      if (isJanusError(err, 'NotFound')) return;
+      throw err;
+    }
+    await this.#driver(view.driver).unmount(name, user);
+  }
+
   async prune(options: { all?: boolean; filters?: VolumeFilters } = {}): Promise<{ deleted: string[]; spaceReclaimed: number }> {
     const deleted: string[] = [];
     let spaceReclaimed = 0;

@@ -32,6 +32,15 @@ export interface VolumeService {
   usage(name: string): Promise<number>;
   /** Conflict while in use unless `force`. */
   remove(name: string, options?: { force?: boolean }): Promise<void>;
+  /**
+   * Takes the volume into use by `user` (a container ID) and returns its host
+   * path; the volume counts as in use until `release`. For the container
+   * engine, at container create and again when a restarted daemon re-adopts
+   * its containers (use is not persisted by drivers).
+   */
+  acquire(name: string, user: string): Promise<string>;
+  /** Ends `user`'s use of the volume; unknown users and volumes are ignored. */
+  release(name: string, user: string): Promise<void>;
   /** Removes unused volumes: anonymous ones only, or all with `all` (docker ≥ 23). */
   prune(options?: { all?: boolean; filters?: VolumeFilters }): Promise<{ deleted: string[]; spaceReclaimed: number }>;
 }

@@ -4,14 +4,14 @@ import { mkdir, readFile, readdir, rm, mkdtemp } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Runtime, Task, TaskSpec } from '../../core/runtime.ts';
 import type { OciRuntimeSpec } from '../../core/oci-runtime-spec.ts';
-import { asJanusError, conflict, internal, invalidArgument, notFound } from '../../core/errors.ts';
+import { asJanusError, conflict, internal, invalidArgument, notFound, unavailable } from '../../core/errors.ts';
 import type { Exec } from '../../util/exec.ts';
 import type { Logger } from '../../util/logger.ts';
 import { writeFileAtomic } from '../../util/atomic-file.ts';
 import { buildConmonArgs, launchConmon, type Spawn } from './conmon.ts';
 import { cgroupPathsOf } from './cgroup-stats.ts';
 import { mountAll } from './rootfs-mount.ts';
-import { OciTask, removeTask, taskPaths, type OciTaskContext, type OciTaskState } from './oci-task.ts';
+import { OciTask, removeTask, taskPaths, type AttachStdin, type OciTaskContext, type OciTaskState } from './oci-task.ts';
 import { ProcessStartError, startFailureCode } from './process-start-error.ts';
 import { makeBusyboxRootfs } from './busybox-rootfs.ts';
 
@@ -36,6 +36,8 @@ export interface OciRuntimeOptions {
   spawn?: Spawn;
   /** Period of the fallback poll while waiting for an exit, ms (default 1000). */
   pollMs?: number;
+  /** Opens a process's stdin through conmon's attach socket; without it `openStdin` is Unavailable. */
+  attach?: AttachStdin;
 }
 
 const ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
@@ -66,6 +68,7 @@ export class OciRuntime implements Runtime {
       spawn: options.spawn ?? nodeSpawn,
       logger: options.logger.child({ runtime: options.name }),
       pollMs: options.pollMs ?? 1000,
+      attach: options.attach ?? (async () => { throw unavailable('stdin of containers is not available: the daemon was started without an attach helper'); }),
     };
   }
 
@@ -85,7 +88,7 @@ export class OciRuntime implements Runtime {
     }
     const state: OciTaskState = {
       id, cuuid: randomBytes(8).toString('hex'), pid: 0, conmonPid: 0, mountCount: spec.rootfs.length,
-      logPath: spec.io.logPath, createdAt: new Date().toISOString(),
+      logPath: spec.io.logPath, createdAt: new Date().toISOString(), stdin: spec.io.stdin,
     };
     try {
       await mkdir(paths.rootfs, { recursive: true });

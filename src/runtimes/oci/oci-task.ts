@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { constants as osConstants } from 'node:os';
 import { mkdir, readFile, readdir, readlink, rm, open } from 'node:fs/promises';
 import { constants as fsConstants } from 'node:fs';
+import type { Writable } from 'node:stream';
 import { join } from 'node:path';
 import type { Exit, ExecProcess, Task, TaskStats, TaskStatus } from '../../core/runtime.ts';
 import type { OciProcess } from '../../core/oci-runtime-spec.ts';
@@ -32,7 +33,12 @@ export interface OciTaskContext {
   logger: Logger;
   /** Poll period of exit watching, ms. */
   pollMs: number;
+  /** Connects to conmon's attach socket (SOCK_SEQPACKET, which Node cannot open itself) and returns the process's stdin. */
+  attach: AttachStdin;
 }
+
+/** Opens the stdin of the process behind conmon's attach socket at `socketPath`; ending the stream closes that stdin. */
+export type AttachStdin = (socketPath: string) => Promise<Writable>;
 
 /** The task's record in `<stateDir>/<id>/task.json`: everything `load` needs after a daemon restart. */
 export interface OciTaskState {
@@ -44,6 +50,8 @@ export interface OciTaskState {
   logPath: string;
   createdAt: string;
   cgroup?: CgroupPaths;
+  /** conmon keeps the container's stdin open for attach. */
+  stdin?: boolean;
 }
 
 /** Paths of one task's files, all under `<stateDir>/<id>/`. */
@@ -211,10 +219,11 @@ export class OciTask implements Task {
       throw err;
     }
     await mkdir(join(dir, 'exits'));
+    const cuuid = randomBytes(8).toString('hex');
     const spec = join(dir, 'process.json');
     await writeFileAtomic(spec, JSON.stringify({ ...process, terminal: io.tty }));
     const args = buildConmonArgs({
-      cid: this.id, cuuid: randomBytes(8).toString('hex'), runtime: this.#ctx.binary,
+      cid: this.id, cuuid, runtime: this.#ctx.binary,
       runtimeArgs: [...this.#ctx.runtimeArgs, `--root=${this.#ctx.runtimeRoot}`], bundle: dir,
       containerPidFile: join(dir, 'pid'), conmonPidFile: join(dir, 'conmon.pid'), exitDir: join(dir, 'exits'), logPath: join(dir, 'output.log'),
       socketDir: this.#ctx.socketDir, terminal: io.tty, stdin: io.stdin, execProcessSpec: spec,
@@ -229,7 +238,7 @@ export class OciTask implements Task {
       if (code) throw new ProcessStartError(code, `exec in container ${this.id}: ${message}`);
       throw internal(`exec in container ${this.id}: ${message}`);
     }
-    return new OciExecProcess({ id, pid: first.data, dir, taskId: this.id, reader, ctx: this.#ctx });
+    return new OciExecProcess({ id, pid: first.data, dir, taskId: this.id, reader, ctx: this.#ctx, cuuid, stdin: io.stdin });
   }
 
   async pause(): Promise<void> {
@@ -257,6 +266,13 @@ export class OciTask implements Task {
     if (status === 'stopped' || status === 'created' && !this.#state.cgroup) throw conflict(`container ${this.id} is not running`);
     if (!this.#state.cgroup) throw internal(`container ${this.id}: its cgroup was not recorded at create`);
     return readCgroupStats(this.#state.cgroup);
+  }
+
+  async openStdin(): Promise<Writable> {
+    const status = await this.status();
+    if (status !== 'running' && status !== 'created' && status !== 'paused') throw conflict(`container ${this.id} is not running`);
+    if (!this.#state.stdin) throw conflict(`container ${this.id} was created without stdin`);
+    return this.#ctx.attach(join(this.#ctx.socketDir, this.#state.cuuid, 'attach'));
   }
 
   /** Resizes the container's terminal through conmon's control fifo. */
@@ -340,9 +356,13 @@ export class OciExecProcess implements ExecProcess {
   readonly #taskId: string;
   readonly #ctx: OciTaskContext;
   readonly #exit: Promise<Exit>;
+  readonly #cuuid: string;
+  readonly #stdin: boolean;
 
-  constructor(o: { id: string; pid: number; dir: string; taskId: string; reader: SyncPipeReader; ctx: OciTaskContext }) {
+  constructor(o: { id: string; pid: number; dir: string; taskId: string; reader: SyncPipeReader; ctx: OciTaskContext; cuuid: string; stdin: boolean }) {
     this.id = o.id;
+    this.#cuuid = o.cuuid;
+    this.#stdin = o.stdin;
     this.pid = o.pid;
     this.#dir = o.dir;
     this.#taskId = o.taskId;
@@ -375,5 +395,10 @@ export class OciExecProcess implements ExecProcess {
 
   async resize(size: { rows: number; cols: number }): Promise<void> {
     await writeCtl(join(this.#dir, 'ctl'), size, `exec ${this.id} in container ${this.#taskId}`);
+  }
+
+  async openStdin(): Promise<Writable> {
+    if (!this.#stdin) throw conflict(`exec ${this.id} in container ${this.#taskId} was started without stdin`);
+    return this.#ctx.attach(join(this.#ctx.socketDir, this.#cuuid, 'attach'));
   }
 }

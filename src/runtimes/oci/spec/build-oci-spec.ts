@@ -39,6 +39,8 @@ export interface OciSpecHost {
   networkNamespacePath?: string;
   /** The namespace belongs to another container (`--network container:X`): Docker's network sysctls are not set. */
   networkNamespaceShared?: boolean;
+  /** `--network host`: no network namespace at all (the daemon's own), no network sysctls; the default hostname is this one. */
+  hostNetwork?: { hostname: string };
   /** Mounts the caller adds (`/etc/hostname`, `/etc/hosts`, `/etc/resolv.conf` binds); they count as user mounts. */
   extraMounts?: readonly OciMount[];
   /** Online CPUs, for Docker's `--cpus` range check. */
@@ -226,7 +228,7 @@ export function buildOciSpec(image: ContainerDefaults, run: RunOptions, host: Oc
     mountsOfInit.push({ destination: at, type: 'bind', source: host.init.hostPath, options: ['bind', 'ro'] });
   }
 
-  const hostname = run.hostname || host.containerId.slice(0, 12);
+  const hostname = run.hostname || host.hostNetwork?.hostname || host.containerId.slice(0, 12);
   const { user, home } = resolveUser(run.user || image.User || '', { passwd: host.passwd, group: host.group });
   const env = containerProcessEnv(mergeConfigEnv(image.Env ?? [], run.env), { hostname, tty: !!run.tty });
   // runc and crun set HOME from passwd when it is missing; say it here so every runtime agrees.
@@ -261,12 +263,12 @@ export function buildOciSpec(image: ContainerDefaults, run: RunOptions, host: Oc
   mounts.push(...own);
 
   const namespaces: OciNamespace[] = [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }];
-  namespaces.push(host.networkNamespacePath ? { type: 'network', path: host.networkNamespacePath } : { type: 'network' });
+  if (!host.hostNetwork) namespaces.push(host.networkNamespacePath ? { type: 'network', path: host.networkNamespacePath } : { type: 'network' });
   // Docker makes a private cgroup namespace only on a unified (v2) hierarchy.
   if (host.cgroupV2) namespaces.push({ type: 'cgroup' });
 
   const sysctl: Record<string, string> = {};
-  if (!host.networkNamespaceShared) {
+  if (!host.networkNamespaceShared && !host.hostNetwork) {
     // Docker's defaults for a container's own network namespace: unprivileged ping and low ports.
     sysctl['net.ipv4.ping_group_range'] = '0 2147483647';
     sysctl['net.ipv4.ip_unprivileged_port_start'] = '0';

@@ -1,0 +1,1394 @@
+import { randomBytes } from 'node:crypto';
+import { cp, mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { join, posix } from 'node:path';
+import { PassThrough, type Readable, type Writable } from 'node:stream';
+import { conflict, internal, invalidArgument, isJanusError, notFound, notImplemented, unavailable } from '../core/errors.ts';
+import type { EventSink } from '../core/events.ts';
+import type { OciDevice, OciProcess } from '../core/oci-runtime-spec.ts';
+import type { RunMount } from '../core/run-options.ts';
+import type { Exit, ExecProcess, Runtime, Task } from '../core/runtime.ts';
+import type { Mount, Snapshotter } from '../core/snapshotter.ts';
+import type { StateStore } from '../core/state-store.ts';
+import { ProcessStartError } from '../runtimes/oci/process-start-error.ts';
+import { buildOciSpec } from '../runtimes/oci/spec/build-oci-spec.ts';
+import { resolveUser } from '../runtimes/oci/spec/resolve-user.ts';
+import { validateRunOptions } from '../runtimes/oci/spec/run-options.ts';
+import type { Exec } from '../util/exec.ts';
+import type { Logger } from '../util/logger.ts';
+import { containerHostsFile, containerResolvConf } from './container-etc-files.ts';
+import { matchesContainerFilters } from './container-filters.ts';
+import { readContainerLog } from './container-log.ts';
+import { isValidContainerName, randomContainerName } from './container-names.ts';
+import { viewOf, type ContainerRecord, type ContainerRunState } from './container-record.ts';
+import type {
+  AttachOptions, ChangeEntry, ContainerCreateRequest, ContainerFilters, ContainerService, ContainerStatsSample, ContainerView,
+  ExecCreateRequest, ExecView, IsolationLevel, LogConfig, LogEntry, LogsOptions, MountView, PathStat, ResourceUpdate,
+  RestartPolicy, StreamSession,
+} from './container-service.ts';
+import type { ImageService } from './image-service.ts';
+import { KeyedMutex } from './keyed-mutex.ts';
+import { parseDetachKeys, DetachKeyFilter } from './detach-keys.ts';
+import type { VolumeService } from './volume-service.ts';
+
+/** What the engine needs to know about the host to build specs (from the host probe). */
+export interface ContainerHostFacts {
+  /** Hard rlimits by `--ulimit` name. */
+  rlimitHardLimits: Record<string, number>;
+  cgroupV2: boolean;
+  /** GOARCH spelling (amd64, arm64). */
+  arch: string;
+  kernelRelease: string;
+  cpuCount: number;
+  hostname: string;
+  swapLimit?: boolean;
+  /** catatonit or tini, for `--init`. */
+  initBinary?: string;
+  capabilities?: readonly string[];
+  hostDevices?: readonly OciDevice[];
+  /** The host's /etc/resolv.conf and /etc/hosts, copied into containers. */
+  resolvConf: string;
+  hosts: string;
+}
+
+/** The runtimes that work on this host and which one serves each isolation level. */
+export interface RuntimeSet {
+  /** By name (`runc`, `crun`, `runsc`). */
+  byName: ReadonlyMap<string, Runtime>;
+  /** The runtime of each level, when the level works here. */
+  levels: Partial<Record<IsolationLevel, string>>;
+  /** Why a level does not work here (shown when it is asked for). */
+  unavailable: Partial<Record<IsolationLevel, string>>;
+}
+
+/** Options of `ContainerEngine`. */
+export interface ContainerEngineOptions {
+  /** `<root>/containers`: one directory per container (log, hosts, resolv.conf). */
+  dir: string;
+  store: StateStore<ContainerRecord>;
+  images: ImageService;
+  snapshotter: Snapshotter;
+  volumes: VolumeService;
+  runtimes: RuntimeSet;
+  host: ContainerHostFacts;
+  exec: Exec;
+  events: EventSink;
+  logger: Logger;
+}
+
+const DEFAULT_STOP_TIMEOUT = 10;
+const SNAPSHOT_LABEL = 'janus.container';
+const MAX_BACKOFF_MS = 60_000;
+
+interface ExecSession {
+  id: string;
+  containerId: string;
+  request: ExecCreateRequest;
+  process?: ExecProcess;
+  running: boolean;
+  exitCode?: number;
+  started: boolean;
+}
+
+interface Waiter {
+  condition: 'next-exit' | 'removed';
+  resolve: (r: { statusCode: number; error?: string }) => void;
+}
+
+/**
+ * The container use cases over the image service, the snapshotter, the
+ * volume service and the OCI runtimes. The state store is the source of
+ * truth; an in-memory copy serves reads. Every mutation of one container
+ * runs under its lock, and is durable before the call returns. Tasks are
+ * supervised by conmon, not by this process: `init` re-adopts them after a
+ * daemon restart and records the exits that happened meanwhile.
+ */
+export class ContainerEngine implements ContainerService {
+  readonly #o: ContainerEngineOptions;
+  readonly #log: Logger;
+  readonly #records = new Map<string, ContainerRecord>();
+  readonly #tasks = new Map<string, Task>();
+  readonly #locks = new KeyedMutex();
+  readonly #execs = new Map<string, ExecSession>();
+  readonly #waiters = new Map<string, Waiter[]>();
+  /** Resolved when the exit of the current run has been recorded. */
+  readonly #exited = new Map<string, { promise: Promise<void>; resolve: () => void }>();
+  readonly #restartTimers = new Map<string, NodeJS.Timeout>();
+  readonly #backoff = new Map<string, number>();
+  #closing = false;
+
+  constructor(options: ContainerEngineOptions) {
+    this.#o = options;
+    this.#log = options.logger.child({ component: 'containers' });
+  }
+
+  // ------------------------------------------------------------ start-up
+
+  /**
+   * Loads every container and reconciles it with the host: running tasks
+   * are re-adopted (their logs never stopped: conmon writes them), exits
+   * that happened while no daemon ran are recorded with their real exit
+   * codes, and restart policies apply. Leftovers no record knows (tasks,
+   * snapshots, directories) are removed. Call once, before serving.
+   */
+  async init(): Promise<void> {
+    await mkdir(this.#o.dir, { recursive: true, mode: 0o711 });
+    for (const rec of await this.#o.store.list()) this.#records.set(rec.id, rec);
+    await this.#removeLeftovers();
+    for (const rec of this.#records.values()) {
+      for (const v of rec.volumes) {
+        await this.#o.volumes.acquire(v, rec.id).catch((err: unknown) => this.#log.warn('volume of a container is gone', { id: rec.id, volume: v, error: err }));
+      }
+      await this.#locks.run(rec.id, () => this.#readopt(rec)).catch((err: unknown) => this.#log.error('cannot re-adopt container', { id: rec.id, error: err }));
+    }
+  }
+
+  async #removeLeftovers(): Promise<void> {
+    for (const [name, runtime] of this.#o.runtimes.byName) {
+      for (const id of await runtime.list().catch(() => [] as string[])) {
+        if (this.#records.has(id)) continue;
+        this.#log.info('removing a task no container owns', { runtime: name, id });
+        await this.#deleteTask(runtime, id);
+      }
+    }
+    for await (const snap of this.#o.snapshotter.walk()) {
+      const owner = snap.labels[SNAPSHOT_LABEL];
+      if (owner && !this.#records.has(owner)) {
+        this.#log.info('removing a snapshot no container owns', { key: snap.key });
+        await this.#o.snapshotter.remove(snap.key).catch((err: unknown) => this.#log.warn('cannot remove snapshot', { key: snap.key, error: err }));
+      }
+    }
+    for (const name of await readdir(this.#o.dir).catch(() => [] as string[])) {
+      if (!this.#records.has(name)) await rm(join(this.#o.dir, name), { recursive: true, force: true });
+    }
+  }
+
+  async #readopt(rec: ContainerRecord): Promise<void> {
+    const s = rec.state;
+    if (s.status === 'removing') {
+      await this.#removeNow(rec, { volumes: rec.autoRemove });
+      return;
+    }
+    const wasUp = s.status === 'running' || s.status === 'paused' || s.status === 'restarting';
+    if (!wasUp) {
+      if (this.#restartsOnDaemonStart(rec)) this.#scheduleRestart(rec, 0);
+      return;
+    }
+    const runtime = this.#o.runtimes.byName.get(rec.runtime);
+    let task: Task | undefined;
+    if (runtime) {
+      try {
+        task = await runtime.load(rec.id);
+      } catch (err) {
+        if (!isJanusError(err, 'NotFound')) throw err;
+      }
+    }
+    if (!task) {
+      await this.#recordExit(rec, { code: 255, exitedAt: new Date(), oomKilled: false }, 'the container was gone when the daemon restarted');
+      if (this.#restartsOnDaemonStart(rec)) this.#scheduleRestart(rec, 0);
+      return;
+    }
+    const status = await task.status();
+    if (status === 'running' || status === 'paused') {
+      this.#tasks.set(rec.id, task);
+      if (s.status !== status) {
+        s.status = status;
+        await this.#save(rec);
+      }
+      this.#watch(rec.id, task);
+      this.#log.info('re-adopted running container', { id: rec.id, pid: task.pid });
+    } else {
+      this.#tasks.set(rec.id, task);
+      this.#watch(rec.id, task);
+    }
+  }
+
+  #restartsOnDaemonStart(rec: ContainerRecord): boolean {
+    const p = rec.restartPolicy.name;
+    return !rec.state.manuallyStopped && rec.state.startedAt !== undefined && (p === 'always' || p === 'unless-stopped');
+  }
+
+  /** Stops restart timers; running containers keep running (conmon supervises them). */
+  close(): void {
+    this.#closing = true;
+    for (const t of this.#restartTimers.values()) clearTimeout(t);
+    this.#restartTimers.clear();
+  }
+
+  // ------------------------------------------------------------ create
+
+  async create(request: ContainerCreateRequest, options: { signal?: AbortSignal } = {}): Promise<{ id: string; warnings: string[] }> {
+    validateRunOptions(request.run);
+    const { isolation, runtime } = this.#chooseRuntime(request);
+    const network = await this.#network(request);
+    if (runtime === 'runsc' && network.mode !== 'none') {
+      throw notImplemented(`--network ${network.mode} is not available at the sandbox level yet: gVisor containers run with --network none`);
+    }
+    if ((request.publish?.length ?? 0) > 0 || request.publishAll) {
+      throw notImplemented('publishing ports (-p, -P) needs bridge networks, which Janus does not offer yet; use --network host');
+    }
+    const logConfig = logConfigOf(request.logConfig);
+    const restartPolicy = request.restartPolicy ?? { name: 'no', maximumRetryCount: 0 };
+    if (request.autoRemove && restartPolicy.name !== 'no') {
+      throw invalidArgument('conflicting options: cannot combine --restart and --rm');
+    }
+    const image = await this.#o.images.inspect(request.image);
+    options.signal?.throwIfAborted();
+
+    const id = randomBytes(32).toString('hex');
+    const name = await this.#claimName(request.name, id);
+    const dir = join(this.#o.dir, id);
+    const snapshotKey = `container-${id}`;
+    const acquired: string[] = [];
+    const madeVolumes: string[] = [];
+    let snapshot: Mount[] | undefined;
+    try {
+      await mkdir(dir, { mode: 0o700 });
+      const top = image.chainIds.at(-1);
+      snapshot = await this.#o.snapshotter.prepare(snapshotKey, top, { labels: { [SNAPSHOT_LABEL]: id } });
+      const { passwd, group } = await readUserDb(image.layerDirs);
+
+      // Volumes: those asked for, then the image's VOLUMEs no mount covers (anonymous).
+      const mounts: MountView[] = [];
+      const runMounts: RunMount[] = [];
+      const taken = new Set([...(request.run.mounts ?? []).map((m) => clean(m.destination)), ...Object.keys(request.run.tmpfs ?? {}).map(clean)]);
+      const wanted = [...(request.volumes ?? [])];
+      for (const v of wanted) taken.add(clean(v.destination));
+      for (const path of Object.keys(image.config.Volumes ?? {})) {
+        if (!taken.has(clean(path))) wanted.push({ destination: path });
+      }
+      for (const v of wanted) {
+        let volName = v.name;
+        let fresh = false;
+        if (!volName) {
+          const made = await this.#o.volumes.create(undefined, { driver: v.driver, labels: v.labels, driverOptions: v.driverOptions });
+          volName = made.name;
+          madeVolumes.push(volName);
+          fresh = true;
+        } else {
+          try {
+            await this.#o.volumes.inspect(volName);
+          } catch (err) {
+            if (!isJanusError(err, 'NotFound')) throw err;
+            await this.#o.volumes.create(volName, { driver: v.driver, labels: v.labels, driverOptions: v.driverOptions });
+            fresh = true;
+          }
+        }
+        const path = await this.#o.volumes.acquire(volName, id);
+        acquired.push(volName);
+        if (fresh && !v.noCopy) await copyImageContent(image.layerDirs, v.destination, path);
+        runMounts.push({ type: 'bind', source: path, destination: v.destination, readOnly: v.readOnly });
+        mounts.push({ type: 'volume', name: volName, source: path, destination: v.destination, driver: v.driver ?? 'local', mode: v.readOnly ? 'ro' : '', rw: !v.readOnly, propagation: '' });
+      }
+      for (const m of request.run.mounts ?? []) {
+        if (m.type === 'bind') {
+          await stat(m.source).catch(() => {
+            throw invalidArgument(`invalid mount config for type "bind": bind source path does not exist: ${m.source}`);
+          });
+          mounts.push({ type: 'bind', source: m.source, destination: m.destination, mode: m.readOnly ? 'ro' : '', rw: !m.readOnly, propagation: m.propagation ?? 'rprivate' });
+        } else if (m.type === 'tmpfs') {
+          mounts.push({ type: 'tmpfs', source: '', destination: m.destination, mode: '', rw: !m.readOnly, propagation: '' });
+        } else {
+          mounts.push({ type: 'volume', source: m.source, destination: m.destination, mode: m.readOnly ? 'ro' : '', rw: !m.readOnly, propagation: '' });
+        }
+      }
+
+      // /etc/hostname, /etc/hosts, /etc/resolv.conf, unless the user mounts their own.
+      const host = this.#o.host;
+      const hostname = request.run.hostname || (network.mode === 'host' ? host.hostname : id.slice(0, 12));
+      const files: { path: string; dest: string; data: string }[] = [
+        { path: join(dir, 'hostname'), dest: '/etc/hostname', data: `${hostname}\n` },
+        {
+          path: join(dir, 'hosts'),
+          dest: '/etc/hosts',
+          data: network.mode === 'host' ? host.hosts + containerHostsFile({ extraHosts: request.extraHosts }).split('\n').slice(6).join('\n') : containerHostsFile({ extraHosts: request.extraHosts }),
+        },
+        { path: join(dir, 'resolv.conf'), dest: '/etc/resolv.conf', data: containerResolvConf(host.resolvConf, { dns: request.dns, dnsSearch: request.dnsSearch, dnsOptions: request.dnsOptions }) },
+      ];
+      const extraMounts = [];
+      for (const f of files) {
+        if (taken.has(f.dest)) continue;
+        await writeFile(f.path, f.data, { mode: 0o644 });
+        extraMounts.push({ destination: f.dest, type: 'bind', source: f.path, options: ['rbind', 'rprivate', ...(request.run.readOnly ? ['ro'] : [])] });
+      }
+
+      const run = { ...request.run, hostname, mounts: [...runMounts, ...(request.run.mounts ?? [])] };
+      const { spec, warnings } = buildOciSpec(image.config, run, {
+        containerId: id,
+        cgroupsPath: `/janus/${id}`,
+        rlimitHardLimits: host.rlimitHardLimits,
+        passwd,
+        group,
+        cgroupV2: host.cgroupV2,
+        arch: host.arch,
+        kernelRelease: host.kernelRelease,
+        capabilities: host.capabilities,
+        hostDevices: host.hostDevices,
+        init: host.initBinary ? { hostPath: host.initBinary } : undefined,
+        networkNamespacePath: network.path,
+        networkNamespaceShared: network.mode === 'container',
+        hostNetwork: network.mode === 'host' ? { hostname: host.hostname } : undefined,
+        extraMounts,
+        cpuCount: host.cpuCount,
+        swapLimit: host.swapLimit,
+      });
+      const args = spec.process?.args ?? [];
+      const userArgs = request.run.init ? args.slice(2) : args;
+      const entrypoint = request.run.entrypoint !== undefined ? (request.run.entrypoint.length === 0 || (request.run.entrypoint.length === 1 && request.run.entrypoint[0] === '') ? null : request.run.entrypoint) : (image.config.Entrypoint ?? null);
+      const cmd = request.run.cmd && request.run.cmd.length > 0 ? request.run.cmd : (request.run.entrypoint !== undefined && request.run.entrypoint.length > 0 && request.run.entrypoint[0] !== '' ? [] : (image.config.Cmd ?? []));
+      const exposed = [...new Set([...Object.keys(image.config.ExposedPorts ?? {}), ...(request.exposedPorts ?? [])])];
+      const healthcheck = request.healthcheck ?? image.config.Healthcheck;
+      const rec: ContainerRecord = {
+        id,
+        name,
+        created: new Date().toISOString(),
+        image: request.image,
+        imageId: image.id,
+        request,
+        config: {
+          hostname,
+          domainname: request.run.domainname ?? '',
+          user: request.run.user ?? image.config.User ?? '',
+          env: spec.process?.env ?? [],
+          cmd,
+          entrypoint,
+          workingDir: request.run.workingDir || image.config.WorkingDir || '',
+          labels: { ...(image.config.Labels ?? {}), ...(request.run.labels ?? {}) },
+          tty: !!request.run.tty,
+          openStdin: !!request.run.openStdin,
+          stdinOnce: !!request.stdinOnce,
+          attachStdin: !!request.attachStdin,
+          attachStdout: request.attachStdout ?? true,
+          attachStderr: request.attachStderr ?? true,
+          stopSignal: request.run.stopSignal || image.config.StopSignal || 'SIGTERM',
+          ...(request.run.stopTimeout !== undefined ? { stopTimeout: request.run.stopTimeout } : {}),
+          exposedPorts: exposed,
+          volumes: [...new Set([...Object.keys(image.config.Volumes ?? {}), ...(request.volumes ?? []).filter((v) => !v.name).map((v) => v.destination)])],
+          ...(healthcheck && !(healthcheck.Test?.[0] === 'NONE') ? { healthcheck } : {}),
+        },
+        path: userArgs[0] ?? '',
+        args: userArgs.slice(1),
+        isolation,
+        runtime,
+        restartPolicy,
+        autoRemove: !!request.autoRemove,
+        logConfig,
+        logPath: logConfig.type === 'none' ? '' : join(dir, 'container.log'),
+        hostnamePath: taken.has('/etc/hostname') ? '' : files[0].path,
+        hostsPath: taken.has('/etc/hosts') ? '' : files[1].path,
+        resolvConfPath: taken.has('/etc/resolv.conf') ? '' : files[2].path,
+        mounts: mounts.sort((a, b) => a.destination.localeCompare(b.destination)),
+        volumes: acquired,
+        anonymousVolumes: madeVolumes,
+        snapshotKey,
+        graphDriver: { name: 'overlay2', data: graphData(snapshot) },
+        networkMode: network.mode === 'container' ? `container:${network.container}` : network.mode,
+        spec,
+        warnings,
+        state: { status: 'created', pid: 0, exitCode: 0, error: '', oomKilled: false, restartCount: 0, manuallyStopped: false },
+      };
+      await this.#o.store.put(id, rec);
+      this.#records.set(id, rec);
+      this.#event(rec, 'create');
+      return { id, warnings };
+    } catch (err) {
+      this.#releaseName(name, id);
+      for (const v of acquired) await this.#o.volumes.release(v, id).catch(() => {});
+      for (const v of madeVolumes) await this.#o.volumes.remove(v, { force: true }).catch(() => {});
+      if (snapshot) await this.#o.snapshotter.remove(snapshotKey).catch(() => {});
+      await rm(dir, { recursive: true, force: true });
+      throw err;
+    } finally {
+      this.#pendingNames.delete(name);
+    }
+  }
+
+  readonly #pendingNames = new Map<string, string>();
+
+  async #claimName(wanted: string | undefined, id: string): Promise<string> {
+    const taken = (n: string): string | undefined => {
+      for (const r of this.#records.values()) if (r.name === n) return r.id;
+      return this.#pendingNames.get(n);
+    };
+    if (wanted !== undefined && wanted !== '') {
+      if (!isValidContainerName(wanted)) {
+        throw invalidArgument(`Invalid container name (${wanted}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
+      }
+      const name = wanted.replace(/^\//, '');
+      const owner = taken(name);
+      if (owner) {
+        throw conflict(`Conflict. The container name "/${name}" is already in use by container "${owner}". You have to remove (or rename) that container to be able to reuse that name.`);
+      }
+      this.#pendingNames.set(name, id);
+      return name;
+    }
+    for (let attempt = 0; ; attempt++) {
+      const name = randomContainerName(attempt);
+      if (!taken(name)) {
+        this.#pendingNames.set(name, id);
+        return name;
+      }
+    }
+  }
+
+  #releaseName(name: string, id: string): void {
+    if (this.#pendingNames.get(name) === id) this.#pendingNames.delete(name);
+  }
+
+  #chooseRuntime(request: ContainerCreateRequest): { isolation: IsolationLevel; runtime: string } {
+    const rts = this.#o.runtimes;
+    if (request.runtime) {
+      const rt = request.runtime;
+      if (!rts.byName.has(rt)) {
+        throw invalidArgument(`unknown or unusable runtime ${JSON.stringify(rt)} (usable here: ${[...rts.byName.keys()].join(', ') || 'none'})`);
+      }
+      const level: IsolationLevel = rt === 'runsc' ? 'sandbox' : 'container';
+      if (request.isolation && request.isolation !== level) {
+        throw invalidArgument(`--runtime ${rt} runs the ${level} isolation level, not ${request.isolation}`);
+      }
+      return { isolation: level, runtime: rt };
+    }
+    const isolation = request.isolation ?? 'container';
+    if (isolation === 'vm') throw notImplemented('the vm isolation level is not available yet: microVMs arrive with the QEMU runtime');
+    const rt = rts.levels[isolation];
+    if (!rt) throw unavailable(`the ${isolation} isolation level does not work on this host: ${rts.unavailable[isolation] ?? 'no runtime for it was found'}`);
+    return { isolation, runtime: rt };
+  }
+
+  async #network(request: ContainerCreateRequest): Promise<{ mode: 'none' | 'host' | 'container'; path?: string; container?: string }> {
+    const n = request.network ?? { mode: 'none' };
+    if (n.mode === 'none' || n.mode === 'host') return { mode: n.mode };
+    if (n.mode === 'container') {
+      const other = this.#resolve(n.container);
+      if (other.state.status !== 'running' && other.state.status !== 'paused') {
+        throw conflict(`cannot join the network namespace of container ${other.name}: it is not running`);
+      }
+      return { mode: 'container', path: `/proc/${other.state.pid}/ns/net`, container: other.name };
+    }
+    throw notImplemented(`network ${JSON.stringify(n.name)}: bridge and user-defined networks are not available yet; use --network none or host`);
+  }
+
+  // ------------------------------------------------------------ lifecycle
+
+  async start(ref: string, _options: { signal?: AbortSignal } = {}): Promise<{ started: boolean }> {
+    const id = this.#resolve(ref).id;
+    return this.#locks.run(id, async () => {
+      const rec = this.#get(id);
+      const s = rec.state.status;
+      if (s === 'running') return { started: false };
+      if (s === 'paused') throw conflict(`cannot start a paused container ${rec.name}, try unpause instead`);
+      if (s === 'removing' || s === 'dead') throw conflict(`container ${rec.name} is marked for removal and cannot be started`);
+      this.#cancelRestart(id);
+      rec.state.manuallyStopped = false;
+      await this.#startTask(rec);
+      return { started: true };
+    });
+  }
+
+  /** Creates and starts the task of `rec` (under its lock). Records a failed start as an exit, as docker does. */
+  async #startTask(rec: ContainerRecord): Promise<void> {
+    const runtime = this.#o.runtimes.byName.get(rec.runtime);
+    if (!runtime) throw unavailable(`runtime ${rec.runtime} of container ${rec.name} is not usable on this host any more`);
+    for (const m of rec.mounts) {
+      if (m.type === 'bind') {
+        await stat(m.source).catch(() => {
+          throw invalidArgument(`invalid mount config for type "bind": bind source path does not exist: ${m.source}`);
+        });
+      }
+    }
+    // A task left from an earlier run (daemon killed between exit and cleanup) would make create fail.
+    await this.#deleteTask(runtime, rec.id);
+    const rootfs = await this.#o.snapshotter.mounts(rec.snapshotKey);
+    let task: Task | undefined;
+    try {
+      task = await runtime.create(rec.id, {
+        oci: rec.spec,
+        rootfs,
+        io: {
+          tty: rec.config.tty,
+          stdin: rec.config.openStdin,
+          logPath: rec.logPath || '/dev/null',
+          logMaxSize: rec.logConfig.maxSize,
+          logMaxFiles: rec.logConfig.maxFiles,
+        },
+      });
+      await task.start();
+    } catch (err) {
+      if (task) await task.delete({ force: true }).catch(() => {});
+      const code = err instanceof ProcessStartError ? err.exitCode : 128;
+      rec.state = { ...rec.state, status: rec.state.startedAt ? 'exited' : 'created', exitCode: code, error: (err as Error).message, pid: 0 };
+      if (err instanceof ProcessStartError) rec.state.status = 'exited';
+      rec.state.finishedAt = new Date().toISOString();
+      await this.#save(rec);
+      throw err;
+    }
+    const exited = Promise.withResolvers<void>();
+    this.#exited.set(rec.id, exited);
+    rec.state = { ...rec.state, status: 'running', pid: task.pid, exitCode: 0, error: '', oomKilled: false, startedAt: new Date().toISOString() };
+    delete rec.state.finishedAt;
+    if (rec.config.healthcheck) rec.state.health = { status: 'starting', failingStreak: 0, log: [] };
+    await this.#save(rec);
+    this.#tasks.set(rec.id, task);
+    this.#event(rec, 'start');
+    this.#watch(rec.id, task);
+  }
+
+  #watch(id: string, task: Task): void {
+    if (!this.#exited.has(id)) this.#exited.set(id, Promise.withResolvers<void>());
+    task.wait().then(
+      (exit) => this.#locks.run(id, () => this.#onExit(id, task, exit)),
+      (err: unknown) => this.#log.error('waiting for a container failed', { id, error: err }),
+    ).catch((err: unknown) => this.#log.error('recording an exit failed', { id, error: err }));
+  }
+
+  async #onExit(id: string, task: Task, exit: Exit): Promise<void> {
+    const rec = this.#records.get(id);
+    if (!rec || this.#tasks.get(id) !== task) return;
+    this.#tasks.delete(id);
+    await task.delete({ force: true }).catch((err: unknown) => this.#log.warn('cleaning up an exited task failed', { id, error: err }));
+    const ranMs = rec.state.startedAt ? Date.now() - Date.parse(rec.state.startedAt) : 0;
+    await this.#recordExit(rec, exit, '');
+    if (exit.oomKilled) this.#event(rec, 'oom');
+    this.#event(rec, 'die', { exitCode: String(exit.code) });
+    const done = this.#exited.get(id);
+    this.#exited.delete(id);
+    done?.resolve();
+    this.#notify(id, 'next-exit', { statusCode: exit.code });
+
+    if (this.#shouldRestart(rec, exit)) {
+      // docker's back-off: 100 ms doubling up to a minute, reset after 10 s of running.
+      const prev = ranMs >= 10_000 ? 0 : (this.#backoff.get(id) ?? 0);
+      const delay = prev === 0 ? 100 : Math.min(prev * 2, MAX_BACKOFF_MS);
+      this.#backoff.set(id, delay);
+      rec.state.status = 'restarting';
+      await this.#save(rec);
+      this.#scheduleRestart(rec, delay);
+    } else if (rec.autoRemove) {
+      await this.#removeNow(rec, { volumes: true });
+    }
+  }
+
+  async #recordExit(rec: ContainerRecord, exit: Exit, error: string): Promise<void> {
+    rec.state = {
+      ...rec.state,
+      status: 'exited',
+      pid: 0,
+      exitCode: exit.code,
+      error,
+      oomKilled: exit.oomKilled,
+      finishedAt: exit.exitedAt.toISOString(),
+    };
+    if (rec.state.health) rec.state.health = { ...rec.state.health, status: 'unhealthy' };
+    await this.#save(rec);
+  }
+
+  #shouldRestart(rec: ContainerRecord, exit: Exit): boolean {
+    if (this.#closing || rec.state.manuallyStopped) return false;
+    const p = rec.restartPolicy;
+    if (p.name === 'always' || p.name === 'unless-stopped') return true;
+    if (p.name === 'on-failure') return exit.code !== 0 && (p.maximumRetryCount === 0 || rec.state.restartCount < p.maximumRetryCount);
+    return false;
+  }
+
+  #scheduleRestart(rec: ContainerRecord, delayMs: number): void {
+    this.#cancelRestart(rec.id);
+    const timer = setTimeout(() => {
+      this.#restartTimers.delete(rec.id);
+      void this.#locks.run(rec.id, async () => {
+        const cur = this.#records.get(rec.id);
+        if (!cur || cur.state.manuallyStopped || this.#closing) return;
+        if (cur.state.status !== 'restarting' && cur.state.status !== 'exited') return;
+        cur.state.restartCount++;
+        try {
+          await this.#startTask(cur);
+          this.#event(cur, 'restart');
+        } catch (err) {
+          this.#log.warn('restart failed', { id: cur.id, error: err });
+          if (this.#shouldRestart(cur, { code: cur.state.exitCode, exitedAt: new Date(), oomKilled: false })) {
+            const delay = Math.min((this.#backoff.get(cur.id) ?? 100) * 2, MAX_BACKOFF_MS);
+            this.#backoff.set(cur.id, delay);
+            cur.state.status = 'restarting';
+            await this.#save(cur);
+            this.#scheduleRestart(cur, delay);
+          }
+        }
+      });
+    }, delayMs);
+    timer.unref();
+    this.#restartTimers.set(rec.id, timer);
+  }
+
+  #cancelRestart(id: string): void {
+    const t = this.#restartTimers.get(id);
+    if (t) clearTimeout(t);
+    this.#restartTimers.delete(id);
+  }
+
+  async stop(ref: string, options: { timeout?: number; signal?: string } = {}): Promise<{ stopped: boolean }> {
+    const id = this.#resolve(ref).id;
+    const prepared = await this.#locks.run(id, async () => {
+      const rec = this.#get(id);
+      if (rec.state.status === 'restarting') {
+        this.#cancelRestart(id);
+        rec.state.manuallyStopped = true;
+        rec.state.status = 'exited';
+        await this.#save(rec);
+        return undefined;
+      }
+      if (rec.state.status !== 'running' && rec.state.status !== 'paused') return undefined;
+      rec.state.manuallyStopped = true;
+      await this.#save(rec);
+      return rec;
+    });
+    if (!prepared) return { stopped: false };
+    const timeout = options.timeout ?? prepared.config.stopTimeout ?? DEFAULT_STOP_TIMEOUT;
+    await this.#terminate(prepared, options.signal || prepared.config.stopSignal, timeout);
+    this.#event(prepared, 'stop');
+    return { stopped: true };
+  }
+
+  /** Sends `signal`, gives the process `timeout` seconds (-1: forever), then SIGKILLs it; resolves once the exit is recorded. */
+  async #terminate(rec: ContainerRecord, signal: string, timeout: number): Promise<void> {
+    const task = this.#tasks.get(rec.id);
+    const exited = this.#exited.get(rec.id)?.promise;
+    if (!task || !exited) return;
+    const paused = rec.state.status === 'paused';
+    const trySignal = async (sig: string, all = false): Promise<void> => {
+      try {
+        await task.kill(sig, { all });
+      } catch (err) {
+        if (!isJanusError(err, 'Conflict')) throw err;
+      }
+    };
+    if (!paused) await trySignal(signal);
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = paused || timeout === 0
+      ? true
+      : timeout < 0
+        ? await exited.then(() => false)
+        : await Promise.race([exited.then(() => false), new Promise<boolean>((r) => { timer = setTimeout(() => r(true), timeout * 1000); })]);
+    clearTimeout(timer);
+    if (timedOut) {
+      await trySignal('SIGKILL', true);
+      // A frozen cgroup holds the SIGKILL until it is thawed.
+      if (paused) await task.resume().catch(() => {});
+      await exited;
+    }
+  }
+
+  async restart(ref: string, options: { timeout?: number; signal?: string } = {}): Promise<void> {
+    await this.stop(ref, options);
+    const id = this.#resolve(ref).id;
+    await this.#locks.run(id, async () => {
+      const rec = this.#get(id);
+      if (rec.state.status === 'running') return;
+      this.#cancelRestart(id);
+      rec.state.manuallyStopped = false;
+      await this.#startTask(rec);
+      this.#event(rec, 'restart');
+    });
+  }
+
+  async kill(ref: string, signal = 'SIGKILL'): Promise<void> {
+    const rec = this.#resolve(ref);
+    const task = this.#tasks.get(rec.id);
+    if (!task || (rec.state.status !== 'running' && rec.state.status !== 'paused')) {
+      throw conflict(`Cannot kill container: ${rec.name}: Container ${rec.id} is not running`);
+    }
+    await this.#locks.run(rec.id, async () => {
+      rec.state.manuallyStopped = true;
+      await this.#save(rec);
+    });
+    await task.kill(signal, { all: isKill(signal) });
+    this.#event(rec, 'kill', { signal: signal.replace(/^SIG/i, '').toUpperCase() });
+  }
+
+  async remove(ref: string, options: { force?: boolean; volumes?: boolean } = {}): Promise<void> {
+    const rec = this.#resolve(ref);
+    const up = rec.state.status === 'running' || rec.state.status === 'paused';
+    if (up && !options.force) {
+      throw conflict(`cannot remove container "/${rec.name}": container is ${rec.state.status}: stop the container before removing or force remove`);
+    }
+    if (up) {
+      await this.#locks.run(rec.id, async () => {
+        rec.state.manuallyStopped = true;
+        await this.#save(rec);
+      });
+      await this.#terminate(rec, 'SIGKILL', 0);
+    }
+    await this.#locks.run(rec.id, async () => {
+      if (!this.#records.has(rec.id)) return;
+      await this.#removeNow(rec, options);
+    });
+  }
+
+  async #removeNow(rec: ContainerRecord, options: { volumes?: boolean }): Promise<void> {
+    this.#cancelRestart(rec.id);
+    rec.state.status = 'removing';
+    await this.#save(rec);
+    const runtime = this.#o.runtimes.byName.get(rec.runtime);
+    if (runtime) await this.#deleteTask(runtime, rec.id);
+    this.#tasks.delete(rec.id);
+    for (const e of this.#execs.values()) if (e.containerId === rec.id) this.#execs.delete(e.id);
+    try {
+      await this.#o.snapshotter.remove(rec.snapshotKey);
+    } catch (err) {
+      if (!isJanusError(err, 'NotFound')) throw err;
+    }
+    for (const v of rec.volumes) await this.#o.volumes.release(v, rec.id);
+    if (options.volumes) {
+      for (const v of rec.anonymousVolumes) {
+        await this.#o.volumes.remove(v).catch((err: unknown) => {
+          if (!isJanusError(err, 'NotFound') && !isJanusError(err, 'Conflict')) throw err;
+        });
+      }
+    }
+    await rm(join(this.#o.dir, rec.id), { recursive: true, force: true });
+    await this.#o.store.delete(rec.id);
+    this.#records.delete(rec.id);
+    this.#backoff.delete(rec.id);
+    this.#event(rec, 'destroy');
+    this.#notify(rec.id, 'removed', { statusCode: rec.state.exitCode });
+    this.#notify(rec.id, 'next-exit', { statusCode: rec.state.exitCode });
+  }
+
+  async #deleteTask(runtime: Runtime, id: string): Promise<void> {
+    try {
+      const task = await runtime.load(id);
+      await task.delete({ force: true });
+    } catch (err) {
+      if (!isJanusError(err, 'NotFound')) this.#log.warn('removing a task failed', { id, error: err });
+      // A half-created task `load` refuses still has to go.
+      const withRemove = runtime as Runtime & { remove?: (id: string) => Promise<void> };
+      await withRemove.remove?.(id).catch(() => {});
+    }
+  }
+
+  async wait(ref: string, options: { condition?: 'not-running' | 'next-exit' | 'removed'; signal?: AbortSignal } = {}): Promise<{ statusCode: number; error?: string }> {
+    const rec = this.#resolve(ref);
+    const condition = options.condition ?? 'not-running';
+    const up = rec.state.status === 'running' || rec.state.status === 'paused' || rec.state.status === 'restarting';
+    if (condition === 'not-running' && !up) return { statusCode: rec.state.exitCode, ...(rec.state.error ? { error: rec.state.error } : {}) };
+    return new Promise((resolve, reject) => {
+      const list = this.#waiters.get(rec.id) ?? [];
+      const waiter: Waiter = { condition: condition === 'removed' ? 'removed' : 'next-exit', resolve: (r) => { cleanup(); resolve(r); } };
+      const onAbort = (): void => {
+        cleanup();
+        reject(options.signal?.reason ?? new Error('aborted'));
+      };
+      const cleanup = (): void => {
+        options.signal?.removeEventListener('abort', onAbort);
+        const l = this.#waiters.get(rec.id);
+        if (l) {
+          const i = l.indexOf(waiter);
+          if (i >= 0) l.splice(i, 1);
+          if (l.length === 0) this.#waiters.delete(rec.id);
+        }
+      };
+      options.signal?.addEventListener('abort', onAbort, { once: true });
+      list.push(waiter);
+      this.#waiters.set(rec.id, list);
+    });
+  }
+
+  #notify(id: string, condition: Waiter['condition'], result: { statusCode: number; error?: string }): void {
+    for (const w of [...(this.#waiters.get(id) ?? [])]) if (w.condition === condition) w.resolve(result);
+  }
+
+  async pause(ref: string): Promise<void> {
+    const rec = this.#resolve(ref);
+    await this.#locks.run(rec.id, async () => {
+      const task = this.#tasks.get(rec.id);
+      if (!task || rec.state.status !== 'running') throw conflict(`Container ${rec.id} is not running`);
+      await task.pause();
+      rec.state.status = 'paused';
+      await this.#save(rec);
+      this.#event(rec, 'pause');
+    });
+  }
+
+  async unpause(ref: string): Promise<void> {
+    const rec = this.#resolve(ref);
+    await this.#locks.run(rec.id, async () => {
+      const task = this.#tasks.get(rec.id);
+      if (!task || rec.state.status !== 'paused') throw conflict(`Container ${rec.id} is not paused`);
+      await task.resume();
+      rec.state.status = 'running';
+      await this.#save(rec);
+      this.#event(rec, 'unpause');
+    });
+  }
+
+  async rename(ref: string, name: string): Promise<void> {
+    const rec = this.#resolve(ref);
+    if (!name) throw invalidArgument('Neither old nor new names may be empty');
+    const newName = await this.#claimName(name, rec.id);
+    try {
+      await this.#locks.run(rec.id, async () => {
+        const old = rec.name;
+        rec.name = newName;
+        await this.#save(rec);
+        this.#event(rec, 'rename', { oldName: `/${old}` });
+      });
+    } finally {
+      this.#releaseName(newName, rec.id);
+    }
+  }
+
+  // ------------------------------------------------------------ reads
+
+  async list(options: { all?: boolean; limit?: number; size?: boolean; filters?: ContainerFilters } = {}): Promise<ContainerView[]> {
+    const f = options.filters ?? {};
+    const resolved: { before?: Date; since?: Date; ancestorIds?: Set<string> } = {};
+    if (f.before) resolved.before = new Date(this.#resolve(f.before).created);
+    if (f.since) resolved.since = new Date(this.#resolve(f.since).created);
+    if (f.ancestor && f.ancestor.length > 0) {
+      resolved.ancestorIds = new Set();
+      for (const a of f.ancestor) {
+        try {
+          resolved.ancestorIds.add((await this.#o.images.inspect(a)).id);
+        } catch (err) {
+          if (!isJanusError(err, 'NotFound')) throw err;
+        }
+      }
+    }
+    const all = options.all || (options.limit ?? 0) > 0 || (f.status?.length ?? 0) > 0 || (f.exited?.length ?? 0) > 0;
+    let views = [...this.#records.values()]
+      .filter((r) => all || r.state.status === 'running' || r.state.status === 'paused' || r.state.status === 'restarting')
+      .map((r) => this.#view(r))
+      .filter((v) => matchesContainerFilters(v, f, resolved))
+      .sort((a, b) => b.created.getTime() - a.created.getTime());
+    if ((options.limit ?? 0) > 0) views = views.slice(0, options.limit);
+    if (options.size) for (const v of views) Object.assign(v, await this.#sizes(v.id));
+    return views;
+  }
+
+  async inspect(ref: string, options: { size?: boolean } = {}): Promise<ContainerView> {
+    const rec = this.#resolve(ref);
+    const view = this.#view(rec);
+    if (options.size) Object.assign(view, await this.#sizes(rec.id));
+    return view;
+  }
+
+  async #sizes(id: string): Promise<{ sizeRw: number; sizeRootFs: number }> {
+    const rec = this.#get(id);
+    const rw = await this.#o.snapshotter.usage(rec.snapshotKey).then((u) => u.size, () => 0);
+    const image = await this.#o.images.inspect(rec.imageId).then((i) => i.size, () => 0);
+    return { sizeRw: rw, sizeRootFs: rw + image };
+  }
+
+  #view(rec: ContainerRecord): ContainerView {
+    const execIds = [...this.#execs.values()].filter((e) => e.containerId === rec.id).map((e) => e.id);
+    return viewOf(rec, execIds);
+  }
+
+  logs(ref: string, options: LogsOptions = {}): AsyncIterable<LogEntry> {
+    const rec = this.#resolve(ref);
+    if (rec.logConfig.type === 'none') {
+      throw invalidArgument(`configured logging driver does not support reading: container ${rec.name} logs with driver "none"`);
+    }
+    const follow = !!options.follow && (rec.state.status === 'running' || rec.state.status === 'paused' || rec.state.status === 'restarting');
+    return readContainerLog(rec.logPath, {
+      stdout: options.stdout,
+      stderr: options.stderr,
+      since: options.since,
+      until: options.until,
+      tail: options.tail,
+      follow,
+      done: follow ? this.#untilStopped(rec.id) : undefined,
+      signal: options.signal,
+    });
+  }
+
+  /** Resolves when the container is neither running nor about to restart (or is removed). */
+  #untilStopped(id: string): Promise<void> {
+    return (async () => {
+      for (;;) {
+        const rec = this.#records.get(id);
+        if (!rec) return;
+        const pending = this.#exited.get(id)?.promise;
+        if (pending) {
+          await pending;
+          continue;
+        }
+        if (rec.state.status !== 'restarting') return;
+        await this.wait(id, { condition: 'next-exit' }).catch(() => {});
+      }
+    })();
+  }
+
+  // ------------------------------------------------------------ streams
+
+  async attach(ref: string, options: AttachOptions = {}): Promise<StreamSession> {
+    const rec = this.#resolve(ref);
+    const detach = parseDetachKeys(options.detachKeys);
+    const wantOut = options.stdout !== false || options.stderr !== false;
+    if (wantOut && rec.logConfig.type === 'none' && (options.stream || options.logs)) {
+      throw conflict(`container ${rec.name} logs with driver "none": there is no output to attach to`);
+    }
+    const abort = new AbortController();
+    const signal = options.signal ? AbortSignal.any([abort.signal, options.signal]) : abort.signal;
+    const output = this.#attachOutput(rec, options, signal);
+    let stdin: Writable | undefined;
+    if (options.stdin && rec.config.openStdin) {
+      stdin = await this.#stdinOf(rec, () => this.#tasks.get(rec.id), detach, () => session.close());
+    }
+    this.#event(rec, 'attach');
+    const session: StreamSession = {
+      tty: rec.config.tty,
+      output,
+      stdin,
+      close: () => {
+        abort.abort();
+        stdin?.destroy();
+      },
+    };
+    return session;
+  }
+
+  async *#attachOutput(rec: ContainerRecord, options: AttachOptions, signal: AbortSignal): AsyncGenerator<{ stream: 'stdout' | 'stderr'; data: Buffer }> {
+    if (rec.logConfig.type === 'none') return;
+    const filter = { stdout: options.stdout !== false, stderr: options.stderr !== false && !rec.config.tty };
+    if (options.logs) {
+      for await (const e of readContainerLog(rec.logPath, { ...filter, signal })) yield { stream: e.stream, data: e.data };
+    }
+    if (options.stream === false) return;
+    // Live output: whatever the log gains from now until the next exit (attach before start waits for it).
+    const done = this.#nextStop(rec.id, signal);
+    for await (const e of readContainerLog(rec.logPath, { ...filter, follow: true, tail: 0, done, signal })) {
+      yield { stream: rec.config.tty ? 'stdout' : e.stream, data: e.data };
+    }
+  }
+
+  /** Resolves at the end of the current run, or of the next one when the container is not running yet. */
+  #nextStop(id: string, signal: AbortSignal): Promise<void> {
+    const current = this.#exited.get(id)?.promise;
+    if (current) return current;
+    return this.wait(id, { condition: 'next-exit', signal }).then(() => {}, () => {});
+  }
+
+  /** Connects to a process's stdin, watching it for the detach keys. Retries while the task is not there yet (attach before start). */
+  async #stdinOf(rec: ContainerRecord, task: () => Task | ExecProcess | undefined, detach: Buffer, onDetach: () => void): Promise<Writable> {
+    const filter = new DetachKeyFilter(detach, onDetach);
+    const front = new PassThrough();
+    let back: Writable | undefined;
+    const connect = async (): Promise<Writable> => {
+      for (;;) {
+        const t = task();
+        if (t) return t.openStdin();
+        if (front.destroyed) throw new Error('closed');
+        await this.#nextStart(rec.id);
+      }
+    };
+    const backReady = connect().then((w) => {
+      back = w;
+      w.on('error', (err) => this.#log.debug('stdin connection ended', { id: rec.id, error: err }));
+      return w;
+    });
+    backReady.catch(() => front.destroy());
+    front.on('data', (chunk: Buffer) => {
+      const pass = filter.push(chunk);
+      if (pass.length > 0) void backReady.then((w) => w.write(pass), () => {});
+    });
+    front.on('end', () => { void backReady.then((w) => w.end(filter.flush()), () => {}); });
+    front.on('close', () => { if (!front.readableEnded) back?.destroy(); });
+    return front;
+  }
+
+  #nextStart(id: string): Promise<void> {
+    return new Promise((resolve) => {
+      const check = setInterval(() => {
+        if (this.#tasks.has(id) || !this.#records.has(id)) {
+          clearInterval(check);
+          resolve();
+        }
+      }, 20);
+      check.unref();
+    });
+  }
+
+  async resize(ref: string, size: { rows: number; cols: number }): Promise<void> {
+    const rec = this.#resolve(ref);
+    const task = this.#tasks.get(rec.id);
+    if (!task) throw conflict(`Container ${rec.id} is not running`);
+    if (!rec.config.tty) throw conflict(`container ${rec.name} has no TTY to resize`);
+    await task.resize(size);
+  }
+
+  // ------------------------------------------------------------ exec
+
+  async execCreate(ref: string, request: ExecCreateRequest): Promise<string> {
+    const rec = this.#resolve(ref);
+    if (rec.state.status !== 'running') {
+      throw conflict(rec.state.status === 'paused' ? `Container ${rec.id} is paused, unpause the container before exec` : `Container ${rec.id} is not running`);
+    }
+    if (!Array.isArray(request.cmd) || request.cmd.length === 0) throw invalidArgument('No exec command specified');
+    for (const e of request.env ?? []) if (!e || e.startsWith('=')) throw invalidArgument(`invalid environment variable: ${JSON.stringify(e)}`);
+    if (request.workingDir && !request.workingDir.startsWith('/')) throw invalidArgument(`the working directory '${request.workingDir}' is invalid, it needs to be an absolute path`);
+    parseDetachKeys(request.detachKeys);
+    const id = randomBytes(32).toString('hex');
+    this.#execs.set(id, { id, containerId: rec.id, request, running: false, started: false });
+    this.#event(rec, 'exec_create', { execID: id });
+    return id;
+  }
+
+  async execStart(execId: string, options: { detach?: boolean; tty?: boolean; signal?: AbortSignal } = {}): Promise<StreamSession> {
+    const session = this.#execs.get(execId);
+    if (!session) throw notFound(`No such exec instance: ${execId}`);
+    if (session.started) throw conflict(`exec ${execId} has already been started`);
+    const rec = this.#get(session.containerId);
+    const task = this.#tasks.get(rec.id);
+    if (!task || rec.state.status !== 'running') throw conflict(`Container ${rec.id} is not running`);
+    session.started = true;
+    const r = session.request;
+    const tty = options.tty ?? !!r.tty;
+    const process = await this.#execProcess(rec, r, tty);
+    let proc: ExecProcess;
+    try {
+      proc = await task.exec(execId, process, { tty, stdin: !!r.attachStdin && !options.detach });
+    } catch (err) {
+      session.exitCode = err instanceof ProcessStartError ? err.exitCode : 126;
+      throw err;
+    }
+    session.process = proc;
+    session.running = true;
+    this.#event(rec, 'exec_start', { execID: execId });
+    const ended = proc.wait().then((exit) => {
+      session.running = false;
+      session.exitCode = exit.code;
+      this.#event(rec, 'exec_die', { execID: execId, exitCode: String(exit.code) });
+    });
+    const abort = new AbortController();
+    const signal = options.signal ? AbortSignal.any([abort.signal, options.signal]) : abort.signal;
+    let stdin: Writable | undefined;
+    if (r.attachStdin && !options.detach) {
+      stdin = await this.#stdinOf(rec, () => proc, parseDetachKeys(r.detachKeys), () => out.close());
+    }
+    const wantStdout = r.attachStdout !== false;
+    const wantStderr = r.attachStderr !== false && !tty;
+    const out: StreamSession = {
+      tty,
+      output: options.detach ? (async function* () {})() : (async function* () {
+        for await (const e of readContainerLog(proc.logPath, { follow: true, done: ended, signal, stdout: wantStdout, stderr: wantStderr })) {
+          yield { stream: tty ? 'stdout' as const : e.stream, data: e.data };
+        }
+      })(),
+      stdin,
+      close: () => {
+        abort.abort();
+        stdin?.destroy();
+      },
+    };
+    return out;
+  }
+
+  async #execProcess(rec: ContainerRecord, r: ExecCreateRequest, tty: boolean): Promise<OciProcess> {
+    const base = rec.spec.process!;
+    const env = [...(base.env ?? [])];
+    for (const e of r.env ?? []) {
+      const key = e.split('=')[0];
+      const i = env.findIndex((x) => x.split('=')[0] === key);
+      if (i >= 0) env[i] = e;
+      else env.push(e);
+    }
+    let user = base.user;
+    if (r.user) {
+      const root = `/proc/${rec.state.pid}/root`;
+      const passwd = await readFile(`${root}/etc/passwd`, 'utf8').catch(() => undefined);
+      const group = await readFile(`${root}/etc/group`, 'utf8').catch(() => undefined);
+      user = resolveUser(r.user, { passwd, group }).user;
+    }
+    const caps = r.privileged ? this.#o.host.capabilities : undefined;
+    return {
+      ...base,
+      terminal: tty,
+      args: r.cmd,
+      env,
+      cwd: r.workingDir || base.cwd,
+      user,
+      ...(caps ? { capabilities: { bounding: [...caps], effective: [...caps], permitted: [...caps] } } : {}),
+    };
+  }
+
+  async execInspect(execId: string): Promise<ExecView> {
+    const s = this.#execs.get(execId);
+    if (!s) throw notFound(`No such exec instance: ${execId}`);
+    const rec = this.#records.get(s.containerId);
+    const r = s.request;
+    return {
+      id: s.id,
+      containerId: s.containerId,
+      running: s.running,
+      ...(s.exitCode !== undefined ? { exitCode: s.exitCode } : {}),
+      pid: s.running ? (s.process?.pid ?? 0) : 0,
+      openStdin: !!r.attachStdin,
+      openStdout: r.attachStdout !== false,
+      openStderr: r.attachStderr !== false,
+      canRemove: false,
+      detachKeys: r.detachKeys ?? '',
+      processConfig: {
+        tty: !!r.tty,
+        entrypoint: r.cmd[0],
+        arguments: r.cmd.slice(1),
+        privileged: !!r.privileged,
+        user: r.user ?? rec?.config.user ?? '',
+        workingDir: r.workingDir ?? '',
+        env: r.env ?? [],
+      },
+    };
+  }
+
+  async execResize(execId: string, size: { rows: number; cols: number }): Promise<void> {
+    const s = this.#execs.get(execId);
+    if (!s) throw notFound(`No such exec instance: ${execId}`);
+    if (!s.process || !s.running) throw conflict(`exec ${execId} is not running`);
+    await s.process.resize(size);
+  }
+
+  // ------------------------------------------------------------ inside the container
+
+  async top(ref: string, psArgs = '-ef'): Promise<{ titles: string[]; processes: string[][] }> {
+    const rec = this.#resolve(ref);
+    if (rec.state.status !== 'running' && rec.state.status !== 'paused') throw conflict(`Container ${rec.id} is not running`);
+    const pids = await containerPids(rec.state.pid);
+    const args = psArgs.trim() === '' ? [] : psArgs.trim().split(/\s+/);
+    const r = await this.#o.exec.run('ps', args, { check: false });
+    if (r.code !== 0) throw invalidArgument(`ps ${psArgs}: ${r.stderr.trim() || `exit status ${r.code}`}`);
+    const lines = r.stdout.split('\n').filter((l) => l.trim() !== '');
+    const titles = lines[0]?.trim().split(/\s+/) ?? [];
+    const pidCol = titles.indexOf('PID');
+    if (pidCol < 0) throw invalidArgument(`ps ${psArgs}: its output has no PID column`);
+    const processes: string[][] = [];
+    for (const line of lines.slice(1)) {
+      const fields = line.trim().split(/\s+/);
+      if (!pids.has(Number(fields[pidCol]))) continue;
+      // The last column (the command) keeps its spaces.
+      processes.push([...fields.slice(0, titles.length - 1), fields.slice(titles.length - 1).join(' ')]);
+    }
+    return { titles, processes };
+  }
+
+  async stats(ref: string): Promise<ContainerStatsSample> {
+    const rec = this.#resolve(ref);
+    const task = this.#tasks.get(rec.id);
+    if (!task || (rec.state.status !== 'running' && rec.state.status !== 'paused')) throw conflict(`Container ${rec.id} is not running`);
+    const s = await task.stats();
+    const io = await readBlkio(rec.state.pid);
+    return {
+      read: s.readAt,
+      cpuUsageNanos: s.cpuUsageNanos,
+      systemCpuUsageNanos: await systemCpuNanos(),
+      onlineCpus: this.#o.host.cpuCount,
+      memoryUsageBytes: s.memoryUsageBytes,
+      memoryLimitBytes: s.memoryLimitBytes,
+      memoryCacheBytes: 0,
+      pids: s.pids,
+      blkioReadBytes: io.read,
+      blkioWriteBytes: io.write,
+      netRxBytes: 0,
+      netTxBytes: 0,
+    };
+  }
+
+  changes(_ref: string): Promise<ChangeEntry[]> {
+    return Promise.reject(notImplemented('diff is not available yet'));
+  }
+
+  commit(_ref: string): Promise<{ id: import('../core/digest.ts').Digest }> {
+    return Promise.reject(notImplemented('commit is not available yet'));
+  }
+
+  statPath(_ref: string, _path: string): Promise<PathStat> {
+    return Promise.reject(notImplemented('copying files (cp) is not available yet'));
+  }
+
+  getArchive(_ref: string, _path: string): Promise<{ stat: PathStat; archive: Readable }> {
+    return Promise.reject(notImplemented('copying files (cp) is not available yet'));
+  }
+
+  putArchive(_ref: string, _path: string, _archive: Readable): Promise<void> {
+    return Promise.reject(notImplemented('copying files (cp) is not available yet'));
+  }
+
+  export(_ref: string): Promise<Readable> {
+    return Promise.reject(notImplemented('export is not available yet'));
+  }
+
+  async update(ref: string, update: ResourceUpdate): Promise<{ warnings: string[] }> {
+    const rec = this.#resolve(ref);
+    const { restartPolicy, ...resources } = update;
+    if (Object.values(resources).some((v) => v !== undefined)) {
+      throw notImplemented('updating resource limits of an existing container is not available yet; only --restart can be changed');
+    }
+    if (restartPolicy) {
+      await this.#locks.run(rec.id, async () => {
+        if (rec.autoRemove && restartPolicy.name !== 'no') throw invalidArgument('Restart policy cannot be updated because AutoRemove is enabled for the container');
+        rec.restartPolicy = restartPolicy;
+        await this.#save(rec);
+        this.#event(rec, 'update');
+      });
+    }
+    return { warnings: [] };
+  }
+
+  async prune(options: { filters?: ContainerFilters } = {}): Promise<{ deleted: string[]; spaceReclaimed: number }> {
+    const deleted: string[] = [];
+    let spaceReclaimed = 0;
+    const candidates = await this.list({ all: true, filters: options.filters });
+    for (const c of candidates) {
+      if (c.state.status !== 'exited' && c.state.status !== 'created' && c.state.status !== 'dead') continue;
+      const size = await this.#o.snapshotter.usage(this.#get(c.id).snapshotKey).then((u) => u.size, () => 0);
+      try {
+        await this.remove(c.id);
+      } catch (err) {
+        if (isJanusError(err, 'Conflict') || isJanusError(err, 'NotFound')) continue;
+        throw err;
+      }
+      deleted.push(c.id);
+      spaceReclaimed += size;
+    }
+    return { deleted, spaceReclaimed };
+  }
+
+  // ------------------------------------------------------------ helpers
+
+  /** IDs of images that containers use (for `rmi` and image pruning). */
+  imageIdsInUse(): Set<string> {
+    return new Set([...this.#records.values()].map((r) => r.imageId));
+  }
+
+  /** Full ID, unique ID prefix, or name (with or without `/`). */
+  #resolve(ref: string): ContainerRecord {
+    if (typeof ref !== 'string' || ref === '') throw notFound('No such container: ');
+    const exact = this.#records.get(ref);
+    if (exact) return exact;
+    const name = ref.replace(/^\//, '');
+    for (const r of this.#records.values()) if (r.name === name) return r;
+    if (/^[0-9a-f]+$/.test(ref)) {
+      const matches = [...this.#records.values()].filter((r) => r.id.startsWith(ref));
+      if (matches.length === 1) return matches[0];
+      if (matches.length > 1) throw invalidArgument(`multiple IDs found with provided prefix: ${ref}`);
+    }
+    throw notFound(`No such container: ${ref}`);
+  }
+
+  #get(id: string): ContainerRecord {
+    const r = this.#records.get(id);
+    if (!r) throw notFound(`No such container: ${id}`);
+    return r;
+  }
+
+  async #save(rec: ContainerRecord): Promise<void> {
+    if (!this.#records.has(rec.id) && rec.state.status !== 'created') return;
+    await this.#o.store.put(rec.id, rec);
+  }
+
+  #event(rec: ContainerRecord, action: string, extra: Record<string, string> = {}): void {
+    this.#o.events.publish({
+      type: 'container',
+      action,
+      id: rec.id,
+      attributes: { ...rec.config.labels, image: rec.image, name: rec.name, ...extra },
+    });
+  }
+}
+
+function clean(p: string): string {
+  return posix.normalize(p).replace(/\/+$/, '') || '/';
+}
+
+function isKill(signal: string): boolean {
+  const s = signal.toUpperCase().replace(/^SIG/, '');
+  return s === 'KILL' || s === '9';
+}
+
+function logConfigOf(given: Partial<LogConfig> | undefined): LogConfig {
+  const type = given?.type ?? 'json-file';
+  const maxSize = given?.maxSize ?? 0;
+  const maxFiles = given?.maxFiles ?? 1;
+  if (!Number.isSafeInteger(maxSize) || maxSize < 0) throw invalidArgument(`invalid --log-opt max-size: ${maxSize}`);
+  if (!Number.isSafeInteger(maxFiles) || maxFiles < 1) throw invalidArgument(`invalid --log-opt max-file: ${maxFiles}: it must be at least 1`);
+  if (maxFiles > 1) {
+    throw notImplemented('--log-opt max-file above 1 is not supported: the log is truncated when it reaches max-size (conmon keeps no rotated files)');
+  }
+  if (maxFiles !== 1 && maxSize === 0) throw invalidArgument('--log-opt max-file needs max-size');
+  return { type, maxSize, maxFiles };
+}
+
+/** The overlay directories of a container's rootfs mounts, as docker's GraphDriver.Data names them. */
+function graphData(mounts: Mount[]): Record<string, string> {
+  const data: Record<string, string> = {};
+  for (const o of mounts[0]?.options ?? []) {
+    const [k, v] = [o.slice(0, o.indexOf('=')), o.slice(o.indexOf('=') + 1)];
+    if (k === 'lowerdir') data.LowerDir = v;
+    if (k === 'upperdir') data.UpperDir = v;
+    if (k === 'workdir') data.WorkDir = v;
+  }
+  if (mounts[0]?.type === 'bind') data.UpperDir = mounts[0].source;
+  return data;
+}
+
+/** /etc/passwd and /etc/group of an image: the topmost layer that has each. */
+async function readUserDb(layerDirs: string[]): Promise<{ passwd?: string; group?: string }> {
+  const find = async (file: string): Promise<string | undefined> => {
+    for (const dir of [...layerDirs].reverse()) {
+      try {
+        return await readFile(join(dir, 'etc', file), 'utf8');
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code !== 'ENOENT' && code !== 'ENOTDIR') throw err;
+      }
+    }
+    return undefined;
+  };
+  return { passwd: await find('passwd'), group: await find('group') };
+}
+
+/** Fills a new volume with what the image has at `destination` (docker's copy-up), merging layers bottom to top. */
+async function copyImageContent(layerDirs: string[], destination: string, volumePath: string): Promise<void> {
+  for (const dir of layerDirs) {
+    const src = join(dir, destination);
+    const st = await stat(src).catch(() => undefined);
+    if (!st?.isDirectory()) continue;
+    await cp(src, volumePath, { recursive: true, force: true, preserveTimestamps: true, verbatimSymlinks: true });
+  }
+}
+
+/** Host pids in the cgroup of `pid` (the container's processes, exec'd ones included). */
+async function containerPids(pid: number): Promise<Set<number>> {
+  const lines = (await readFile(`/proc/${pid}/cgroup`, 'utf8')).split('\n');
+  const candidates: string[] = [];
+  for (const l of lines) {
+    const [, controllers, path] = l.split(':');
+    if (path === undefined) continue;
+    if (controllers === '') candidates.push(`/sys/fs/cgroup/unified${path}/cgroup.procs`, `/sys/fs/cgroup${path}/cgroup.procs`);
+    else if (controllers.split(',').includes('pids')) candidates.unshift(`/sys/fs/cgroup/pids${path}/cgroup.procs`);
+  }
+  for (const c of candidates) {
+    try {
+      const text = await readFile(c, 'utf8');
+      const pids = new Set(text.split('\n').filter(Boolean).map(Number));
+      if (pids.has(pid)) return pids;
+    } catch {
+      /* try the next hierarchy */
+    }
+  }
+  throw internal(`cannot find the cgroup of process ${pid}`);
+}
+
+async function systemCpuNanos(): Promise<bigint> {
+  const line = (await readFile('/proc/stat', 'utf8')).split('\n')[0];
+  const ticks = line.trim().split(/\s+/).slice(1, 8).reduce((a, b) => a + BigInt(b), 0n);
+  // USER_HZ is 100 on Linux.
+  return ticks * 10_000_000n;
+}
+
+/** Bytes read and written by the container's processes, from /proc/<pid>/io of its init (a lower bound without cgroup blkio). */
+async function readBlkio(pid: number): Promise<{ read: number; write: number }> {
+  try {
+    const text = await readFile(`/proc/${pid}/io`, 'utf8');
+    const get = (k: string): number => Number(new RegExp(`^${k}: (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
+    return { read: get('read_bytes'), write: get('write_bytes') };
+  } catch {
+    return { read: 0, write: 0 };
+  }
+}

@@ -1,0 +1,111 @@
+import type { Digest } from '../core/digest.ts';
+import type { OciRuntimeSpec } from '../core/oci-runtime-spec.ts';
+import type {
+  ContainerCreateRequest, ContainerStatus, ContainerView, HealthView, IsolationLevel, LogConfig, MountView, RestartPolicy,
+} from './container-service.ts';
+
+/** The part of a container's record that changes as it runs. */
+export interface ContainerRunState {
+  status: ContainerStatus;
+  pid: number;
+  exitCode: number;
+  error: string;
+  startedAt?: string;
+  finishedAt?: string;
+  oomKilled: boolean;
+  restartCount: number;
+  /** Stopped by `stop`/`kill`/`pause`-then-stop: restart policies leave it alone (docker's HasBeenManuallyStopped). */
+  manuallyStopped: boolean;
+  health?: { status: HealthView['status']; failingStreak: number; log: { start: string; end: string; exitCode: number; output: string }[] };
+}
+
+/**
+ * Everything the engine keeps of one container, durable in the state
+ * store: what `create` decided (the OCI spec, mounts, files) and the run
+ * state. `inspect` is computed from it.
+ */
+export interface ContainerRecord {
+  id: string;
+  name: string;
+  created: string;
+  image: string;
+  imageId: Digest;
+  request: ContainerCreateRequest;
+  config: ContainerView['config'];
+  path: string;
+  args: string[];
+  isolation: IsolationLevel;
+  runtime: string;
+  restartPolicy: RestartPolicy;
+  autoRemove: boolean;
+  logConfig: LogConfig;
+  logPath: string;
+  hostnamePath: string;
+  hostsPath: string;
+  resolvConfPath: string;
+  mounts: MountView[];
+  /** Volumes this container holds (acquired at create, released at removal). */
+  volumes: string[];
+  /** Anonymous volumes made for it (removed with `rm -v`). */
+  anonymousVolumes: string[];
+  snapshotKey: string;
+  graphDriver: { name: string; data: Record<string, string> };
+  networkMode: string;
+  spec: OciRuntimeSpec;
+  warnings: string[];
+  state: ContainerRunState;
+}
+
+/** The inspect view of a record. */
+export function viewOf(r: ContainerRecord, execIds: string[]): ContainerView {
+  const s = r.state;
+  const running = s.status === 'running' || s.status === 'paused';
+  return {
+    id: r.id,
+    name: r.name,
+    created: new Date(r.created),
+    image: r.image,
+    imageId: r.imageId,
+    path: r.path,
+    args: r.args,
+    config: r.config,
+    request: r.request,
+    state: {
+      status: s.status,
+      running,
+      paused: s.status === 'paused',
+      restarting: s.status === 'restarting',
+      oomKilled: s.oomKilled,
+      dead: s.status === 'dead',
+      pid: running ? s.pid : 0,
+      exitCode: s.exitCode,
+      error: s.error,
+      ...(s.startedAt ? { startedAt: new Date(s.startedAt) } : {}),
+      ...(s.finishedAt ? { finishedAt: new Date(s.finishedAt) } : {}),
+      ...(s.health
+        ? {
+            health: {
+              status: s.health.status,
+              failingStreak: s.health.failingStreak,
+              log: s.health.log.map((l) => ({ start: new Date(l.start), end: new Date(l.end), exitCode: l.exitCode, output: l.output })),
+            },
+          }
+        : {}),
+    },
+    restartCount: s.restartCount,
+    isolation: r.isolation,
+    runtime: r.runtime,
+    restartPolicy: r.restartPolicy,
+    autoRemove: r.autoRemove,
+    logConfig: r.logConfig,
+    logPath: r.logPath,
+    hostnamePath: r.hostnamePath,
+    hostsPath: r.hostsPath,
+    resolvConfPath: r.resolvConfPath,
+    mounts: r.mounts,
+    graphDriver: r.graphDriver,
+    networkMode: r.networkMode,
+    warnings: r.warnings,
+    execIds,
+  };
+}

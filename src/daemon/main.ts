@@ -8,6 +8,11 @@ import type { Registry } from '../core/registry.ts';
 import type { ImageService } from '../engine/image-service.ts';
 import { ImageEngine } from '../engine/image-engine.ts';
 import { VolumeEngine } from '../engine/volume-engine.ts';
+import { ContainerEngine } from '../engine/container-engine.ts';
+import type { ContainerRecord } from '../engine/container-record.ts';
+import { JsonDirStore } from '../state/json-dir-store.ts';
+import type { AttachStdin } from '../runtimes/oci/oci-task.ts';
+import { containerHostFacts, probeRuntimes } from './container-host.ts';
 import { LocalVolumeDriver } from '../volumes/local/local-volume-driver.ts';
 import { LocalContentStore } from '../content/local/local-content-store.ts';
 import { FileImageStore } from '../images/file-image-store.ts';
@@ -41,6 +46,10 @@ export interface EngineDeps {
   events: EventSink;
   registry: Registry;
   logger: Logger;
+  /** Shared with the container engine: image layers are the parents of container layers. */
+  snapshotter: OverlaySnapshotter;
+  /** Containers by image ID, so `rmi` and pruning spare images in use. */
+  imageUsers: () => ReadonlyMap<string, readonly string[]>;
 }
 
 /** Options of `startDaemon`. */
@@ -62,6 +71,8 @@ export interface StartDaemonOptions {
   createImageService?: (deps: EngineDeps) => Promise<ImageService>;
   /** The host probe; default HostProbe on `exec`. */
   hostProbe?: { probe(): Promise<HostFacts> };
+  /** Connects to conmon's attach sockets (container stdin); without it `-i` is refused as unavailable. */
+  attach?: AttachStdin;
 }
 
 /** A running daemon. */
@@ -108,7 +119,13 @@ export async function startDaemon(options: StartDaemonOptions): Promise<RunningD
 
     const events = new MemoryEventBus({ logger: logger.child({ component: 'events' }) });
     const registry = new HttpRegistry({ insecureRegistries, logger: logger.child({ component: 'registry' }) });
-    const deps: EngineDeps = { root, exec, events, registry, logger: logger.child({ component: 'engine' }) };
+    // Short path on purpose: overlay mount options are limited to one page.
+    const snapshotter = new OverlaySnapshotter({ root: join(root, 'overlay') });
+    let containers: ContainerEngine | undefined;
+    const deps: EngineDeps = {
+      root, exec, events, registry, logger: logger.child({ component: 'engine' }), snapshotter,
+      imageUsers: () => containers?.imageUsers() ?? new Map(),
+    };
     const images = await (options.createImageService ?? createImageEngine)(deps);
     const volumes = new VolumeEngine({ drivers: [new LocalVolumeDriver({ root: join(root, 'volumes'), exec })], events });
 
@@ -134,6 +151,27 @@ export async function startDaemon(options: StartDaemonOptions): Promise<RunningD
       accelerators: facts.accelerators.map((a) => `${a.name}: ${a.status}`),
     });
 
+    const runtimes = await probeRuntimes(facts, { root, exec, logger: logger.child({ component: 'runtime' }), attach: options.attach });
+    const store = new JsonDirStore<ContainerRecord>({
+      dir: join(root, 'state', 'containers'),
+      onCorrupt: (id, error) => logger.error('container record unreadable; set aside as .corrupt', { id, error }),
+    });
+    await store.cleanup();
+    containers = new ContainerEngine({
+      dir: join(root, 'containers'),
+      store,
+      images,
+      snapshotter,
+      volumes,
+      runtimes: runtimes.set,
+      host: await containerHostFacts(facts),
+      exec,
+      events,
+      logger: logger.child({ component: 'engine' }),
+    });
+    await containers.init();
+    logger.info('runtimes', { levels: runtimes.set.levels, refused: runtimes.refused });
+
     const shutdown = new AbortController();
     const srv = createApiServer({ images, volumes, system, events, logger: logger.child({ component: 'api' }), shutdown: shutdown.signal });
     server = srv;
@@ -144,6 +182,7 @@ export async function startDaemon(options: StartDaemonOptions): Promise<RunningD
     const stop = (): Promise<void> => {
       stopping ??= (async () => {
         logger.info('stopping');
+        containers?.close();
         const closed = new Promise<void>((done) => srv.close(() => done()));
         shutdown.abort();
         srv.closeIdleConnections();
@@ -176,8 +215,7 @@ export async function startDaemon(options: StartDaemonOptions): Promise<RunningD
 async function createImageEngine(deps: EngineDeps): Promise<ImageService> {
   const content = new LocalContentStore({ root: join(deps.root, 'content') });
   const images = new FileImageStore({ path: join(deps.root, 'images.json') });
-  // Short path on purpose: overlay mount options are limited to one page.
-  const snapshotter = new OverlaySnapshotter({ root: join(deps.root, 'overlay') });
+  const snapshotter = deps.snapshotter;
   const applier = new TarLayerApplier({ exec: deps.exec });
   await content.cleanup();
   const removed = await snapshotter.cleanup();
@@ -192,6 +230,7 @@ async function createImageEngine(deps: EngineDeps): Promise<ImageService> {
     events: deps.events,
     logger: deps.logger,
     root: deps.root,
+    imageUsers: deps.imageUsers,
   });
 }
 

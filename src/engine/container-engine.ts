@@ -1251,9 +1251,11 @@ export class ContainerEngine implements ContainerService {
 
   // ------------------------------------------------------------ helpers
 
-  /** IDs of images that containers use (for `rmi` and image pruning). */
-  imageIdsInUse(): Set<string> {
-    return new Set([...this.#records.values()].map((r) => r.imageId));
+  /** Containers by the image ID they run (for `rmi`, image pruning and the images' container counts). */
+  imageUsers(): Map<string, string[]> {
+    const out = new Map<string, string[]>();
+    for (const r of this.#records.values()) out.set(r.imageId, [...(out.get(r.imageId) ?? []), r.id]);
+    return out;
   }
 
   /** Full ID, unique ID prefix, or name (with or without `/`). */

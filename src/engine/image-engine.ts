@@ -77,6 +77,11 @@ export interface ImageEngineOptions {
   root: string;
   /** The platform pulls select by default. */
   platform?: Platform;
+  /**
+   * Containers using each image, by image ID: `rmi` refuses to delete such an
+   * image unless forced (and then only untags it), and pruning keeps it.
+   */
+  imageUsers?: () => ReadonlyMap<string, readonly string[]>;
 }
 
 /**
@@ -101,6 +106,7 @@ export class ImageEngine implements ImageService {
   /** Digests and chain IDs in use by running operations; GC keeps them. */
   readonly #leases = new Map<string, number>();
   readonly #loaded = new Map<Digest, LoadedImage>();
+  readonly #imageUsers: () => ReadonlyMap<string, readonly string[]>;
 
   constructor(options: ImageEngineOptions) {
     this.#content = options.content;
@@ -113,6 +119,7 @@ export class ImageEngine implements ImageService {
     this.#log = options.logger;
     this.#root = options.root;
     this.#platform = options.platform ?? hostPlatform();
+    this.#imageUsers = options.imageUsers ?? (() => new Map());
   }
 
   // ---------------------------------------------------------------- pull
@@ -529,6 +536,23 @@ export class ImageEngine implements ImageService {
       const { group, byName } = await this.#resolveLocalWithMatch(ref);
       const id = group.image.configDigest;
       const tags = group.records.filter((r) => isTagName(r.name));
+      const users = this.#imageUsers().get(id) ?? [];
+      const lastName = byName ? !(isTagName(byName.name) ? tags.length > 1 : tags.length > 0) : true;
+      if (users.length > 0 && lastName) {
+        if (!options.force) {
+          throw conflict(byName
+            ? `conflict: unable to remove repository reference "${displayName(byName.name)}" (must force) - container ${users[0].slice(0, 12)} is using its referenced image ${shortId(id)}`
+            : `conflict: unable to delete ${shortId(id)} (must be forced) - image is being used by container ${users[0].slice(0, 12)}`);
+        }
+        // Forced: the names go, the image stays (dangling) for the containers that run it.
+        for (const r of group.records) {
+          if (r.name.startsWith(DANGLING_PREFIX)) continue;
+          await this.#images.delete(r.name);
+          out.push({ untagged: displayName(r.name) });
+        }
+        await this.#images.set(`${DANGLING_PREFIX}${group.image.manifestDesc.digest}`, group.image.manifestDesc);
+        return;
+      }
       if (byName) {
         // Untag the one name; the image goes when no tag is left (its digest references go with it).
         await this.#images.delete(byName.name);
@@ -670,7 +694,9 @@ export class ImageEngine implements ImageService {
     const deleted: RemovedItem[] = [];
     let spaceReclaimed = 0;
     const candidates = await this.list({ filters });
+    const users = this.#imageUsers();
     for (const image of candidates) {
+      if ((users.get(image.id)?.length ?? 0) > 0) continue;
       try {
         const removed = await this.#remove(image.id, { force: true });
         deleted.push(...removed.items);

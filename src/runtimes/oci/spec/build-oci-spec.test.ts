@@ -58,7 +58,8 @@ test('busybox with no flags gets docker defaults: caps a80425fb, masks, devices,
   assert.deepEqual(l.resources!.devices![0], { allow: false, access: 'rwm' });
   const allowed = l.resources!.devices!.filter((d) => d.allow).map((d) => `${d.type} ${d.major ?? '*'}:${d.minor ?? '*'} ${d.access}`);
   assert.deepEqual(allowed, ['c *:* m', 'b *:* m', 'c 1:5 rwm', 'c 1:3 rwm', 'c 1:9 rwm', 'c 1:8 rwm', 'c 5:0 rwm', 'c 5:1 rwm', 'c 5:2 rwm', 'c 136:* rwm', 'c 10:200 rwm']);
-  assert.deepEqual(l.resources!.devices!.at(-1), { allow: false, type: 'c', major: 10, minor: 229, access: 'rwm' });
+  // /dev/fuse (10:229) is closed by the deny-all rule alone: cgroup v1 refuses a deny after the mknod wildcard.
+  assert.equal(l.resources!.devices!.filter((d) => !d.allow).length, 1);
   assert.deepEqual(l.devices, []);
   assert.deepEqual(spec.mounts!.map((m) => m.destination), ['/proc', '/dev', '/dev/pts', '/sys', '/sys/fs/cgroup', '/dev/mqueue', '/dev/shm']);
   assert.ok(spec.mounts!.find((m) => m.destination === '/dev/shm')!.options!.includes('size=67108864'));

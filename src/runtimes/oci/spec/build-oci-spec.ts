@@ -79,10 +79,12 @@ const rule = (type: 'c' | 'b', major: number | undefined, minor: number | undefi
 
 /**
  * The devices cgroup of an unprivileged container: Docker's list (deny all;
- * null, zero, full, urandom, random, tty, console; fuse denied) together
- * with what runc adds on its own under Docker (mknod of any node, ptmx,
- * /dev/pts/*, /dev/net/tun), written out so that every runtime gets the same
- * list. The fuse denial stays last so no allow rule re-opens it.
+ * null, zero, full, urandom, random, tty, console) together with what runc
+ * adds on its own under Docker (mknod of any node, ptmx, /dev/pts/*,
+ * /dev/net/tun), written out so that every runtime gets the same list.
+ * /dev/fuse stays closed by the deny-all rule; an explicit deny of it after
+ * the mknod wildcard is refused by the cgroup v1 devices controller ("cannot
+ * punch hole in existing wildcard rule"), so none is written.
  */
 export const DEFAULT_DEVICE_RULES: readonly OciDeviceRule[] = [
   { allow: false, access: 'rwm' },
@@ -97,7 +99,6 @@ export const DEFAULT_DEVICE_RULES: readonly OciDeviceRule[] = [
   rule('c', 5, 2, 'rwm'),
   rule('c', 136, undefined, 'rwm'),
   rule('c', 10, 200, 'rwm'),
-  rule('c', 10, 229, 'rwm', false),
 ];
 
 function defaultMounts(shmSize: number): OciMount[] {

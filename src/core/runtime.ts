@@ -48,6 +48,8 @@ export interface ExecProcess {
   readonly logPath: string;
   /** The process's stdin (see Task.openStdin). Conflict when it was started without stdin. */
   openStdin(): Promise<Writable>;
+  /** Removes the process's files (its log included) after it ended. Conflict while it runs. */
+  delete(): Promise<void>;
 }
 
 /** Live resource use of a task, from its cgroup. */

@@ -195,11 +195,84 @@ export class ContainerEngine implements ContainerService {
         await this.#save(rec);
       }
       this.#watch(rec.id, task);
+      this.#startHealth(rec, task);
       this.#log.info('re-adopted running container', { id: rec.id, pid: task.pid });
     } else {
       this.#tasks.set(rec.id, task);
       this.#watch(rec.id, task);
     }
+  }
+
+  /**
+   * Runs the container's HEALTHCHECK as docker does: every `interval`
+   * (`startInterval` during the start period), each probe an exec bounded by
+   * `timeout`; `retries` consecutive failures after the start period make it
+   * unhealthy, one success healthy. Stops by itself when the task ends.
+   */
+  #startHealth(rec: ContainerRecord, task: Task): void {
+    const hc = rec.config.healthcheck;
+    if (!hc?.Test || hc.Test.length === 0 || hc.Test[0] === 'NONE') return;
+    const cmd = hc.Test[0] === 'CMD-SHELL' ? ['/bin/sh', '-c', hc.Test.slice(1).join(' ')] : hc.Test[0] === 'CMD' ? hc.Test.slice(1) : hc.Test;
+    const ns = (v: number | undefined, dflt: number): number => (v && v > 0 ? v / 1e6 : dflt);
+    const interval = ns(hc.Interval, 30_000);
+    const timeout = ns(hc.Timeout, 30_000);
+    const startPeriod = ns(hc.StartPeriod, 0);
+    const startInterval = ns(hc.StartInterval, 5_000);
+    const retries = hc.Retries && hc.Retries > 0 ? hc.Retries : 3;
+    const startedAt = Date.now();
+    const tick = async (): Promise<void> => {
+      if (this.#tasks.get(rec.id) !== task || this.#closing) return;
+      const cur = this.#records.get(rec.id);
+      if (!cur || cur.state.status !== 'running') {
+        if (cur?.state.status === 'paused') schedule(interval);
+        return;
+      }
+      const start = new Date();
+      let exitCode = -1;
+      let output = '';
+      try {
+        const proc = await task.exec(`health-${randomBytes(8).toString('hex')}`, { ...cur.spec.process!, terminal: false, args: cmd }, { tty: false, stdin: false });
+        let timer: NodeJS.Timeout | undefined;
+        const exit = await Promise.race([proc.wait(), new Promise<undefined>((r) => { timer = setTimeout(() => r(undefined), timeout); })]);
+        clearTimeout(timer);
+        if (exit) {
+          exitCode = exit.code;
+        } else {
+          await proc.kill('SIGKILL').catch(() => {});
+          output = `Health check exceeded timeout (${timeout / 1000}s)`;
+        }
+        if (!output) {
+          for await (const e of readContainerLog(proc.logPath)) output += e.data.toString('utf8');
+          output = output.slice(-4096);
+        }
+        if (exit) await proc.delete().catch(() => {});
+      } catch (err) {
+        output = (err as Error).message;
+      }
+      await this.#locks.run(rec.id, async () => {
+        const r = this.#records.get(rec.id);
+        if (!r || this.#tasks.get(rec.id) !== task || !r.state.health) return;
+        const h = r.state.health;
+        const before = h.status;
+        const inStartPeriod = Date.now() - startedAt < startPeriod;
+        if (exitCode === 0) {
+          h.status = 'healthy';
+          h.failingStreak = 0;
+        } else if (!inStartPeriod || h.status !== 'starting') {
+          h.failingStreak++;
+          if (h.failingStreak >= retries) h.status = 'unhealthy';
+        }
+        h.log = [...h.log, { start: start.toISOString(), end: new Date().toISOString(), exitCode, output }].slice(-5);
+        await this.#save(r);
+        if (h.status !== before) this.#event(r, `health_status: ${h.status}`);
+      }).catch((err: unknown) => this.#log.warn('recording a health probe failed', { id: rec.id, error: err }));
+      const cur2 = this.#records.get(rec.id);
+      schedule(cur2?.state.health?.status === 'starting' && Date.now() - startedAt < startPeriod ? startInterval : interval);
+    };
+    const schedule = (ms: number): void => {
+      setTimeout(() => { void tick(); }, ms).unref();
+    };
+    schedule(startPeriod > 0 ? Math.min(startInterval, interval) : interval);
   }
 
   #restartsOnDaemonStart(rec: ContainerRecord): boolean {
@@ -530,6 +603,7 @@ export class ContainerEngine implements ContainerService {
     this.#tasks.set(rec.id, task);
     this.#event(rec, 'start');
     this.#watch(rec.id, task);
+    this.#startHealth(rec, task);
   }
 
   #watch(id: string, task: Task): void {
@@ -1056,6 +1130,7 @@ export class ContainerEngine implements ContainerService {
       session.running = false;
       session.exitCode = exit.code;
       this.#event(rec, 'exec_die', { execID: execId, exitCode: String(exit.code) });
+      if (options.detach) void proc.delete().catch(() => {});
     });
     const abort = new AbortController();
     const signal = options.signal ? AbortSignal.any([abort.signal, options.signal]) : abort.signal;
@@ -1068,8 +1143,13 @@ export class ContainerEngine implements ContainerService {
     const out: StreamSession = {
       tty,
       output: options.detach ? (async function* () {})() : (async function* () {
-        for await (const e of readContainerLog(proc.logPath, { follow: true, done: ended, signal, stdout: wantStdout, stderr: wantStderr })) {
-          yield { stream: tty ? 'stdout' as const : e.stream, data: e.data };
+        try {
+          for await (const e of readContainerLog(proc.logPath, { follow: true, done: ended, signal, stdout: wantStdout, stderr: wantStderr })) {
+            yield { stream: tty ? 'stdout' as const : e.stream, data: e.data };
+          }
+        } finally {
+          // Once its output was read to the end nobody needs the exec's files.
+          void ended.then(() => proc.delete()).catch(() => {});
         }
       })(),
       stdin,

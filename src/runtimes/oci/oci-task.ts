@@ -397,6 +397,13 @@ export class OciExecProcess implements ExecProcess {
     await writeCtl(join(this.#dir, 'ctl'), size, `exec ${this.id} in container ${this.#taskId}`);
   }
 
+  async delete(): Promise<void> {
+    const alive = (await Promise.all((await conmonPidsIn(this.#dir)).map(isConmon))).some(Boolean);
+    if (alive) throw conflict(`exec ${this.id} in container ${this.#taskId} is still running`);
+    await rm(join(this.#ctx.socketDir, this.#cuuid), { force: true });
+    await rm(this.#dir, { recursive: true, force: true });
+  }
+
   async openStdin(): Promise<Writable> {
     if (!this.#stdin) throw conflict(`exec ${this.id} in container ${this.#taskId} was started without stdin`);
     return this.#ctx.attach(join(this.#ctx.socketDir, this.#cuuid, 'attach'));

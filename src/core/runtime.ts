@@ -1,6 +1,6 @@
 import type { Writable } from 'node:stream';
 import type { Mount } from './snapshotter.ts';
-import type { OciRuntimeSpec, OciProcess } from './oci-runtime-spec.ts';
+import type { OciResources, OciRuntimeSpec, OciProcess } from './oci-runtime-spec.ts';
 
 /** How a workload ended. */
 export interface Exit {
@@ -90,6 +90,8 @@ export interface Task {
    * created without `io.stdin` or is not running.
    */
   openStdin(): Promise<Writable>;
+  /** Changes the resource limits of a live task (memory, cpu, pids). Conflict when not running. */
+  update(resources: OciResources): Promise<void>;
   /** Resizes the task's terminal. Conflict without one. */
   resize(size: { rows: number; cols: number }): Promise<void>;
   stats(): Promise<TaskStats>;

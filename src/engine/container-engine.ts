@@ -1296,18 +1296,48 @@ export class ContainerEngine implements ContainerService {
   async update(ref: string, update: ResourceUpdate): Promise<{ warnings: string[] }> {
     const rec = this.#resolve(ref);
     const { restartPolicy, ...resources } = update;
-    if (Object.values(resources).some((v) => v !== undefined)) {
-      throw notImplemented('updating resource limits of an existing container is not available yet; only --restart can be changed');
-    }
-    if (restartPolicy) {
-      await this.#locks.run(rec.id, async () => {
-        if (rec.autoRemove && restartPolicy.name !== 'no') throw invalidArgument('Restart policy cannot be updated because AutoRemove is enabled for the container');
-        rec.restartPolicy = restartPolicy;
-        await this.#save(rec);
-        this.#event(rec, 'update');
-      });
-    }
-    return { warnings: [] };
+    const warnings: string[] = [];
+    await this.#locks.run(rec.id, async () => {
+      if (restartPolicy && rec.autoRemove && restartPolicy.name !== 'no') {
+        throw invalidArgument('Restart policy cannot be updated because AutoRemove is enabled for the container');
+      }
+      if (Object.values(resources).some((v) => v !== undefined)) {
+        // The same rules as at create, over the merged options.
+        const run = { ...rec.request.run };
+        if (resources.memory !== undefined) run.memory = resources.memory;
+        if (resources.memorySwap !== undefined) run.memorySwap = resources.memorySwap;
+        if (resources.cpus !== undefined) run.cpus = resources.cpus;
+        if (resources.cpuShares !== undefined) run.cpuShares = resources.cpuShares;
+        if (resources.pidsLimit !== undefined) run.pidsLimit = resources.pidsLimit;
+        if (run.memory && resources.memory !== undefined && resources.memorySwap === undefined && rec.request.run.memorySwap === undefined) {
+          run.memorySwap = run.memory * 2;
+        }
+        validateRunOptions(run);
+        if (run.cpus && run.cpus > this.#o.host.cpuCount) {
+          throw invalidArgument(`invalid --cpus: range of CPUs is from 0.01 to ${this.#o.host.cpuCount}.00, as there are only ${this.#o.host.cpuCount} CPUs available`);
+        }
+        const res = { ...rec.spec.linux?.resources };
+        if (run.memory) {
+          res.memory = { ...res.memory, limit: run.memory };
+          if (this.#o.host.swapLimit !== false) res.memory.swap = run.memorySwap && run.memorySwap !== 0 ? run.memorySwap : run.memory * 2;
+          else warnings.push('Your kernel does not support swap limit capabilities or the cgroup is not mounted. Memory limited without swap.');
+        }
+        if (run.cpus) res.cpu = { ...res.cpu, period: 100000, quota: Math.floor(run.cpus * 100000) };
+        if (run.cpuShares) res.cpu = { ...res.cpu, shares: run.cpuShares };
+        if (run.pidsLimit !== undefined) res.pids = { limit: run.pidsLimit > 0 ? run.pidsLimit : -1 };
+        const task = this.#tasks.get(rec.id);
+        if (task && (rec.state.status === 'running' || rec.state.status === 'paused')) {
+          const { devices: _devices, ...live } = res;
+          await task.update(live);
+        }
+        rec.request = { ...rec.request, run };
+        rec.spec = { ...rec.spec, linux: { ...rec.spec.linux, resources: res } };
+      }
+      if (restartPolicy) rec.restartPolicy = restartPolicy;
+      await this.#save(rec);
+      this.#event(rec, 'update');
+    });
+    return { warnings };
   }
 
   async prune(options: { filters?: ContainerFilters } = {}): Promise<{ deleted: string[]; spaceReclaimed: number }> {

@@ -5,7 +5,7 @@ import { constants as fsConstants } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { join } from 'node:path';
 import type { Exit, ExecProcess, Task, TaskStats, TaskStatus } from '../../core/runtime.ts';
-import type { OciProcess } from '../../core/oci-runtime-spec.ts';
+import type { OciProcess, OciResources } from '../../core/oci-runtime-spec.ts';
 import { conflict, internal, invalidArgument } from '../../core/errors.ts';
 import type { Exec } from '../../util/exec.ts';
 import type { Logger } from '../../util/logger.ts';
@@ -266,6 +266,15 @@ export class OciTask implements Task {
     if (status === 'stopped' || status === 'created' && !this.#state.cgroup) throw conflict(`container ${this.id} is not running`);
     if (!this.#state.cgroup) throw internal(`container ${this.id}: its cgroup was not recorded at create`);
     return readCgroupStats(this.#state.cgroup);
+  }
+
+  async update(resources: OciResources): Promise<void> {
+    const status = await this.status();
+    if (status !== 'running' && status !== 'paused') throw conflict(`container ${this.id} is not running`);
+    const r = await this.#ctx.exec.run(this.#ctx.binary, [...this.#ctx.runtimeArgs, `--root=${this.#ctx.runtimeRoot}`, 'update', '--resources', '-', this.id], {
+      input: JSON.stringify(resources), check: false,
+    });
+    if (r.code !== 0) throw internal(`${this.#ctx.name} update ${this.id}: ${r.stderr.trim() || `exit status ${r.code}`}`);
   }
 
   async openStdin(): Promise<Writable> {

@@ -768,10 +768,13 @@ export class ContainerEngine implements ContainerService {
     if (!task || (rec.state.status !== 'running' && rec.state.status !== 'paused')) {
       throw conflict(`Cannot kill container: ${rec.name}: Container ${rec.id} is not running`);
     }
-    await this.#locks.run(rec.id, async () => {
-      rec.state.manuallyStopped = true;
-      await this.#save(rec);
-    });
+    // As docker: SIGKILL or the stop signal ends the container for good (no restart); other signals are just signals.
+    if (isKill(signal) || sameSignal(signal, rec.config.stopSignal)) {
+      await this.#locks.run(rec.id, async () => {
+        rec.state.manuallyStopped = true;
+        await this.#save(rec);
+      });
+    }
     await task.kill(signal, { all: isKill(signal) });
     this.#event(rec, 'kill', { signal: signal.replace(/^SIG/i, '').toUpperCase() });
   }
@@ -1406,6 +1409,11 @@ export class ContainerEngine implements ContainerService {
 
 function clean(p: string): string {
   return posix.normalize(p).replace(/\/+$/, '') || '/';
+}
+
+function sameSignal(a: string, b: string): boolean {
+  const norm = (x: string): string => x.toUpperCase().replace(/^SIG/, '');
+  return norm(a) === norm(b);
 }
 
 function isKill(signal: string): boolean {

@@ -19,6 +19,10 @@ export interface DaemonSystemServiceOptions {
   /** How long a host probe is reused (default 10 s): `info` runs every tool's --version otherwise. */
   probeCacheMs?: number;
   now?: () => number;
+  /** The probed runtime of each isolation level (known once the runtimes are probed). */
+  levels?: () => SystemInfo['levels'];
+  /** Container counts by state. */
+  containers?: () => SystemInfo['containers'];
 }
 
 /**
@@ -54,9 +58,8 @@ export class DaemonSystemService implements SystemService {
     const host = await this.hostFacts();
     const names = host.ociRuntimes.map((r) => r.name);
     const warnings: string[] = [];
-    if (host.cgroupLayout === 'hybrid' && names.includes('crun')) {
-      warnings.push(`WARNING: the cgroup layout is hybrid (v1 controllers, v2 at ${host.cgroupV2Mount ?? '?'}); crun 1.8 refuses it, runc works`);
-    }
+    const levels = this.#o.levels?.();
+    for (const [name, why] of Object.entries(levels?.refused ?? {})) warnings.push(`WARNING: ${name} does not work on this host: ${why}`);
     if (names.length === 0) warnings.push('WARNING: no OCI runtime (runc, crun, runsc) found on PATH');
     for (const t of [...host.ociRuntimes, ...(host.conmon ? [host.conmon] : []), ...host.qemu]) {
       if (t.versionError) warnings.push(`WARNING: ${t.versionError}`);
@@ -66,11 +69,13 @@ export class DaemonSystemService implements SystemService {
       rootDir: this.#o.root,
       serverVersion: this.#o.version,
       storageDriver: 'overlay',
-      defaultRuntime: defaultRuntime(host),
+      defaultRuntime: levels?.levels.container ?? defaultRuntime(host),
       insecureRegistries: this.#o.insecureRegistries ?? [],
       debug: this.#o.debug ?? false,
       host,
       warnings,
+      ...(levels ? { levels } : {}),
+      ...(this.#o.containers ? { containers: this.#o.containers() } : {}),
     };
   }
 

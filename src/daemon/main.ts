@@ -12,7 +12,7 @@ import { ContainerEngine } from '../engine/container-engine.ts';
 import type { ContainerRecord } from '../engine/container-record.ts';
 import { JsonDirStore } from '../state/json-dir-store.ts';
 import type { AttachStdin } from '../runtimes/oci/oci-task.ts';
-import { containerHostFacts, probeRuntimes } from './container-host.ts';
+import { containerHostFacts, probeRuntimes, type RuntimeProbeReport } from './container-host.ts';
 import { LocalVolumeDriver } from '../volumes/local/local-volume-driver.ts';
 import { LocalContentStore } from '../content/local/local-content-store.ts';
 import { FileImageStore } from '../images/file-image-store.ts';
@@ -122,6 +122,7 @@ export async function startDaemon(options: StartDaemonOptions): Promise<RunningD
     // Short path on purpose: overlay mount options are limited to one page.
     const snapshotter = new OverlaySnapshotter({ root: join(root, 'overlay') });
     let containers: ContainerEngine | undefined;
+    let runtimeReport: RuntimeProbeReport | undefined;
     const deps: EngineDeps = {
       root, exec, events, registry, logger: logger.child({ component: 'engine' }), snapshotter,
       imageUsers: () => containers?.imageUsers() ?? new Map(),
@@ -140,6 +141,8 @@ export async function startDaemon(options: StartDaemonOptions): Promise<RunningD
       ...source,
       insecureRegistries,
       debug: options.debug ?? false,
+      levels: () => runtimeReport && { levels: runtimeReport.set.levels, unavailable: runtimeReport.set.unavailable, refused: runtimeReport.refused },
+      containers: () => containers?.counts(),
     });
     const facts = await system.hostFacts();
     logger.info('host probed', {
@@ -152,6 +155,7 @@ export async function startDaemon(options: StartDaemonOptions): Promise<RunningD
     });
 
     const runtimes = await probeRuntimes(facts, { root, exec, logger: logger.child({ component: 'runtime' }), attach: options.attach });
+    runtimeReport = runtimes;
     const store = new JsonDirStore<ContainerRecord>({
       dir: join(root, 'state', 'containers'),
       onCorrupt: (id, error) => logger.error('container record unreadable; set aside as .corrupt', { id, error }),

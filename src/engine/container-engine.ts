@@ -1364,6 +1364,14 @@ export class ContainerEngine implements ContainerService {
 
   // ------------------------------------------------------------ helpers
 
+  /** Containers by state, for `info`. */
+  counts(): { total: number; running: number; paused: number; stopped: number } {
+    const all = [...this.#records.values()];
+    const running = all.filter((r) => r.state.status === 'running' || r.state.status === 'restarting').length;
+    const paused = all.filter((r) => r.state.status === 'paused').length;
+    return { total: all.length, running, paused, stopped: all.length - running - paused };
+  }
+
   /** Containers by the image ID they run (for `rmi`, image pruning and the images' container counts). */
   imageUsers(): Map<string, string[]> {
     const out = new Map<string, string[]>();

@@ -80,10 +80,10 @@ export function infoWire(info: SystemInfo, imageCount: number): Record<string, u
   });
   return {
     ID: info.id,
-    Containers: 0,
-    ContainersRunning: 0,
-    ContainersPaused: 0,
-    ContainersStopped: 0,
+    Containers: info.containers?.total ?? 0,
+    ContainersRunning: info.containers?.running ?? 0,
+    ContainersPaused: info.containers?.paused ?? 0,
+    ContainersStopped: info.containers?.stopped ?? 0,
     Images: imageCount,
     Driver: info.storageDriver,
     DriverStatus: [['Root Dir', info.rootDir]],
@@ -141,11 +141,18 @@ export function infoWire(info: SystemInfo, imageCount: number): Record<string, u
     SecurityOptions: [],
     Warnings: info.warnings,
     Janus: {
-      IsolationLevels: [
-        { Name: 'container', Backends: h.ociRuntimes.filter((t) => t.name !== 'runsc').map((t) => t.name) },
-        { Name: 'sandbox', Backends: h.ociRuntimes.filter((t) => t.name === 'runsc').map((t) => t.name) },
-        { Name: 'vm', Backends: qemuSystems.map((t) => t.name) },
-      ],
+      IsolationLevels: info.levels
+        ? (['container', 'sandbox', 'vm'] as const).map((level) => ({
+            Name: level,
+            Backends: info.levels!.levels[level] ? [info.levels!.levels[level]] : [],
+            ...(info.levels!.unavailable[level] ? { Unavailable: info.levels!.unavailable[level] } : {}),
+          }))
+        : [
+            { Name: 'container', Backends: h.ociRuntimes.filter((t) => t.name !== 'runsc').map((t) => t.name) },
+            { Name: 'sandbox', Backends: h.ociRuntimes.filter((t) => t.name === 'runsc').map((t) => t.name) },
+            { Name: 'vm', Backends: qemuSystems.map((t) => t.name) },
+          ],
+      ...(info.levels ? { RefusedRuntimes: info.levels.refused } : {}),
       Runtimes: h.ociRuntimes.map(tool),
       Conmon: h.conmon ? tool(h.conmon) : null,
       Qemu: h.qemu.map(tool),

@@ -21,6 +21,13 @@ export interface SystemInfo {
   host: HostFacts;
   /** Things the user should know, like docker's `Warnings`. */
   warnings: string[];
+  /**
+   * Which runtime serves each isolation level after probing (absent level:
+   * it does not work here) and why refused runtimes cannot be used.
+   */
+  levels?: { levels: Partial<Record<'container' | 'sandbox' | 'vm', string>>; unavailable: Partial<Record<'container' | 'sandbox' | 'vm', string>>; refused: Record<string, string> };
+  /** Containers by state. */
+  containers?: { total: number; running: number; paused: number; stopped: number };
 }
 
 /** What `/version` reports (domain form). */

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { isJanusError } from '../core/errors.ts';
 import type { HostFacts } from '../host/host-probe.ts';
 import { silentLogger } from '../util/logger.ts';
-import { FakeImageService, makeDetail } from '../api/docker/fake-image-service.ts';
+import { FakeImageService, makeDetail } from '../../test/fakes/fake-image-service.ts';
 import { parseDaemonArgs, startDaemon, type RunningDaemon, type StartDaemonOptions } from './main.ts';
 
 const FACTS: HostFacts = {

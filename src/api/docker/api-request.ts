@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex, Readable, Writable } from 'node:stream';
 import { invalidArgument } from '../../core/errors.ts';
 
 /** Bodies of JSON requests (`/auth`, …) are small; anything larger is refused rather than buffered. */
@@ -17,6 +18,31 @@ export interface ApiRequestInit {
   apiVersion: string;
   /** Aborted when the client goes away or the daemon shuts down. */
   signal: AbortSignal;
+  /** The request body when it is not `req` itself (an upgrade request, whose body node hands over with the socket). */
+  body?: Readable;
+  /** The connection of a request that asked to upgrade (`Connection: Upgrade`, `Upgrade: tcp`); `res` writes to it until `hijack`. */
+  upgradeSocket?: Duplex;
+}
+
+/** `api-version` → `Api-Version`, as Go writes header names. */
+function canonicalHeader(name: string): string {
+  return name.replace(/(^|-)([a-z])/g, (_m, dash: string, c: string) => dash + c.toUpperCase());
+}
+
+/**
+ * A connection taken over for raw streams (docker's hijack: attach, exec
+ * start). `output` carries the stream to the client and must be ended when
+ * the stream is done; `input` is what the client sends after the response
+ * head (stdin), ending when the client half-closes.
+ */
+export interface HijackedConnection {
+  /** True when the client asked to upgrade and got `101 UPGRADED`; false when it got a plain 200 and a streamed body. */
+  upgraded: boolean;
+  /** The client's bytes after the request; absent without an upgrade (a plain request has no channel for them). */
+  input?: Readable;
+  output: Writable;
+  /** Resolves once the connection is closed, by either side. */
+  closed: Promise<void>;
 }
 
 /**
@@ -32,6 +58,10 @@ export class ApiRequest {
   readonly params: Record<string, string>;
   readonly apiVersion: string;
   readonly signal: AbortSignal;
+  /** The request body (`req`, except for upgrade requests). */
+  readonly body: Readable;
+  readonly #upgradeSocket: Duplex | undefined;
+  #hijacked = false;
 
   constructor(init: ApiRequestInit) {
     this.req = init.req;
@@ -41,6 +71,52 @@ export class ApiRequest {
     this.params = init.params;
     this.apiVersion = init.apiVersion;
     this.signal = init.signal;
+    this.body = init.body ?? init.req;
+    this.#upgradeSocket = init.upgradeSocket;
+  }
+
+  /** Whether the client asked for a connection upgrade (docker clients do for attach and exec start). */
+  get wantsUpgrade(): boolean {
+    return this.#upgradeSocket !== undefined;
+  }
+
+  /** True once `hijack` took the connection over: the server must not answer on it any more. */
+  get hijacked(): boolean {
+    return this.#hijacked;
+  }
+
+  /**
+   * Takes the connection over for a raw stream of `contentType`. With an
+   * upgrade request: answers `101 UPGRADED` (with docker's
+   * `Connection: Upgrade`, `Upgrade: tcp` and this server's headers) and
+   * hands over the socket both ways. Without one: answers 200 and streams
+   * the response body; there is no input. Call at most once, before
+   * anything else was sent.
+   */
+  hijack(contentType: string): HijackedConnection {
+    if (this.#hijacked || this.res.headersSent) throw new Error('the response was already started');
+    this.#hijacked = true;
+    const socket = this.#upgradeSocket;
+    if (socket) {
+      let head = `HTTP/1.1 101 UPGRADED\r\nContent-Type: ${contentType}\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n`;
+      for (const name of this.res.getHeaderNames()) head += `${canonicalHeader(name)}: ${String(this.res.getHeader(name))}\r\n`;
+      this.res.statusCode = 101;
+      socket.write(`${head}\r\n`);
+      const closed = new Promise<void>((resolve) => {
+        if (socket.destroyed) resolve();
+        else socket.once('close', () => resolve());
+      });
+      return { upgraded: true, input: socket, output: socket, closed };
+    }
+    this.req.resume();
+    this.res.writeHead(200, { 'Content-Type': contentType });
+    this.res.flushHeaders();
+    const res = this.res;
+    const closed = new Promise<void>((resolve) => {
+      if (res.destroyed) resolve();
+      else res.once('close', () => resolve());
+    });
+    return { upgraded: false, output: res, closed };
   }
 
   /** A route capture; the router guarantees it exists for the route's pattern. */
@@ -92,7 +168,7 @@ export class ApiRequest {
   async jsonBody(): Promise<unknown> {
     const chunks: Buffer[] = [];
     let size = 0;
-    for await (const chunk of this.req as AsyncIterable<Buffer>) {
+    for await (const chunk of this.body as AsyncIterable<Buffer>) {
       size += chunk.length;
       if (size > MAX_JSON_BODY) throw invalidArgument(`request body of ${this.req.method} ${this.path} is larger than ${MAX_JSON_BODY} bytes`);
       chunks.push(chunk);

@@ -10,7 +10,8 @@ import type { HostFacts } from '../../host/host-probe.ts';
 import { silentLogger } from '../../util/logger.ts';
 import type { EngineEvent } from '../../core/events.ts';
 import type { EventBus } from './event-bus.ts';
-import { FakeImageService, makeDetail } from './fake-image-service.ts';
+import { FakeContainerService } from '../../../test/fakes/fake-container-service.ts';
+import { FakeImageService, makeDetail } from '../../../test/fakes/fake-image-service.ts';
 import { createApiServer } from './server.ts';
 import { VolumeEngine } from '../../engine/volume-engine.ts';
 import { LocalVolumeDriver } from '../../volumes/local/local-volume-driver.ts';
@@ -110,7 +111,7 @@ describe('Docker API server', () => {
     system = new FakeSystem();
     events = new FakeEventBus();
     volumes = new VolumeEngine({ drivers: [new LocalVolumeDriver({ root: join(dir, `volumes-${++volumeRoots}`), exec: new NodeExec() })], events });
-    server = createApiServer({ images, volumes, system, events, logger: silentLogger, shutdown: shutdown.signal });
+    server = createApiServer({ images, containers: new FakeContainerService(), volumes, system, events, logger: silentLogger, shutdown: shutdown.signal });
     await new Promise<void>((r) => server.listen(socket, r));
   });
   after(async () => {

@@ -1,5 +1,8 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { isJanusError } from '../../core/errors.ts';
+import { createServer, ServerResponse, type IncomingMessage, type Server } from 'node:http';
+import type { Socket } from 'node:net';
+import { Readable } from 'node:stream';
+import { invalidArgument, isJanusError } from '../../core/errors.ts';
+import type { ContainerService } from '../../engine/container-service.ts';
 import type { ImageService } from '../../engine/image-service.ts';
 import type { VolumeService } from '../../engine/volume-service.ts';
 import type { Logger } from '../../util/logger.ts';
@@ -7,7 +10,9 @@ import { ApiRequest } from './api-request.ts';
 import { API_VERSION, checkApiVersion } from './api-version.ts';
 import { errorResponse } from './errors.ts';
 import type { EventBus } from './event-bus.ts';
+import { registerContainerRoutes } from './container-routes.ts';
 import { registerEventRoutes } from './event-routes.ts';
+import { registerExecRoutes } from './exec-routes.ts';
 import { registerImageRoutes } from './image-routes.ts';
 import { registerVolumeRoutes } from './volume-routes.ts';
 import { registerDiskUsageRoutes } from './disk-usage-routes.ts';
@@ -18,6 +23,7 @@ import type { SystemService } from './system-service.ts';
 /** What the API server serves. */
 export interface ApiServerOptions {
   images: ImageService;
+  containers: ContainerService;
   volumes: VolumeService;
   system: SystemService;
   events: EventBus;
@@ -31,6 +37,9 @@ export interface ApiServerOptions {
 }
 
 const VERSION_PREFIX = /^\/v(\d+(?:\.\d+)?)(\/.*)$/;
+
+/** Bodies of upgrade requests (exec start's small JSON) are read before routing; anything larger is refused. */
+const MAX_UPGRADE_BODY = 1 << 20;
 
 /**
  * The Docker Engine API on node:http. Returns an unlistening server: the
@@ -47,9 +56,11 @@ export function createApiServer(options: ApiServerOptions): Server {
   registerImageRoutes(router, { images: options.images, logger });
   registerVolumeRoutes(router, { volumes: options.volumes });
   registerDiskUsageRoutes(router, { images: options.images, volumes: options.volumes });
+  registerContainerRoutes(router, { containers: options.containers, logger });
+  registerExecRoutes(router, { containers: options.containers, logger });
   const serverHeader = `Janus/${options.system.serverVersion} (linux)`;
 
-  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+  const handle = async (req: IncomingMessage, res: ServerResponse, upgrade?: { socket: Socket; body: Buffer }): Promise<void> => {
     const started = Date.now();
     res.setHeader('Api-Version', API_VERSION);
     res.setHeader('Docker-Experimental', 'false');
@@ -61,6 +72,7 @@ export function createApiServer(options: ApiServerOptions): Server {
     const signal = options.shutdown ? AbortSignal.any([controller.signal, options.shutdown]) : controller.signal;
     const method = req.method ?? 'GET';
     let rawPath = '/';
+    let api: ApiRequest | undefined;
     try {
       const url = new URL(req.url ?? '/', 'http://janus');
       rawPath = url.pathname;
@@ -81,11 +93,19 @@ export function createApiServer(options: ApiServerOptions): Server {
         sendJson(res, 404, { message: 'page not found' });
         return;
       }
-      await route.handler(new ApiRequest({ req, res, path, query: url.searchParams, params: route.params, apiVersion, signal }));
+      api = new ApiRequest({
+        req, res, path, query: url.searchParams, params: route.params, apiVersion, signal,
+        ...(upgrade ? { body: Readable.from(upgrade.body.length > 0 ? [upgrade.body] : []), upgradeSocket: upgrade.socket } : {}),
+      });
+      await route.handler(api);
     } catch (err) {
       const { error, status, body } = errorResponse(err);
       if (status >= 500 && status !== 501) logger.error('request failed', { method, path: rawPath, error, internal: !isJanusError(err) });
-      if (!res.headersSent) {
+      if (api?.hijacked) {
+        // The raw stream is under way: cutting the connection is the only way left to say it failed.
+        if (upgrade) upgrade.socket.destroy();
+        else res.destroy(error);
+      } else if (!res.headersSent) {
         req.resume();
         sendJson(res, status, body);
       } else if (!res.writableEnded) {
@@ -96,7 +116,84 @@ export function createApiServer(options: ApiServerOptions): Server {
     }
   };
 
-  return createServer((req, res) => { void handle(req, res); });
+  const server = createServer((req, res) => { void handle(req, res); });
+
+  // Node hands requests carrying `Connection: Upgrade` to 'upgrade' with the
+  // bare socket. They go through the same routing, versioning and error
+  // handling: a ServerResponse bound to the socket answers them normally
+  // until a handler hijacks the connection (attach, exec start).
+  const upgraded = new Set<Socket>();
+  options.shutdown?.addEventListener('abort', () => {
+    // Hijacked connections are no longer the http server's: end their sessions here (detaching, never killing).
+    for (const s of upgraded) s.destroy();
+  }, { once: true });
+  server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
+    upgraded.add(socket);
+    socket.once('close', () => upgraded.delete(socket));
+    socket.on('error', (err) => logger.debug('upgraded connection failed', { error: err }));
+    const res = new ServerResponse(req);
+    res.shouldKeepAlive = false;
+    res.assignSocket(socket);
+    // A request answered without hijacking ends its connection, as a Connection: close response must.
+    res.once('finish', () => socket.end());
+    readUpgradeBody(req, socket, head).then(
+      (body) => handle(req, res, { socket, body }),
+      (err: unknown) => {
+        const { status, body } = errorResponse(err);
+        sendJson(res, status, body);
+      },
+    ).catch((err: unknown) => {
+      logger.error('upgrade request failed', { error: err });
+      socket.destroy();
+    });
+  });
+  return server;
+}
+
+/**
+ * The body of an upgrade request: node's parser stops at the headers, so the
+ * body (up to Content-Length) is at the start of `head` and of what the
+ * socket reads next; bytes after it (stdin already sent) are put back. The
+ * socket is left paused.
+ */
+function readUpgradeBody(req: IncomingMessage, socket: Socket, head: Buffer): Promise<Buffer> {
+  socket.pause();
+  if (req.headers['transfer-encoding'] !== undefined) {
+    return Promise.reject(invalidArgument('a chunked request body cannot be sent with a connection upgrade; send Content-Length'));
+  }
+  const length = Number(req.headers['content-length'] ?? 0);
+  if (!Number.isSafeInteger(length) || length < 0) return Promise.reject(invalidArgument('invalid Content-Length'));
+  if (length > MAX_UPGRADE_BODY) return Promise.reject(invalidArgument(`request body of ${req.method} ${req.url} is larger than ${MAX_UPGRADE_BODY} bytes`));
+  const split = (all: Buffer): Buffer => {
+    if (all.length > length) socket.unshift(all.subarray(length));
+    return all.subarray(0, length);
+  };
+  if (head.length >= length) return Promise.resolve(split(head));
+  return new Promise((resolve, reject) => {
+    const chunks = [head];
+    let have = head.length;
+    const onData = (chunk: Buffer): void => {
+      chunks.push(chunk);
+      have += chunk.length;
+      if (have < length) return;
+      cleanup();
+      socket.pause();
+      resolve(split(Buffer.concat(chunks)));
+    };
+    const onEnd = (): void => {
+      cleanup();
+      reject(invalidArgument(`the connection ended inside the body of ${req.method} ${req.url}`));
+    };
+    const cleanup = (): void => {
+      socket.off('data', onData);
+      socket.off('end', onEnd);
+      socket.off('close', onEnd);
+    };
+    socket.on('data', onData);
+    socket.once('end', onEnd);
+    socket.once('close', onEnd);
+    socket.resume();
+  });
 }
 
 function ping(res: ServerResponse, method: string): void {

@@ -1,11 +1,11 @@
 import { Readable } from 'node:stream';
-import { conflict, notFound } from '../../core/errors.ts';
-import type { Digest } from '../../core/digest.ts';
-import type { Platform } from '../../core/oci.ts';
+import { conflict, notFound } from '../../src/core/errors.ts';
+import type { Digest } from '../../src/core/digest.ts';
+import type { Platform } from '../../src/core/oci.ts';
 import type {
   HistoryItem, ImageDetail, ImageFilters, ImageService, ImageSummary, RemoteOptions, RemovedItem,
-} from '../../engine/image-service.ts';
-import type { ProgressSink } from '../../core/progress.ts';
+} from '../../src/engine/image-service.ts';
+import type { ProgressSink } from '../../src/core/progress.ts';
 
 /** One recorded call of the fake. */
 export interface FakeCall {

@@ -54,22 +54,18 @@ function ended(): ChunkQueue {
 }
 
 /**
- * A pretend process, chosen by its command: `echo ARGS…` prints its
+ * Pretend processes, chosen by the command: `echo ARGS…` prints its
  * arguments and exits 0; `echo-err ARGS…` prints them on stderr; `exit N`
  * exits N; `cat` copies stdin to stdout until stdin ends, then exits 0;
  * anything else (`sh`, `sleep`, `top`) runs until stopped or killed.
  */
-interface FakeProcess {
-  /** Called once stdin is there (`cat` only). */
-  stdin?: PassThrough;
-}
-
 interface FakeContainer {
   view: ContainerView;
   log: LogEntry[];
   /** Listeners for new log entries and for the end of the current run. */
   followers: Set<(e: LogEntry | undefined) => void>;
-  process?: FakeProcess;
+  /** The main process's stdin (containers with OpenStdin): what attach sessions write, kept until a process reads it. */
+  stdin?: PassThrough;
   /** Resolvers of next-exit and removed waits. */
   exitWaiters: ((code: number) => void)[];
   removeWaiters: ((code: number) => void)[];
@@ -196,7 +192,7 @@ export class FakeContainerService implements ContainerService {
       warnings: [],
       execIds: [],
     };
-    this.containers.set(id, { view, log: [], followers: new Set(), exitWaiters: [], removeWaiters: [], resizes: [] });
+    this.containers.set(id, { view, log: [], followers: new Set(), exitWaiters: [], removeWaiters: [], resizes: [], ...(run.openStdin ? { stdin: new PassThrough() } : {}) });
     return { id, warnings: [] };
   }
 
@@ -217,7 +213,6 @@ export class FakeContainerService implements ContainerService {
     rec.view.state.exitCode = code;
     rec.view.state.pid = 0;
     rec.view.state.finishedAt = new Date(this.#clock += 1000);
-    rec.process = undefined;
     for (const f of rec.followers) f(undefined);
     for (const w of rec.exitWaiters.splice(0)) w(code);
     if (rec.view.autoRemove) this.#removeNow(rec);
@@ -252,12 +247,9 @@ export class FakeContainerService implements ContainerService {
       } else if (prog === 'exit') {
         this.exit(rec.view.id, Number(args[0] ?? 0));
       } else if (prog === 'cat') {
-        const stdin = new PassThrough();
-        stdin.on('data', (c: Buffer) => this.emit(rec.view.id, 'stdout', c));
-        stdin.on('end', () => this.exit(rec.view.id, 0));
-        rec.process = { stdin };
-      } else {
-        rec.process = {};
+        if (!rec.stdin) return this.exit(rec.view.id, 0);
+        rec.stdin.on('data', (c: Buffer) => this.emit(rec.view.id, 'stdout', c));
+        rec.stdin.on('end', () => this.exit(rec.view.id, 0));
       }
     });
     return { started: true };
@@ -405,8 +397,8 @@ export class FakeContainerService implements ContainerService {
     let stdin: PassThrough | undefined;
     if (options.stdin && rec.view.config.openStdin) {
       stdin = new PassThrough();
-      stdin.on('data', (c: Buffer) => rec.process?.stdin?.write(c));
-      stdin.on('end', () => rec.process?.stdin?.end());
+      stdin.on('data', (c: Buffer) => rec.stdin?.write(c));
+      stdin.on('end', () => rec.stdin?.end());
     }
     const session: StreamSession = {
       tty: rec.view.config.tty,

@@ -134,8 +134,12 @@ export function createApiServer(options: ApiServerOptions): Server {
     const res = new ServerResponse(req);
     res.shouldKeepAlive = false;
     res.assignSocket(socket);
-    // A request answered without hijacking ends its connection, as a Connection: close response must.
-    res.once('finish', () => socket.end());
+    // A request answered without hijacking ends its connection, as a Connection: close response must;
+    // reading on lets the client's own end arrive, so the socket is freed.
+    res.once('finish', () => {
+      socket.end();
+      socket.resume();
+    });
     readUpgradeBody(req, socket, head).then(
       (body) => handle(req, res, { socket, body }),
       (err: unknown) => {

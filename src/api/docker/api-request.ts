@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex, Readable, Writable } from 'node:stream';
 import { invalidArgument } from '../../core/errors.ts';
+import { webSocketAccept } from './websocket-session.ts';
 
 /** Bodies of JSON requests (`/auth`, …) are small; anything larger is refused rather than buffered. */
 const MAX_JSON_BODY = 1 << 20;
@@ -98,10 +99,7 @@ export class ApiRequest {
     this.#hijacked = true;
     const socket = this.#upgradeSocket;
     if (socket) {
-      let head = `HTTP/1.1 101 UPGRADED\r\nContent-Type: ${contentType}\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n`;
-      for (const name of this.res.getHeaderNames()) head += `${canonicalHeader(name)}: ${String(this.res.getHeader(name))}\r\n`;
-      this.res.statusCode = 101;
-      socket.write(`${head}\r\n`);
+      this.#switch(socket, `101 UPGRADED\r\nContent-Type: ${contentType}\r\nConnection: Upgrade\r\nUpgrade: tcp`);
       const closed = new Promise<void>((resolve) => {
         if (socket.destroyed) resolve();
         else socket.once('close', () => resolve());
@@ -117,6 +115,40 @@ export class ApiRequest {
       else res.once('close', () => resolve());
     });
     return { upgraded: false, output: res, closed };
+  }
+
+  /**
+   * Accepts a websocket upgrade (RFC 6455 handshake: `101 Switching
+   * Protocols` with the `Sec-WebSocket-Accept` answer and this server's
+   * headers) and returns the socket, which then carries websocket frames.
+   * InvalidArgument when the request is not a websocket upgrade. Call at
+   * most once, before anything else was sent.
+   */
+  acceptWebSocket(): Duplex {
+    this.checkWebSocket();
+    const socket = this.#upgradeSocket!;
+    const key = String(this.req.headers['sec-websocket-key']);
+    if (this.#hijacked || this.res.headersSent) throw new Error('the response was already started');
+    this.#hijacked = true;
+    this.#switch(socket, `101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${webSocketAccept(key)}`);
+    return socket;
+  }
+
+  /** Throws InvalidArgument unless the request asks for a websocket (version 13) upgrade. */
+  checkWebSocket(): void {
+    const key = this.req.headers['sec-websocket-key'];
+    if (!this.#upgradeSocket || String(this.req.headers.upgrade).toLowerCase() !== 'websocket' || typeof key !== 'string' || key === '') {
+      throw invalidArgument(`${this.req.method} ${this.path} needs a websocket upgrade (Connection: Upgrade, Upgrade: websocket, Sec-WebSocket-Key)`);
+    }
+    if (this.req.headers['sec-websocket-version'] !== '13') throw invalidArgument('unsupported Sec-WebSocket-Version: want 13');
+  }
+
+  /** Writes a 101 head (`statusLines`: the status and its own headers) plus this server's headers. */
+  #switch(socket: Duplex, statusLines: string): void {
+    let head = `HTTP/1.1 ${statusLines}\r\n`;
+    for (const name of this.res.getHeaderNames()) head += `${canonicalHeader(name)}: ${String(this.res.getHeader(name))}\r\n`;
+    this.res.statusCode = 101;
+    socket.write(`${head}\r\n`);
   }
 
   /** A route capture; the router guarantees it exists for the route's pattern. */

@@ -343,8 +343,64 @@ describe('container and exec routes (fake engine, unix socket)', () => {
     await ended;
     assert.deepEqual(demux(rest()), [[1, 'hello over attach\n']]);
     assert.equal((await call('GET', `/containers/${id}/json`)).json().State.Status, 'exited', 'the end of stdin ended cat');
-    const ws = await call('GET', `/containers/${id}/attach/ws`);
-    assert.equal(ws.status, 501);
+  });
+
+  test('attach over a websocket: binary frames both ways, a close frame detaches', async () => {
+    const id = await run({ Cmd: ['cat'], OpenStdin: true });
+    const plain = await call('GET', `/containers/${id}/attach/ws?stream=1&stdout=1`);
+    assert.equal(plain.status, 400);
+    assert.match(plain.json().message, /websocket upgrade/);
+    const socket = connect(socketPath);
+    let buf = Buffer.alloc(0);
+    socket.on('data', (c: Buffer) => { buf = Buffer.concat([buf, c]); });
+    const ended = new Promise<void>((r) => socket.on('end', () => r()));
+    socket.write(`GET /v1.50/containers/${id}/attach/ws?stream=1&stdin=1&stdout=1 HTTP/1.1\r\nHost: docker\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n`);
+    const until = async (test: () => boolean) => { while (!test()) await new Promise((r) => setTimeout(r, 5)); };
+    await until(() => buf.includes('\r\n\r\n'));
+    const head = buf.subarray(0, buf.indexOf('\r\n\r\n')).toString();
+    buf = buf.subarray(buf.indexOf('\r\n\r\n') + 4);
+    assert.match(head, /^HTTP\/1\.1 101 Switching Protocols\r\n/);
+    assert.match(head, /\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK\+xOo=\r\n/, 'the RFC 6455 example key');
+    /** One masked client frame. */
+    const frame = (opcode: number, payload: Buffer) => {
+      const mask = Buffer.from([1, 2, 3, 4]);
+      return Buffer.concat([Buffer.from([0x80 | opcode, 0x80 | payload.length]), mask, Buffer.from(payload.map((b, i) => b ^ mask[i & 3]))]);
+    };
+    socket.write(frame(2, Buffer.from('over ws\n')));
+    await until(() => buf.length >= 2 + 8);
+    assert.deepEqual([buf[0], buf[1], buf.subarray(2, 10).toString()], [0x82, 8, 'over ws\n']);
+    buf = buf.subarray(10);
+    socket.write(frame(9, Buffer.from('p')));
+    await until(() => buf.length >= 3);
+    assert.deepEqual([...buf.subarray(0, 3)], [0x8a, 1, 0x70], 'a ping gets its pong');
+    buf = buf.subarray(3);
+    socket.write(frame(8, Buffer.alloc(0)));
+    await ended;
+    assert.equal(buf[0], 0x88, 'a close frame answers the close');
+    socket.destroy();
+    assert.equal((await call('GET', `/containers/${id}/json`)).json().State.Running, true, 'closing the websocket detaches');
+  });
+
+  test('daemon shutdown ends hijacked connections without stopping their containers', async () => {
+    const shutdown = new AbortController();
+    const own = join(dir, 'own.sock');
+    const images = new FakeImageService();
+    const srv = createApiServer({ images, containers: fake, volumes, system, events, logger: silentLogger, shutdown: shutdown.signal });
+    await new Promise<void>((r) => srv.listen(own, r));
+    const id = await run({ Cmd: ['sleep', '100'] });
+    const saved = socketPath;
+    socketPath = own;
+    try {
+      const { ended, socket } = await upgrade('POST', `/containers/${id}/attach?stream=1&stdout=1`);
+      const closed = new Promise<void>((r) => socket.on('close', () => r()));
+      shutdown.abort();
+      await Promise.race([ended, closed]);
+    } finally {
+      socketPath = saved;
+      srv.closeAllConnections();
+      await new Promise((r) => srv.close(r));
+    }
+    assert.equal((await call('GET', `/containers/${id}/json`)).json().State.Running, true);
   });
 
   test('closing an attached connection detaches without stopping the container', async () => {

@@ -15,6 +15,7 @@ import { parseIsolation, parseResources, parseRestartPolicy } from './host-confi
 import type { Router } from './router.ts';
 import { serveStreamSession } from './serve-stream-session.ts';
 import { statsWire } from './stats-wire.ts';
+import { serveWebSocketSession } from './websocket-session.ts';
 import { MULTIPLEXED_STREAM, RAW_STREAM, muxFrame } from './stream-frames.ts';
 import { formatLogTimestamp, formatRfc3339Nano } from './time-format.ts';
 import { parseTimestamp } from './timestamps.ts';
@@ -456,8 +457,20 @@ export function registerContainerRoutes(router: Router, options: ContainerRoutes
   });
 
   router.add('GET', '/containers/{id}/attach/ws', async (r) => {
-    await containers.inspect(r.param('id'));
-    throw notImplemented('attaching over a websocket is not supported; use POST /containers/{id}/attach (docker attach), which carries the same streams');
+    const view = await containers.inspect(r.param('id'));
+    // Before API 1.42 docker attached every stream over a websocket, whatever was asked.
+    const modern = compareApiVersions(r.apiVersion, '1.42') >= 0;
+    r.checkWebSocket();
+    const session = await containers.attach(view.id, {
+      stdin: modern ? r.bool('stdin') : true,
+      stdout: modern ? r.bool('stdout') : true,
+      stderr: modern ? r.bool('stderr') : true,
+      logs: r.bool('logs'),
+      stream: r.bool('stream'),
+      ...(r.string('detachKeys') !== undefined ? { detachKeys: r.string('detachKeys') } : {}),
+      signal: r.signal,
+    });
+    await serveWebSocketSession(session, r.acceptWebSocket(), { binary: compareApiVersions(r.apiVersion, '1.28') >= 0 });
   });
 
   router.add('HEAD', '/containers/{id}/archive', async (r) => {

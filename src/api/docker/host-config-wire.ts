@@ -41,7 +41,7 @@ export function parseRestartPolicy(o: WireObject | undefined): RestartPolicy | u
  * in RunOptions terms: `NanoCpus` or `CpuQuota`/`CpuPeriod` become `cpus`,
  * a `PidsLimit` of 0 or less means unlimited. Limits Janus does not offer
  * (block I/O, cpusets, devices, real-time, reservations, …) are refused by
- * name. `context` names what is being parsed in messages.
+ * name.
  */
 export function parseResources(o: WireObject, apiVersion: string): Pick<RunOptions, 'memory' | 'memorySwap' | 'cpus' | 'cpuShares' | 'pidsLimit' | 'ulimits'> {
   const out: Pick<RunOptions, 'memory' | 'memorySwap' | 'cpus' | 'cpuShares' | 'pidsLimit' | 'ulimits'> = {};

@@ -3,11 +3,17 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { JanusError, invalidArgument } from '../../core/errors.ts';
 import { DaemonError } from './daemon-error.ts';
+import { containerStream, isMultiplexed, sendHijackRequest, type ContainerStream, type HijackAnswer } from './hijack.ts';
+import { demultiplex, rawChunks } from './stdcopy.ts';
 import type {
-  AuthConfig, AuthResponse, DiskUsage, EventMessage, HistoryResponseItem, ImageDeleteResponseItem, ImageInspect, ImagesPruneReport,
-  ImageSummary, InfoResponse, JsonMessage, PingResponse, VersionResponse, Volume, VolumeCreateRequest, VolumeListResponse,
-  VolumesPruneReport,
+  AuthConfig, AuthResponse, CommitResponse, ContainerChange, ContainerCreateBody, ContainerCreateResponse, ContainerInspect,
+  ContainerPathStat, ContainersPruneReport, ContainerStatsWire, ContainerSummary, ContainerTopResponse, ContainerUpdateBody,
+  ContainerUpdateResponse, ContainerWaitResponse, DiskUsage, EventMessage, ExecCreateBody, ExecInspect, HistoryResponseItem,
+  ImageDeleteResponseItem, ImageInspect, ImagesPruneReport, ImageSummary, InfoResponse, JsonMessage, PingResponse, StreamChunk,
+  VersionResponse, Volume, VolumeCreateRequest, VolumeListResponse, VolumesPruneReport,
 } from './types.ts';
+
+export type { ContainerStream } from './hijack.ts';
 
 /** The newest Engine API version this client speaks. */
 export const CLIENT_API_VERSION = '1.50';
@@ -36,6 +42,25 @@ interface RequestOptions {
 }
 
 type Endpoint = { socketPath: string } | { host: string; port: number };
+
+const JSON_HEADERS: OutgoingHttpHeaders = { 'Content-Type': 'application/json' };
+
+/** Options of `containerLogs`. */
+export interface LogsOptions {
+  follow?: boolean;
+  stdout?: boolean;
+  stderr?: boolean;
+  /** Unix seconds (with an optional fraction), as the daemon takes them. */
+  since?: string;
+  until?: string;
+  timestamps?: boolean;
+  details?: boolean;
+  /** A line count or `all`. */
+  tail?: string;
+  /** Whether the container has a TTY (raw output); asked of the daemon when absent. */
+  tty?: boolean;
+  signal?: AbortSignal;
+}
 
 /**
  * A typed client of the Docker Engine API, as served by the Janus daemon or
@@ -220,6 +245,307 @@ export class DockerClient {
     return this.#stream('POST', '/janus/images/bootstrap', { query: { name }, signal: options.signal });
   }
 
+  // ------------------------------------------------------------ containers
+
+  /** `POST /containers/create`: a new container, not started. `name` and `platform` go in the query. */
+  containerCreate(body: ContainerCreateBody, options: { name?: string; platform?: string; signal?: AbortSignal } = {}): Promise<ContainerCreateResponse> {
+    return this.#json('POST', '/containers/create', {
+      query: { name: options.name || undefined, platform: options.platform || undefined },
+      headers: JSON_HEADERS,
+      body: JSON.stringify(body),
+      signal: options.signal,
+    });
+  }
+
+  /** `POST /containers/{id}/start`. Resolves false when it was already running (the daemon's 304). */
+  async containerStart(id: string, options: { detachKeys?: string; signal?: AbortSignal } = {}): Promise<boolean> {
+    const res = await this.#request('POST', `/containers/${encodeURIComponent(id)}/start`, { query: { detachKeys: options.detachKeys }, signal: options.signal });
+    res.resume();
+    return res.statusCode !== 304;
+  }
+
+  /**
+   * `POST /containers/{id}/stop`: the stop signal (`stopSignal`, else the
+   * container's), then SIGKILL after `timeout` seconds (-1: never).
+   * Resolves false when it was not running (304).
+   */
+  async containerStop(id: string, options: { timeout?: number; stopSignal?: string; signal?: AbortSignal } = {}): Promise<boolean> {
+    const res = await this.#request('POST', `/containers/${encodeURIComponent(id)}/stop`, { query: { t: options.timeout, signal: options.stopSignal }, signal: options.signal });
+    res.resume();
+    return res.statusCode !== 304;
+  }
+
+  /** `POST /containers/{id}/restart`: stop as `containerStop` does, then start. */
+  async containerRestart(id: string, options: { timeout?: number; stopSignal?: string; signal?: AbortSignal } = {}): Promise<void> {
+    const res = await this.#request('POST', `/containers/${encodeURIComponent(id)}/restart`, { query: { t: options.timeout, signal: options.stopSignal }, signal: options.signal });
+    res.resume();
+  }
+
+  /** `POST /containers/{id}/kill`: `killSignal` (name or number), SIGKILL by default. Conflict when not running. */
+  async containerKill(id: string, options: { killSignal?: string; signal?: AbortSignal } = {}): Promise<void> {
+    const res = await this.#request('POST', `/containers/${encodeURIComponent(id)}/kill`, { query: { signal: options.killSignal || undefined }, signal: options.signal });
+    res.resume();
+  }
+
+  /** `DELETE /containers/{id}`: `force` kills a running one first; `volumes` also removes its anonymous volumes. */
+  async containerRemove(id: string, options: { force?: boolean; volumes?: boolean; signal?: AbortSignal } = {}): Promise<void> {
+    const res = await this.#request('DELETE', `/containers/${encodeURIComponent(id)}`, { query: { force: flag(options.force), v: flag(options.volumes) }, signal: options.signal });
+    res.resume();
+  }
+
+  /**
+   * `POST /containers/{id}/wait`. Resolves once the daemon has answered
+   * with its status line, which it does as soon as the wait is registered —
+   * so a caller can start the container knowing no exit is missed. `result`
+   * resolves when the condition holds (`not-running`, the default;
+   * `next-exit`; `removed`) with the exit status and any error the daemon
+   * reports. Rejects at once for an unknown container or condition.
+   */
+  async containerWait(id: string, options: { condition?: 'not-running' | 'next-exit' | 'removed'; signal?: AbortSignal } = {}): Promise<{ result: Promise<ContainerWaitResponse> }> {
+    const path = `/containers/${encodeURIComponent(id)}/wait`;
+    const res = await this.#request('POST', path, { query: { condition: options.condition }, signal: options.signal });
+    const result = (async () => {
+      let text: string;
+      try {
+        text = await readText(res, this.host);
+      } catch (err) {
+        throw this.#connectionError(err, 'POST', path, options.signal);
+      }
+      try {
+        return JSON.parse(text) as ContainerWaitResponse;
+      } catch {
+        throw new JanusError('Internal', `the daemon at ${this.host} answered POST ${path} with malformed JSON: ${text.slice(0, 200)}`);
+      }
+    })();
+    // Callers that never look at the result (they were interrupted) must not leave an unhandled rejection behind.
+    result.catch(() => {});
+    return { result };
+  }
+
+  /** `GET /containers/json`: running containers, or all with `all`; `limit` keeps the newest N. */
+  containerList(options: { all?: boolean; limit?: number; size?: boolean; filters?: Filters; signal?: AbortSignal } = {}): Promise<ContainerSummary[]> {
+    return this.#json('GET', '/containers/json', {
+      query: { all: flag(options.all), limit: options.limit !== undefined && options.limit > 0 ? options.limit : undefined, size: flag(options.size), filters: encodeFilters(options.filters) },
+      signal: options.signal,
+    });
+  }
+
+  /** `GET /containers/{id}/json`; `size` adds SizeRw and SizeRootFs. */
+  containerInspect(id: string, options: { size?: boolean; signal?: AbortSignal } = {}): Promise<ContainerInspect> {
+    return this.#json('GET', `/containers/${encodeURIComponent(id)}/json`, { query: { size: flag(options.size) }, signal: options.signal });
+  }
+
+  /**
+   * `GET /containers/{id}/logs` as stdout/stderr chunks: demultiplexed, or
+   * one raw stream when the container has a TTY (`tty`; asked of the
+   * daemon with inspect when not given). `since`/`until` are what the
+   * daemon takes (Unix seconds with an optional fraction); `tail` a count
+   * or `all`. With `follow` it ends when the container stops or `signal`
+   * aborts.
+   */
+  async *containerLogs(id: string, options: LogsOptions = {}): AsyncGenerator<StreamChunk> {
+    const tty = options.tty ?? (await this.containerInspect(id, { signal: options.signal })).Config.Tty;
+    const path = `/containers/${encodeURIComponent(id)}/logs`;
+    const res = await this.#request('GET', path, {
+      query: {
+        follow: flag(options.follow), stdout: flag(options.stdout ?? true), stderr: flag(options.stderr ?? true),
+        since: options.since, until: options.until, timestamps: flag(options.timestamps), details: flag(options.details), tail: options.tail,
+      },
+      signal: options.signal,
+    });
+    const multiplexed = isMultiplexed(res.headers['content-type'], { tty, contentTypeReliable: await this.#atLeast('1.42') });
+    try {
+      yield* multiplexed ? demultiplex(res as AsyncIterable<Buffer>) : rawChunks(res as AsyncIterable<Buffer>);
+    } catch (err) {
+      throw this.#connectionError(err, 'GET', path, options.signal);
+    } finally {
+      res.destroy();
+    }
+  }
+
+  /**
+   * `POST /containers/{id}/attach` over a hijacked connection. `tty` says
+   * how output is framed (asked of the daemon with inspect when not
+   * given). Attach before starting a container to miss none of its output.
+   */
+  async containerAttach(id: string, options: { stdin?: boolean; stdout?: boolean; stderr?: boolean; stream?: boolean; logs?: boolean; detachKeys?: string; tty?: boolean; signal?: AbortSignal } = {}): Promise<ContainerStream> {
+    const tty = options.tty ?? (await this.containerInspect(id, { signal: options.signal })).Config.Tty;
+    return this.#hijack('POST', `/containers/${encodeURIComponent(id)}/attach`, {
+      query: {
+        stdin: flag(options.stdin), stdout: flag(options.stdout), stderr: flag(options.stderr), stream: flag(options.stream ?? true),
+        logs: flag(options.logs), detachKeys: options.detachKeys,
+      },
+      tty,
+      signal: options.signal,
+    });
+  }
+
+  /** `POST /containers/{id}/resize`: the TTY's size in characters. */
+  async containerResize(id: string, size: { height: number; width: number }, options: { signal?: AbortSignal } = {}): Promise<void> {
+    const res = await this.#request('POST', `/containers/${encodeURIComponent(id)}/resize`, { query: { h: size.height, w: size.width }, signal: options.signal });
+    res.resume();
+  }
+
+  /** `POST /containers/{id}/exec`: registers a process to run in the container; start it with `execStart`. */
+  execCreate(id: string, body: ExecCreateBody, options: { signal?: AbortSignal } = {}): Promise<{ Id: string }> {
+    return this.#json('POST', `/containers/${encodeURIComponent(id)}/exec`, { headers: JSON_HEADERS, body: JSON.stringify(body), signal: options.signal });
+  }
+
+  /**
+   * `POST /exec/{id}/start` over a hijacked connection: the process's
+   * streams, raw when `tty`. `consoleSize` ([height, width]) sets the
+   * TTY's first size.
+   */
+  execStart(id: string, options: { tty?: boolean; consoleSize?: [number, number]; signal?: AbortSignal } = {}): Promise<ContainerStream> {
+    const body = { Detach: false, Tty: !!options.tty, ...(options.consoleSize ? { ConsoleSize: options.consoleSize } : {}) };
+    return this.#hijack('POST', `/exec/${encodeURIComponent(id)}/start`, { body: JSON.stringify(body), tty: !!options.tty, signal: options.signal });
+  }
+
+  /** `POST /exec/{id}/start` with `Detach`: starts the process and returns without its streams. */
+  async execStartDetached(id: string, options: { tty?: boolean; signal?: AbortSignal } = {}): Promise<void> {
+    const res = await this.#request('POST', `/exec/${encodeURIComponent(id)}/start`, {
+      headers: JSON_HEADERS, body: JSON.stringify({ Detach: true, Tty: !!options.tty }), signal: options.signal,
+    });
+    res.resume();
+  }
+
+  /** `GET /exec/{id}/json`: whether it runs and its exit code once it ended. */
+  execInspect(id: string, options: { signal?: AbortSignal } = {}): Promise<ExecInspect> {
+    return this.#json('GET', `/exec/${encodeURIComponent(id)}/json`, options);
+  }
+
+  /** `POST /exec/{id}/resize`. */
+  async execResize(id: string, size: { height: number; width: number }, options: { signal?: AbortSignal } = {}): Promise<void> {
+    const res = await this.#request('POST', `/exec/${encodeURIComponent(id)}/resize`, { query: { h: size.height, w: size.width }, signal: options.signal });
+    res.resume();
+  }
+
+  /** `GET /containers/{id}/top`: `ps` in the container (`psArgs` as for ps(1)). */
+  containerTop(id: string, options: { psArgs?: string; signal?: AbortSignal } = {}): Promise<ContainerTopResponse> {
+    return this.#json('GET', `/containers/${encodeURIComponent(id)}/top`, { query: { ps_args: options.psArgs || undefined }, signal: options.signal });
+  }
+
+  /** `GET /containers/{id}/stats?stream=1`: a sample about every second until `signal` aborts or the container goes away. */
+  containerStats(id: string, options: { signal?: AbortSignal } = {}): AsyncIterable<ContainerStatsWire> {
+    return this.#stream('GET', `/containers/${encodeURIComponent(id)}/stats`, { query: { stream: '1' }, signal: options.signal }) as AsyncIterable<ContainerStatsWire>;
+  }
+
+  /**
+   * `GET /containers/{id}/stats?stream=0`: one sample. Without `oneShot`
+   * the daemon takes two samples a second apart, so CPU figures have a
+   * delta (precpu_stats).
+   */
+  containerStatsOnce(id: string, options: { oneShot?: boolean; signal?: AbortSignal } = {}): Promise<ContainerStatsWire> {
+    return this.#json('GET', `/containers/${encodeURIComponent(id)}/stats`, { query: { stream: '0', 'one-shot': flag(options.oneShot) }, signal: options.signal });
+  }
+
+  /** `GET /containers/{id}/changes`: what differs in its filesystem from the image. */
+  async containerChanges(id: string, options: { signal?: AbortSignal } = {}): Promise<ContainerChange[]> {
+    return (await this.#json<ContainerChange[] | null>('GET', `/containers/${encodeURIComponent(id)}/changes`, options)) ?? [];
+  }
+
+  /** `GET /containers/{id}/export`: its root filesystem as a tar stream. */
+  containerExport(id: string, options: { signal?: AbortSignal } = {}): Promise<Readable> {
+    return this.#request('GET', `/containers/${encodeURIComponent(id)}/export`, options);
+  }
+
+  /**
+   * `POST /commit`: a new image from the container. `reference` is
+   * `repo[:tag]`; `changes` are Dockerfile instructions; the container is
+   * paused while copied unless `pause` is false.
+   */
+  containerCommit(id: string, options: { repo?: string; tag?: string; comment?: string; author?: string; changes?: string[]; pause?: boolean; signal?: AbortSignal } = {}): Promise<CommitResponse> {
+    const extra = (options.changes ?? []).map((c) => ['changes', c]);
+    return this.#json('POST', '/commit', {
+      query: { container: id, repo: options.repo, tag: options.tag, comment: options.comment, author: options.author, pause: options.pause === false ? '0' : '1' },
+      signal: options.signal,
+    }, extra);
+  }
+
+  /** `HEAD /containers/{id}/archive`: what is at `path` in the container. NotFound when nothing is. */
+  async containerStatPath(id: string, path: string, options: { signal?: AbortSignal } = {}): Promise<ContainerPathStat> {
+    const apiPath = `/containers/${encodeURIComponent(id)}/archive`;
+    const prefix = await this.#negotiate();
+    const res = await this.#send('HEAD', `${prefix}${apiPath}${queryString({ path }, [])}`, options);
+    res.resume();
+    const status = res.statusCode ?? 500;
+    // A HEAD answer has no body to carry the daemon's message: say what docker's client says.
+    if (status === 404) throw new DaemonError(404, `Could not find the file ${path} in container ${id}`);
+    if (status >= 400) throw new DaemonError(status, `HEAD ${apiPath}?path=${path}: HTTP ${status}`);
+    return decodePathStat(res.headers['x-docker-container-path-stat'], this.host);
+  }
+
+  /** `GET /containers/{id}/archive`: a tar of `path` (named by its base name) and what `path` is. */
+  async containerGetArchive(id: string, path: string, options: { signal?: AbortSignal } = {}): Promise<{ stat: ContainerPathStat; archive: Readable }> {
+    const res = await this.#request('GET', `/containers/${encodeURIComponent(id)}/archive`, { query: { path }, signal: options.signal });
+    return { stat: decodePathStat(res.headers['x-docker-container-path-stat'], this.host), archive: res };
+  }
+
+  /** `PUT /containers/{id}/archive`: extracts `tar` into the directory `path` of the container. */
+  async containerPutArchive(id: string, path: string, tar: Readable, options: { noOverwriteDirNonDir?: boolean; copyUidGid?: boolean; signal?: AbortSignal } = {}): Promise<void> {
+    const res = await this.#request('PUT', `/containers/${encodeURIComponent(id)}/archive`, {
+      query: { path, noOverwriteDirNonDir: flag(options.noOverwriteDirNonDir), copyUIDGID: flag(options.copyUidGid) },
+      headers: { 'Content-Type': 'application/x-tar' },
+      body: tar,
+      signal: options.signal,
+    });
+    res.resume();
+  }
+
+  /** `POST /containers/prune`: removes stopped containers (`until`, `label` filters). */
+  containerPrune(options: { filters?: Filters; signal?: AbortSignal } = {}): Promise<ContainersPruneReport> {
+    return this.#json('POST', '/containers/prune', { query: { filters: encodeFilters(options.filters) }, signal: options.signal });
+  }
+
+  /** `POST /containers/{id}/rename`. Conflict when the name is taken. */
+  async containerRename(id: string, name: string, options: { signal?: AbortSignal } = {}): Promise<void> {
+    const res = await this.#request('POST', `/containers/${encodeURIComponent(id)}/rename`, { query: { name }, signal: options.signal });
+    res.resume();
+  }
+
+  /** `POST /containers/{id}/update`: new resource limits or restart policy, live when it runs. */
+  containerUpdate(id: string, body: ContainerUpdateBody, options: { signal?: AbortSignal } = {}): Promise<ContainerUpdateResponse> {
+    return this.#json('POST', `/containers/${encodeURIComponent(id)}/update`, { headers: JSON_HEADERS, body: JSON.stringify(body), signal: options.signal });
+  }
+
+  /** `POST /containers/{id}/pause`: freezes its processes. */
+  async containerPause(id: string, options: { signal?: AbortSignal } = {}): Promise<void> {
+    const res = await this.#request('POST', `/containers/${encodeURIComponent(id)}/pause`, options);
+    res.resume();
+  }
+
+  /** `POST /containers/{id}/unpause`. */
+  async containerUnpause(id: string, options: { signal?: AbortSignal } = {}): Promise<void> {
+    const res = await this.#request('POST', `/containers/${encodeURIComponent(id)}/unpause`, options);
+    res.resume();
+  }
+
+  /** Whether the negotiated API version is at least `version` (an unversioned daemon counts as current). */
+  async #atLeast(version: string): Promise<boolean> {
+    const prefix = await this.#negotiate();
+    return prefix === '' || compareVersions(prefix.slice(2), version) >= 0;
+  }
+
+  /** Sends a hijack request on the negotiated version; error statuses become DaemonErrors. */
+  async #hijack(method: string, path: string, options: { query?: RequestOptions['query']; body?: string; tty: boolean; signal?: AbortSignal }): Promise<ContainerStream> {
+    const prefix = await this.#negotiate();
+    let answer: HijackAnswer;
+    try {
+      answer = await sendHijackRequest({
+        endpoint: this.#endpoint,
+        method,
+        path: `${prefix}${path}${queryString(options.query, [])}`,
+        headers: { 'User-Agent': this.#userAgent },
+        body: options.body,
+        signal: options.signal,
+      });
+    } catch (err) {
+      throw this.#connectionError(err, method, path, options.signal);
+    }
+    if (answer.kind === 'response' && (answer.response.statusCode ?? 500) >= 400) throw await this.#errorFrom(answer.response, method, path);
+    return containerStream(answer, { tty: options.tty, contentTypeReliable: await this.#atLeast('1.42') });
+  }
+
   #negotiate(): Promise<string> {
     this.#prefix ??= this.ping().then((p) => {
       if (!p.apiVersion || !/^\d+\.\d+$/.test(p.apiVersion)) return '';
@@ -230,8 +556,8 @@ export class DockerClient {
     return this.#prefix;
   }
 
-  async #json<T>(method: string, path: string, options: RequestOptions): Promise<T> {
-    const res = await this.#request(method, path, options);
+  async #json<T>(method: string, path: string, options: RequestOptions, extra: string[][] = []): Promise<T> {
+    const res = await this.#request(method, path, options, extra);
     const text = await readText(res, this.host);
     try {
       return JSON.parse(text) as T;
@@ -283,6 +609,11 @@ export class DockerClient {
     const prefix = await this.#negotiate();
     const res = await this.#send(method, `${prefix}${path}${queryString(options.query, extra)}`, options);
     if ((res.statusCode ?? 500) < 400) return res;
+    throw await this.#errorFrom(res, method, path);
+  }
+
+  /** The DaemonError an error response stands for: its `{"message"}`, or its text. */
+  async #errorFrom(res: IncomingMessage, method: string, path: string): Promise<DaemonError> {
     const text = await readText(res, this.host).catch(() => '');
     let message = text.trim();
     try {
@@ -291,7 +622,7 @@ export class DockerClient {
     } catch {
       // not JSON: keep the text as the daemon sent it
     }
-    throw new DaemonError(res.statusCode ?? 500, message || `${method} ${path}: HTTP ${res.statusCode}`);
+    return new DaemonError(res.statusCode ?? 500, message || `${method} ${path}: HTTP ${res.statusCode}`);
   }
 
   #send(method: string, path: string, options: RequestOptions): Promise<IncomingMessage> {
@@ -382,6 +713,17 @@ function authHeader(auth: AuthConfig | undefined): OutgoingHttpHeaders {
   if (!auth) return {};
   const b64 = Buffer.from(JSON.stringify(auth)).toString('base64').replace(/\+/g, '-').replace(/\//g, '_');
   return { 'X-Registry-Auth': b64 };
+}
+
+/** The `X-Docker-Container-Path-Stat` header: base64 of the PathStat JSON. */
+function decodePathStat(header: string | string[] | undefined, host: string): ContainerPathStat {
+  const value = Array.isArray(header) ? header[0] : header;
+  if (!value) throw new JanusError('Internal', `the daemon at ${host} sent no X-Docker-Container-Path-Stat header`);
+  try {
+    return JSON.parse(Buffer.from(value, 'base64').toString('utf8')) as ContainerPathStat;
+  } catch {
+    throw new JanusError('Internal', `the daemon at ${host} sent a malformed X-Docker-Container-Path-Stat header`);
+  }
 }
 
 async function readText(res: IncomingMessage, host: string): Promise<string> {

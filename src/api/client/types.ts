@@ -192,3 +192,291 @@ export interface DiskUsage {
   Volumes?: Array<Volume & { UsageData?: { Size: number; RefCount: number } | null }> | null;
   BuildCache?: unknown[] | null;
 }
+
+/** `HostConfig.RestartPolicy`. */
+export interface RestartPolicyWire {
+  Name: '' | 'no' | 'always' | 'unless-stopped' | 'on-failure';
+  MaximumRetryCount?: number;
+}
+
+/** One entry of `HostConfig.Mounts` (docker's mount.Mount). */
+export interface MountWire {
+  Type: 'bind' | 'volume' | 'tmpfs' | 'image' | 'npipe' | 'cluster';
+  Source?: string;
+  Target: string;
+  ReadOnly?: boolean;
+  Consistency?: string;
+  BindOptions?: { Propagation?: string; NonRecursive?: boolean; CreateMountpoint?: boolean; ReadOnlyNonRecursive?: boolean; ReadOnlyForceRecursive?: boolean };
+  VolumeOptions?: { NoCopy?: boolean; Labels?: Record<string, string>; Subpath?: string; DriverConfig?: { Name?: string; Options?: Record<string, string> } };
+  TmpfsOptions?: { SizeBytes?: number; Mode?: number; Options?: string[][] };
+  ImageOptions?: { Subpath?: string };
+}
+
+/** One port binding of `HostConfig.PortBindings` and `NetworkSettings.Ports`. */
+export interface PortBindingWire {
+  HostIp: string;
+  HostPort: string;
+}
+
+/** `HostConfig.Ulimits` entry. */
+export interface UlimitWire {
+  Name: string;
+  Soft: number;
+  Hard: number;
+}
+
+/**
+ * The resource fields shared by `HostConfig` and the body of
+ * `POST /containers/{id}/update` (docker's container.Resources).
+ */
+export interface ResourcesWire {
+  Memory?: number;
+  MemorySwap?: number;
+  NanoCpus?: number;
+  CpuShares?: number;
+  PidsLimit?: number | null;
+  Ulimits?: UlimitWire[];
+}
+
+/** `HostConfig` as a client sends it on create; only what Janus's CLI sets. */
+export interface HostConfigWire extends ResourcesWire {
+  Binds?: string[];
+  Mounts?: MountWire[];
+  Tmpfs?: Record<string, string>;
+  NetworkMode?: string;
+  PortBindings?: Record<string, PortBindingWire[]>;
+  PublishAllPorts?: boolean;
+  RestartPolicy?: RestartPolicyWire;
+  AutoRemove?: boolean;
+  LogConfig?: { Type: string; Config?: Record<string, string> };
+  CapAdd?: string[];
+  CapDrop?: string[];
+  Privileged?: boolean;
+  ReadonlyRootfs?: boolean;
+  SecurityOpt?: string[];
+  Init?: boolean;
+  ShmSize?: number;
+  Sysctls?: Record<string, string>;
+  ExtraHosts?: string[];
+  Dns?: string[];
+  DnsSearch?: string[];
+  DnsOptions?: string[];
+  Isolation?: string;
+  Runtime?: string;
+  ConsoleSize?: [number, number];
+  ContainerIDFile?: string;
+  [key: string]: unknown;
+}
+
+/** `Config.Healthcheck`: durations in nanoseconds. */
+export interface HealthcheckWire {
+  Test?: string[];
+  Interval?: number;
+  Timeout?: number;
+  StartPeriod?: number;
+  StartInterval?: number;
+  Retries?: number;
+}
+
+/** The body of `POST /containers/create` (docker's Config with HostConfig and NetworkingConfig). */
+export interface ContainerCreateBody {
+  Image: string;
+  Hostname?: string;
+  Domainname?: string;
+  User?: string;
+  AttachStdin?: boolean;
+  AttachStdout?: boolean;
+  AttachStderr?: boolean;
+  ExposedPorts?: Record<string, Record<string, never>>;
+  Tty?: boolean;
+  OpenStdin?: boolean;
+  StdinOnce?: boolean;
+  Env?: string[];
+  Cmd?: string[];
+  Healthcheck?: HealthcheckWire;
+  Volumes?: Record<string, Record<string, never>>;
+  WorkingDir?: string;
+  Entrypoint?: string[];
+  Labels?: Record<string, string>;
+  StopSignal?: string;
+  StopTimeout?: number;
+  HostConfig?: HostConfigWire;
+  NetworkingConfig?: { EndpointsConfig?: Record<string, Record<string, unknown>> };
+}
+
+/** `POST /containers/create`. */
+export interface ContainerCreateResponse {
+  Id: string;
+  Warnings: string[] | null;
+}
+
+/** One element of `GET /containers/json` (docker's ContainerSummary). */
+export interface ContainerSummary {
+  Id: string;
+  Names: string[] | null;
+  Image: string;
+  ImageID: string;
+  Command: string;
+  /** Seconds since the epoch. */
+  Created: number;
+  Ports: Array<{ IP?: string; PrivatePort: number; PublicPort?: number; Type: string }> | null;
+  SizeRw?: number;
+  SizeRootFs?: number;
+  Labels: Record<string, string> | null;
+  State: string;
+  Status: string;
+  HostConfig?: { NetworkMode?: string; Annotations?: Record<string, string> };
+  NetworkSettings?: { Networks?: Record<string, unknown> | null } | null;
+  Mounts?: Array<{ Type?: string; Name?: string; Source?: string; Destination?: string }> | null;
+  [key: string]: unknown;
+}
+
+/** `State` of `GET /containers/{id}/json`. */
+export interface ContainerStateWire {
+  Status: string;
+  Running: boolean;
+  Paused: boolean;
+  Restarting: boolean;
+  OOMKilled: boolean;
+  Dead: boolean;
+  Pid: number;
+  ExitCode: number;
+  Error: string;
+  StartedAt: string;
+  FinishedAt: string;
+  Health?: { Status: string; FailingStreak: number; Log: unknown[] | null };
+}
+
+/** `GET /containers/{id}/json`: what the CLI reads; printed as the daemon sent it. */
+export interface ContainerInspect {
+  Id: string;
+  Name: string;
+  Created: string;
+  Path: string;
+  Args: string[];
+  State: ContainerStateWire;
+  Image: string;
+  RestartCount?: number;
+  Config: {
+    Tty: boolean;
+    OpenStdin: boolean;
+    StdinOnce?: boolean;
+    AttachStdin?: boolean;
+    Image?: string;
+    Labels?: Record<string, string> | null;
+    ExposedPorts?: Record<string, unknown> | null;
+    [key: string]: unknown;
+  };
+  HostConfig: {
+    AutoRemove?: boolean;
+    Isolation?: string;
+    PortBindings?: Record<string, PortBindingWire[] | null> | null;
+    [key: string]: unknown;
+  };
+  NetworkSettings?: { Ports?: Record<string, PortBindingWire[] | null> | null; [key: string]: unknown } | null;
+  Mounts?: unknown[];
+  SizeRw?: number;
+  SizeRootFs?: number;
+  /** Janus's extension: the isolation level, runtime and accelerator actually used. */
+  Janus?: { Isolation?: string; Runtime?: string; Accelerator?: string };
+  [key: string]: unknown;
+}
+
+/** The body of `POST /containers/{id}/wait`. */
+export interface ContainerWaitResponse {
+  StatusCode: number;
+  Error?: { Message?: string } | null;
+}
+
+/** `GET /containers/{id}/top`. */
+export interface ContainerTopResponse {
+  Titles: string[] | null;
+  Processes: string[][] | null;
+}
+
+/** One element of `GET /containers/{id}/changes`: Kind 0 modified, 1 added, 2 deleted. */
+export interface ContainerChange {
+  Path: string;
+  Kind: 0 | 1 | 2;
+}
+
+/** `POST /containers/prune`. */
+export interface ContainersPruneReport {
+  ContainersDeleted: string[] | null;
+  SpaceReclaimed: number;
+}
+
+/** The body of `POST /containers/{id}/update`. */
+export interface ContainerUpdateBody extends ResourcesWire {
+  RestartPolicy?: RestartPolicyWire;
+}
+
+/** `POST /containers/{id}/update`. */
+export interface ContainerUpdateResponse {
+  Warnings: string[] | null;
+}
+
+/** One object of `GET /containers/{id}/stats` (the fields the CLI reads). */
+export interface ContainerStatsWire {
+  id?: string;
+  name?: string;
+  read?: string;
+  preread?: string;
+  pids_stats?: { current?: number; limit?: number };
+  blkio_stats?: { io_service_bytes_recursive?: Array<{ major: number; minor: number; op: string; value: number }> | null };
+  num_procs?: number;
+  cpu_stats?: { cpu_usage?: { total_usage?: number; percpu_usage?: number[] }; system_cpu_usage?: number; online_cpus?: number };
+  precpu_stats?: { cpu_usage?: { total_usage?: number; percpu_usage?: number[] }; system_cpu_usage?: number; online_cpus?: number };
+  memory_stats?: { usage?: number; limit?: number; stats?: Record<string, number> };
+  networks?: Record<string, { rx_bytes: number; tx_bytes: number }>;
+  [key: string]: unknown;
+}
+
+/** The body of `POST /containers/{id}/exec`. */
+export interface ExecCreateBody {
+  Cmd: string[];
+  AttachStdin?: boolean;
+  AttachStdout?: boolean;
+  AttachStderr?: boolean;
+  Tty?: boolean;
+  Env?: string[];
+  WorkingDir?: string;
+  User?: string;
+  Privileged?: boolean;
+  DetachKeys?: string;
+  ConsoleSize?: [number, number];
+}
+
+/** `GET /exec/{id}/json`. */
+export interface ExecInspect {
+  ID: string;
+  Running: boolean;
+  ExitCode: number | null;
+  ContainerID: string;
+  Pid?: number;
+  OpenStdin?: boolean;
+  OpenStdout?: boolean;
+  OpenStderr?: boolean;
+  ProcessConfig?: { tty: boolean; entrypoint: string; arguments: string[]; privileged: boolean; user?: string };
+  [key: string]: unknown;
+}
+
+/** What `X-Docker-Container-Path-Stat` says of a path in a container (docker's PathStat; mode has Go's FileMode bits). */
+export interface ContainerPathStat {
+  name: string;
+  size: number;
+  mode: number;
+  mtime: string;
+  linkTarget: string;
+}
+
+/** `POST /commit`. */
+export interface CommitResponse {
+  Id: string;
+}
+
+/** One chunk of a container's output: stdout or stderr (with a TTY, everything is stdout). */
+export interface StreamChunk {
+  stream: 'stdout' | 'stderr';
+  data: Buffer;
+}

@@ -77,3 +77,21 @@ test('--help skips argument checks; help text lists flags like docker', () => {
   assert.match(help, /^  -o, --output file {2,}Where$/m);
   assert.match(help, /^  -h, --help {2,}Print usage$/m);
 });
+
+test('interspersed: false ends the flags at the first argument; -h belongs to a command that declares it', () => {
+  const run = {
+    name: 'run', usage: 'IMAGE [COMMAND] [ARG...]', description: 'Run', args: { min: 1 }, interspersed: false,
+    flags: [
+      { name: 'hostname', short: 'h', type: 'string' as const, description: 'Host name' },
+      { name: 'tty', short: 't', type: 'bool' as const, description: 'TTY' },
+    ],
+  };
+  const p = parseArgs(run, ['-t', '-h', 'box', 'busybox', 'ls', '-l', '--', '-t']);
+  assert.equal(p.bool('tty'), true);
+  assert.equal(p.string('hostname'), 'box');
+  assert.equal(p.help, false);
+  assert.deepEqual(p.positionals, ['busybox', 'ls', '-l', '--', '-t']);
+  assert.equal(parseArgs(run, ['--help']).help, true);
+  assert.match(formatHelp(run), /^ {6}--help {2,}Print usage$/m);
+  assert.match(formatHelp(run), /^  -h, --hostname string {2,}Host name$/m);
+});

@@ -27,6 +27,12 @@ export interface CommandSpec {
   flags: FlagSpec[];
   /** Number of positional arguments allowed. */
   args: { min: number; max?: number };
+  /**
+   * false: flags end at the first argument, so the words after it are
+   * arguments even when they look like flags (`run IMAGE ls -l`, as
+   * docker's commands that take a command line parse). Default true.
+   */
+  interspersed?: boolean;
 }
 
 /** The result of parsing one command line. */
@@ -79,7 +85,7 @@ const HELP_FLAG: FlagSpec = { name: 'help', short: 'h', type: 'bool', descriptio
  * `--help` the arguments are not counted, so help always works.
  */
 export function parseArgs(spec: CommandSpec, argv: readonly string[]): ParsedArgs {
-  const flags = [...spec.flags, HELP_FLAG];
+  const flags = [...spec.flags, helpFlag(spec)];
   const byLong = new Map(flags.map((f) => [f.name, f]));
   const byShort = new Map(flags.filter((f) => f.short).map((f) => [f.short as string, f]));
   const values = new Map<string, boolean | string | string[]>();
@@ -150,6 +156,10 @@ export function parseArgs(spec: CommandSpec, argv: readonly string[]): ParsedArg
       continue;
     }
     positionals.push(word);
+    if (spec.interspersed === false) {
+      positionals.push(...argv.slice(i + 1));
+      break;
+    }
   }
 
   const help = values.get('help') === true;
@@ -168,13 +178,18 @@ export function parseArgs(spec: CommandSpec, argv: readonly string[]): ParsedArg
   return new ParsedArgs(values, set, positionals, help);
 }
 
+/** `-h, --help`, or only `--help` when the command uses `-h` itself (docker's `run -h HOSTNAME`). */
+function helpFlag(spec: CommandSpec): FlagSpec {
+  return spec.flags.some((f) => f.short === 'h') ? { ...HELP_FLAG, short: undefined } : HELP_FLAG;
+}
+
 /** Help text for a command, laid out like docker's. */
 export function formatHelp(spec: CommandSpec): string {
   const lines = [`Usage:  janus ${spec.name} ${spec.usage}`.trimEnd(), '', spec.description, ''];
   if (spec.aliases?.length) {
     lines.push('Aliases:', `  ${[spec.name, ...spec.aliases].map((a) => `janus ${a}`).join(', ')}`, '');
   }
-  const flags = [...spec.flags, HELP_FLAG];
+  const flags = [...spec.flags, helpFlag(spec)];
   const heads = flags.map((f) => {
     const short = f.short ? `-${f.short}, ` : '    ';
     const value = f.type === 'bool' ? '' : ` ${f.valueName ?? (f.type === 'list' ? 'list' : 'string')}`;

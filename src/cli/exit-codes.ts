@@ -1,4 +1,5 @@
 import { isJanusError, type ErrorKind } from '../core/errors.ts';
+import { StatusError } from './exit-status.ts';
 import { UsageError } from './usage-error.ts';
 
 /**
@@ -15,6 +16,8 @@ import { UsageError } from './usage-error.ts';
  * | any JanusError kind (table below)      |    1 |
  * | usage error (UsageError)               |  125 |
  * | interrupted by SIGINT / SIGTERM        |  130 / 143 |
+ * | a container's or exec's own exit code, |            |
+ * | or run/create failures (StatusError)   | its status |
  * | a bug: a non-Janus exception           |    1 |
  */
 export const EXIT_CODES: Readonly<Record<ErrorKind, number>> = {
@@ -36,6 +39,7 @@ export const USAGE_EXIT_CODE = 125;
 
 /** The exit status for `err`, by the table above. */
 export function exitCodeFor(err: unknown): number {
+  if (err instanceof StatusError) return err.status;
   if (err instanceof UsageError) return USAGE_EXIT_CODE;
   if (isJanusError(err)) return EXIT_CODES[err.kind];
   return 1;

@@ -7,6 +7,7 @@ import { formatHelp, parseArgs, type CommandSpec } from './args.ts';
 import type { CliContext, CliIo, Command } from './command.ts';
 import { CredentialStore } from './credential-store.ts';
 import { exitCodeFor } from './exit-codes.ts';
+import { StatusError } from './exit-status.ts';
 import { PartialFailure } from './partial-failure.ts';
 import { UsageError } from './usage-error.ts';
 import { readVersion } from './read-version.ts';
@@ -190,6 +191,7 @@ function splitGlobals(argv: readonly string[]): { globals: { host?: string; conf
 }
 
 function describeError(err: unknown, command: string | undefined): string {
+  if (err instanceof StatusError) return err.cause === undefined ? '' : describeError(err.cause, command);
   if (err instanceof UsageError) {
     const name = err.command ?? command;
     const see = name === undefined ? "See 'janus --help'." : `See 'janus ${name} --help'.`;

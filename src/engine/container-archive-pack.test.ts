@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import tar from 'tar-stream';
+import { isJanusError } from '../core/errors.ts';
 import { NodeExec } from '../util/exec.ts';
 import { packTree, paxXattr } from './container-archive-pack.ts';
 import { ScopedRoot } from './container-archive-root.ts';
@@ -122,6 +123,19 @@ describe('packTree', () => {
     ]);
     assert.equal(entries[0]!.mode, 0o600);
     assert.equal(entries[0]!.uid, 12, 'a whiteout keeps its owner, as docker writes it');
+  });
+
+  it('fails the stream with a clear error, and still closes, when the tree cannot be archived', async () => {
+    const odd = join(dir, 'odd');
+    await mkdir(odd);
+    await writeFile(Buffer.from(`${odd}/bad-\xff-name`, 'latin1'), 'x');
+    const root = await ScopedRoot.open(dir, { context: 'container test' });
+    const start = await root.locate('/odd', { followLast: false });
+    let closed = false;
+    const stream = packTree(root, start, { topName: 'odd', context: 'container test: archiving /odd', onClose: async () => { await root.close(); closed = true; } });
+    await assert.rejects(list(stream), (err) => isJanusError(err, 'InvalidArgument') && /not valid UTF-8/.test(err.message));
+    assert.ok(closed, 'released before the stream reports its end');
+    await rm(odd, { recursive: true });
   });
 
   it('stops, and closes what it holds, when the reader goes away', async () => {

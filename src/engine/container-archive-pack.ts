@@ -58,18 +58,13 @@ export interface PackTreeOptions {
  */
 export function packTree(root: ScopedRoot, start: Located, options: PackTreeOptions): Readable {
   const pack = tar.pack();
-  const out = Readable.from(pack, { objectMode: false });
   const stop = new AbortController();
   const onAbort = () => stop.abort(options.signal?.reason);
   if (options.signal?.aborted) onAbort();
   else options.signal?.addEventListener('abort', onAbort, { once: true });
   let finished = false;
-  out.once('close', () => {
-    options.signal?.removeEventListener('abort', onAbort);
-    if (!finished) stop.abort(new Error('archive stream closed by its reader'));
-  });
   const walker = new Walker(root, pack, options, stop.signal);
-  void (async () => {
+  const closed = (async () => {
     try {
       await walker.run(start);
       pack.finalize();
@@ -77,11 +72,22 @@ export function packTree(root: ScopedRoot, start: Located, options: PackTreeOpti
       pack.destroy(asJanusError(err, options.context));
     } finally {
       finished = true;
+      options.signal?.removeEventListener('abort', onAbort);
       await root.release(start.parent);
       await options.onClose?.().catch(() => {});
     }
   })();
-  return out;
+  // The stream ends only once everything is released, so a reader that saw the end may unmount, remove or restart freely.
+  async function* body(): AsyncGenerator<Buffer> {
+    try {
+      for await (const chunk of pack) yield chunk as Buffer;
+    } finally {
+      if (!finished) stop.abort(new Error('archive stream closed by its reader'));
+      await closed;
+    }
+  }
+  // tar-stream's streams are streamx ones; hand callers a genuine node Readable.
+  return Readable.from(body(), { objectMode: false });
 }
 
 class Walker {

@@ -8,7 +8,7 @@ import { conflict, dataLoss, invalidArgument, isJanusError, notFound } from '../
 import type { EventSink } from '../core/events.ts';
 import type { ImageRecord, ImageStore } from '../core/image-store.ts';
 import type { LayerApplier } from '../core/layer-applier.ts';
-import type { Descriptor, ImageConfig, ImageManifest, Platform } from '../core/oci.ts';
+import { MediaType, type ContainerDefaults, type Descriptor, type HistoryEntry, type ImageConfig, type ImageManifest, type Platform } from '../core/oci.ts';
 import type { ProgressSink } from '../core/progress.ts';
 import type { ImageReference } from '../core/reference.ts';
 import type { Registry, RemoteRepository } from '../core/registry.ts';
@@ -18,6 +18,8 @@ import type { Logger } from '../util/logger.ts';
 import { writeImageArchive } from '../images/archive/write-image-archive.ts';
 import { readImageArchive } from '../images/archive/read-image-archive.ts';
 import { importRootfs } from '../images/import/import-rootfs.ts';
+import { storeGzipLayer } from '../images/import/gzip-layer.ts';
+import { storeImage } from '../images/import/store-image.ts';
 import { bootstrapBusybox } from '../images/bootstrap/bootstrap-busybox.ts';
 import { bootstrapDebian } from '../images/bootstrap/bootstrap-debian.ts';
 import { parseImageConfig, parseManifestOrIndex } from '../registry/manifest.ts';
@@ -845,6 +847,52 @@ export class ImageEngine implements ImageService {
     return this.#adoptLocal(made.manifest, reference ? [formatReference(reference)] : [], { action: 'import', signal: options.signal });
   }
 
+  async commitLayer(
+    parent: string,
+    layer: Readable,
+    options: { config: ContainerDefaults; history?: Pick<HistoryEntry, 'created_by' | 'comment' | 'author'>; author?: string; reference?: string; signal?: AbortSignal },
+  ): Promise<{ id: Digest }> {
+    const reference = options.reference ? parseReference(options.reference) : undefined;
+    if (reference?.digest) throw invalidArgument(`cannot commit to a digest reference: ${options.reference} (give a tag)`);
+    const { image } = await this.#resolveLocal(parent);
+    // The parent's content must outlive a concurrent prune until the new image names it.
+    const leased = [image.manifestDesc.digest, image.configDigest, ...image.manifest.layers.map((l) => l.digest), ...image.chainIds];
+    for (const k of leased) this.#lease(k);
+    try {
+      const stored = await storeGzipLayer(layer, this.#content, { what: 'committed layer', signal: options.signal });
+      this.#lease(stored.layer.digest);
+      leased.push(stored.layer.digest);
+      const created = new Date().toISOString();
+      const entry: HistoryEntry = { created };
+      if (options.history?.author) entry.author = options.history.author;
+      if (options.history?.created_by) entry.created_by = options.history.created_by;
+      if (options.history?.comment) entry.comment = options.history.comment;
+      const p = image.config;
+      const config: ImageConfig = {
+        architecture: p.architecture,
+        os: p.os,
+        ...(p.variant ? { variant: p.variant } : {}),
+        ...(p['os.version'] ? { 'os.version': p['os.version'] } : {}),
+        created,
+        ...(options.author ? { author: options.author } : {}),
+        config: options.config,
+        rootfs: { type: 'layers', diff_ids: [...p.rootfs.diff_ids, stored.diffId] },
+        history: [...(p.history ?? []), entry],
+      };
+      // The same bytes under OCI media types: the new manifest is an OCI one.
+      const layers = [...image.manifest.layers.map(ociLayer), stored.layer];
+      const made = await storeImage(this.#content, { config, layers });
+      const names = reference ? [formatReference(reference)] : [];
+      const { id } = await this.#adoptLocal(made.manifest, names, { action: 'commit', signal: options.signal, quiet: true });
+      // docker reports a commit as the container's event, and naming the image as a tag.
+      if (reference) this.#events.publish({ type: 'image', action: 'tag', id, attributes: { name: familiarName(reference) } });
+      this.#log.info('image committed', { id, parent: image.configDigest, layer: stored.layer.digest, bytes: stored.uncompressedSize });
+      return { id };
+    } finally {
+      for (const k of leased) this.#unlease(k);
+    }
+  }
+
   async bootstrap(name: string, options: { progress?: ProgressSink; signal?: AbortSignal } = {}): Promise<{ name: string; id: Digest }> {
     const progress = options.progress ?? (() => {});
     let made: { manifest: Descriptor };
@@ -868,7 +916,7 @@ export class ImageEngine implements ImageService {
   }
 
   /** Unpacks and names an image whose blobs a local operation has just put into the content store. */
-  async #adoptLocal(manifestDesc: Descriptor, names: string[], options: { action: string; signal?: AbortSignal; progress?: ProgressSink }): Promise<{ id: Digest }> {
+  async #adoptLocal(manifestDesc: Descriptor, names: string[], options: { action: string; signal?: AbortSignal; progress?: ProgressSink; quiet?: boolean }): Promise<{ id: Digest }> {
     this.#lease(manifestDesc.digest);
     try {
       const image = await this.#load(manifestDesc);
@@ -880,10 +928,12 @@ export class ImageEngine implements ImageService {
       } finally {
         for (const l of image.manifest.layers) this.#unlease(l.digest);
       }
-      this.#events.publish({
-        type: 'image', action: options.action, id: image.configDigest,
-        attributes: { name: names[0] ? familiarName(parseReference(names[0])) : image.configDigest },
-      });
+      if (!options.quiet) {
+        this.#events.publish({
+          type: 'image', action: options.action, id: image.configDigest,
+          attributes: { name: names[0] ? familiarName(parseReference(names[0])) : image.configDigest },
+        });
+      }
       return { id: image.configDigest };
     } finally {
       this.#unlease(manifestDesc.digest);
@@ -1013,6 +1063,14 @@ export class ImageEngine implements ImageService {
       throw err;
     }
   }
+}
+
+/** A layer descriptor under its OCI media type (Docker's schema2 names the same bytes differently). */
+function ociLayer(l: Descriptor): Descriptor {
+  const mediaType = l.mediaType === MediaType.DockerLayerGzip ? MediaType.OciLayerGzip
+    : l.mediaType === 'application/vnd.docker.image.rootfs.diff.tar' ? MediaType.OciLayer
+      : l.mediaType;
+  return { ...l, mediaType };
 }
 
 function expectManifest(bytes: Uint8Array, desc: Descriptor): ImageManifest {

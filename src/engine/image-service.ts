@@ -100,6 +100,24 @@ export interface ImageService {
   load(archive: Readable, options?: { progress?: ProgressSink; signal?: AbortSignal }): Promise<string[]>;
   /** Makes a one-layer image from a rootfs tarball, with Dockerfile-style `changes`. */
   import(archive: Readable, options?: { reference?: string; changes?: string[]; message?: string; platform?: Platform; signal?: AbortSignal }): Promise<{ id: Digest }>;
+  /**
+   * `docker commit`'s image half: a new image made of image `parent` (any
+   * name or ID form) with `layer` — an uncompressed OCI layer tar — on top,
+   * stored gzip-compressed, and `config` as its defaults. The config keeps
+   * the parent's platform, lists the parent's diff IDs and history plus the
+   * new layer's (a history entry with `history`'s created_by, comment and
+   * author, created now), and `author` as its author. The layer is also
+   * unpacked as a snapshot on the parent's, so the image runs at once; the
+   * image survives a daemon restart and can be saved and pushed. Named
+   * `reference` when given (InvalidArgument for a digest reference, checked
+   * before the layer is read), else kept as a dangling image. NotFound when
+   * `parent` is unknown.
+   */
+  commitLayer(
+    parent: string,
+    layer: Readable,
+    options: { config: ContainerDefaults; history?: Pick<HistoryEntry, 'created_by' | 'comment' | 'author'>; author?: string; reference?: string; signal?: AbortSignal },
+  ): Promise<{ id: Digest }>;
   /** Builds `busybox:latest` or `debian:bookworm` from host tools. */
   bootstrap(name: string, options?: { progress?: ProgressSink; signal?: AbortSignal }): Promise<{ name: string; id: Digest }>;
   /** Bytes of all unpacked layers, each shared layer counted once (docker's LayersSize). */

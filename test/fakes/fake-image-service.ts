@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { conflict, notFound } from '../../src/core/errors.ts';
 import type { Digest } from '../../src/core/digest.ts';
-import type { Platform } from '../../src/core/oci.ts';
+import type { ContainerDefaults, HistoryEntry, Platform } from '../../src/core/oci.ts';
 import type {
   HistoryItem, ImageDetail, ImageFilters, ImageService, ImageSummary, RemoteOptions, RemovedItem,
 } from '../../src/engine/image-service.ts';
@@ -125,6 +125,18 @@ export class FakeImageService implements ImageService {
     for await (const c of archive) chunks.push(c as Buffer);
     this.calls.push({ method: 'import', args: [Buffer.concat(chunks).toString('utf8'), options] });
     return { id: `sha256:${'b'.repeat(64)}` };
+  }
+
+  async commitLayer(
+    parent: string,
+    layer: Readable,
+    options: { config: ContainerDefaults; history?: Pick<HistoryEntry, 'created_by' | 'comment' | 'author'>; author?: string; reference?: string; signal?: AbortSignal },
+  ): Promise<{ id: Digest }> {
+    this.#find(parent);
+    let bytes = 0;
+    for await (const c of layer) bytes += (c as Buffer).length;
+    this.calls.push({ method: 'commitLayer', args: [parent, bytes, options] });
+    return { id: `sha256:${'f'.repeat(64)}` };
   }
 
   async layersSize(): Promise<number> {

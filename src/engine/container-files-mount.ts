@@ -123,7 +123,8 @@ async function bindMounts(
           continue; // the runtime could not mount it there either
         }
         // The container is stopped: nothing races this path between resolving and mounting.
-        await exec.run('mount', mountArgs({ type: 'bind', source: m.source, options: ['rbind', m.rw ? 'rw' : 'ro'] }, join(dir, loc.path)), { signal: options.signal });
+        const rw = m.rw && options.writable; // a view for reading never writes, whatever the mount allows
+        await exec.run('mount', mountArgs({ type: 'bind', source: m.source, options: ['rbind', rw ? 'rw' : 'ro'] }, join(dir, loc.path)), { signal: options.signal });
       } finally {
         await root.release(loc.parent);
       }

@@ -272,6 +272,17 @@ describe('ContainerFiles', { skip }, () => {
     assert.ok([...saved.keys()].some((k) => k.includes(diffHex) || k.includes(top.digest.slice('sha256:'.length))), `the new layer is in the archive: ${[...saved.keys()].join(', ')}`);
   });
 
+  it('commits a container without changes as an empty history entry, like docker', async () => {
+    const base1 = await engine.inspect('base:1');
+    const untouched = await snapshotter.prepare('container-c2', base1.chainIds.at(-1));
+    const { id } = await files.commit({ ...fs, name: 'c2', rootfs: untouched, mounts: [] }, container, { message: 'nothing' });
+    const made = await engine.inspect(id);
+    assert.deepEqual(made.layers, base1.layers);
+    assert.equal(made.history.at(-1)?.empty_layer, true);
+    assert.equal(made.history.at(-1)?.comment, 'nothing');
+    assert.deepEqual(made.repoTags, [], 'unnamed: a dangling image');
+  });
+
   it('refuses a bad change or a digest reference before reading anything', async () => {
     await assert.rejects(files.commit(fs, container, { changes: ['RUN rm -rf /'] }), (err) => isJanusError(err, 'InvalidArgument'));
     await assert.rejects(files.commit(fs, container, { reference: `x@sha256:${'a'.repeat(64)}` }), (err) => isJanusError(err, 'InvalidArgument'));
@@ -306,6 +317,10 @@ describe('ContainerFiles', { skip }, () => {
       await files.putArchive(live, '/srv', Readable.from([await makeTar([{ name: 'live.txt', body: 'while running' }])]));
       assert.equal(await readFile(join(overlayLayersOf(rootfs, 'test').upperDir, 'srv/live.txt'), 'utf8'), 'while running');
       assert.equal(await leftovers(), 0, 'nothing is mounted for a running container');
+      const exported = await entries(await files.export(live));
+      assert.equal(exported.get('srv/live.txt')?.body, 'while running');
+      assert.ok(exported.has('vol/') && !exported.has('vol/v.txt'), 'export leaves the volume out while running too');
+      assert.equal(await leftovers(), 0);
     });
 
     it('refuses a pid that is not the container', async () => {

@@ -266,7 +266,8 @@ export class ContainerFiles {
       return await this.#images.commitLayer(container.imageId, layer, {
         config,
         history: {
-          created_by: [...(container.config.entrypoint ?? []), ...container.config.cmd].join(' '),
+          // docker records the container's Cmd (not its entrypoint).
+          created_by: container.config.cmd.join(' '),
           ...(options.message ? { comment: options.message } : {}),
           ...(options.author ? { author: options.author } : {}),
         },

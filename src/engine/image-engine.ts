@@ -40,6 +40,8 @@ const DANGLING_PREFIX = '<none>@';
 /** Snapshot label holding the uncompressed size of the layer a committed snapshot holds. */
 const SIZE_LABEL = 'janus.layer.size';
 const TEMP_LABEL = 'janus.temporary';
+/** The DiffID of a tar without entries (two zero blocks): a commit without changes. */
+const EMPTY_TAR_DIFF_ID = 'sha256:5f70bf18a086007016e948b04aed3b82103a36bea41755b6cddfaf10ace3c6ef';
 /** Layers downloaded at once per pull, like docker's default max-concurrent-downloads of 3. */
 const DOWNLOAD_CONCURRENCY = 3;
 const UPLOAD_CONCURRENCY = 5;
@@ -862,11 +864,14 @@ export class ImageEngine implements ImageService {
       const stored = await storeGzipLayer(layer, this.#content, { what: 'committed layer', signal: options.signal });
       this.#lease(stored.layer.digest);
       leased.push(stored.layer.digest);
+      // As docker: a layer without changes is not added, only a history entry marked empty (the blob is left to GC).
+      const empty = stored.diffId === EMPTY_TAR_DIFF_ID;
       const created = new Date().toISOString();
       const entry: HistoryEntry = { created };
       if (options.history?.author) entry.author = options.history.author;
       if (options.history?.created_by) entry.created_by = options.history.created_by;
       if (options.history?.comment) entry.comment = options.history.comment;
+      if (empty) entry.empty_layer = true;
       const p = image.config;
       const config: ImageConfig = {
         architecture: p.architecture,
@@ -876,11 +881,11 @@ export class ImageEngine implements ImageService {
         created,
         ...(options.author ? { author: options.author } : {}),
         config: options.config,
-        rootfs: { type: 'layers', diff_ids: [...p.rootfs.diff_ids, stored.diffId] },
+        rootfs: { type: 'layers', diff_ids: empty ? [...p.rootfs.diff_ids] : [...p.rootfs.diff_ids, stored.diffId] },
         history: [...(p.history ?? []), entry],
       };
       // The same bytes under OCI media types: the new manifest is an OCI one.
-      const layers = [...image.manifest.layers.map(ociLayer), stored.layer];
+      const layers = [...image.manifest.layers.map(ociLayer), ...(empty ? [] : [stored.layer])];
       const made = await storeImage(this.#content, { config, layers });
       const names = reference ? [formatReference(reference)] : [];
       const { id } = await this.#adoptLocal(made.manifest, names, { action: 'commit', signal: options.signal, quiet: true });

@@ -106,7 +106,9 @@ export interface ImageService {
    * stored gzip-compressed, and `config` as its defaults. The config keeps
    * the parent's platform, lists the parent's diff IDs and history plus the
    * new layer's (a history entry with `history`'s created_by, comment and
-   * author, created now), and `author` as its author. The layer is also
+   * author, created now), and `author` as its author. A layer without
+   * entries is not added, as in docker: only its history entry, marked
+   * `empty_layer`. The layer is also
    * unpacked as a snapshot on the parent's, so the image runs at once; the
    * image survives a daemon restart and can be saved and pushed. Named
    * `reference` when given (InvalidArgument for a digest reference, checked

@@ -18,7 +18,7 @@ export interface ContainerFsMount {
 }
 
 /** A mounted view of a stopped container's file system; `release` unmounts it. */
-export interface ContainerView {
+export interface MountedView {
   path: string;
   release(): Promise<void>;
 }
@@ -56,7 +56,7 @@ export function overlayLayersOf(rootfs: readonly Mount[], context: string): Over
 export async function mountContainerView(
   exec: Exec,
   options: { rootfs: readonly Mount[]; mounts: readonly ContainerFsMount[]; writable: boolean; tmpDir: string; context: string; signal?: AbortSignal },
-): Promise<ContainerView> {
+): Promise<MountedView> {
   const { context, signal } = options;
   await mkdir(options.tmpDir, { recursive: true, mode: 0o700 });
   const dir = await mkdtemp(join(options.tmpDir, 'view-'));

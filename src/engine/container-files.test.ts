@@ -288,6 +288,14 @@ describe('ContainerFiles', { skip }, () => {
     await assert.rejects(files.commit(fs, container, { reference: `x@sha256:${'a'.repeat(64)}` }), (err) => isJanusError(err, 'InvalidArgument'));
   });
 
+  it('unmounts what a crashed daemon left', async () => {
+    const left = join(base, 't', 'view-crashed');
+    await mkdir(left, { recursive: true });
+    await exec.run('mount', ['-t', 'tmpfs', 'tmpfs', left]);
+    await files.cleanup();
+    await assert.rejects(lstat(left));
+  });
+
   describe('while running', () => {
     let child: ChildProcess;
     let pid: number;

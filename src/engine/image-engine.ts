@@ -854,9 +854,16 @@ export class ImageEngine implements ImageService {
     layer: Readable,
     options: { config: ContainerDefaults; history?: Pick<HistoryEntry, 'created_by' | 'comment' | 'author'>; author?: string; reference?: string; signal?: AbortSignal },
   ): Promise<{ id: Digest }> {
-    const reference = options.reference ? parseReference(options.reference) : undefined;
-    if (reference?.digest) throw invalidArgument(`cannot commit to a digest reference: ${options.reference} (give a tag)`);
-    const { image } = await this.#resolveLocal(parent);
+    let reference: ImageReference | undefined;
+    let image: LoadedImage;
+    try {
+      reference = options.reference ? parseReference(options.reference) : undefined;
+      if (reference?.digest) throw invalidArgument(`cannot commit to a digest reference: ${options.reference} (give a tag)`);
+      image = (await this.#resolveLocal(parent)).image;
+    } catch (err) {
+      layer.destroy(); // never read: its producer must learn that it can stop
+      throw err;
+    }
     // The parent's content must outlive a concurrent prune until the new image names it.
     const leased = [image.manifestDesc.digest, image.configDigest, ...image.manifest.layers.map((l) => l.digest), ...image.chainIds];
     for (const k of leased) this.#lease(k);

@@ -1,6 +1,7 @@
 import type { DockerClient } from '../api/client/docker-client.ts';
 import type { CommandSpec, ParsedArgs } from './args.ts';
 import type { CredentialStore } from './credential-store.ts';
+import type { SignalSource } from './signal-source.ts';
 
 /** The process's streams and environment, injected so tests can run the CLI in-process. */
 export interface CliIo {
@@ -19,8 +20,10 @@ export interface CliContext extends CliIo {
   /** The API client; made on first call, so commands that need no daemon never touch the socket. */
   client(): DockerClient;
   credentials(): CredentialStore;
-  /** Aborted on SIGINT/SIGTERM. */
+  /** Aborted on SIGINT/SIGTERM (unless a command intercepts them through `signals`). */
   signal: AbortSignal;
+  /** The process's signals, for commands that forward them to a container (absent in tests and embedders). */
+  signals?: SignalSource;
 }
 
 /**

@@ -111,22 +111,7 @@ export async function buildContainerConfig(command: 'run' | 'create', args: Pars
     body.Entrypoint = [ep];
   }
 
-  // Environment: env files first, then -e, as docker orders them.
-  const env: string[] = [];
-  for (const file of args.list('env-file')) {
-    const content = await readFlagFile(host, file, command);
-    env.push(...value('env-file', file, () => parseKeyValueFile(content, file, (k) => host.env[k])));
-  }
-  for (const e of args.list('env')) {
-    env.push(value('env', e, (v) => {
-      const eq = v.indexOf('=');
-      const key = eq < 0 ? v : v.slice(0, eq);
-      if (key === '') throw usage(`invalid argument ${JSON.stringify(v)} for "-e, --env" flag: invalid environment variable: ${v}`);
-      if (eq >= 0) return v;
-      const fromHost = host.env[key];
-      return fromHost === undefined ? v : `${key}=${fromHost}`;
-    }));
-  }
+  const env = await collectEnv(command, args, host);
   if (env.length > 0) body.Env = env;
 
   const labels: Record<string, string> = {};
@@ -348,6 +333,33 @@ export async function buildContainerConfig(command: 'run' | 'create', args: Pars
   return config;
 }
 
+/**
+ * The environment `--env-file` and `-e` give (`run`, `create`, `exec`):
+ * the files' entries first, then each `-e`, a bare `KEY` taking its value
+ * from the CLI's environment when it has one (else passed as `KEY`, as
+ * docker does). UsageError naming the flag for an empty name or an
+ * unreadable file.
+ */
+export async function collectEnv(command: string, args: ParsedArgs, host: ContainerConfigHost): Promise<string[]> {
+  const env: string[] = [];
+  for (const file of args.list('env-file')) {
+    const content = await readFlagFile(host, file, command);
+    try {
+      env.push(...parseKeyValueFile(content, file, (k) => host.env[k]));
+    } catch (err) {
+      throw new UsageError(`invalid argument ${JSON.stringify(file)} for "--env-file" flag: ${(err as Error).message}`, { command });
+    }
+  }
+  for (const v of args.list('env')) {
+    const eq = v.indexOf('=');
+    const key = eq < 0 ? v : v.slice(0, eq);
+    if (key === '') throw new UsageError(`invalid argument ${JSON.stringify(v)} for "-e, --env" flag: invalid environment variable: ${v}`, { command });
+    const fromHost = eq < 0 ? host.env[key] : undefined;
+    env.push(eq >= 0 || fromHost === undefined ? v : `${key}=${fromHost}`);
+  }
+  return env;
+}
+
 /** `-m, --memory` or `--cpus`, as docker names a flag in its errors. */
 function label(f: FlagSpec | undefined): string {
   if (!f) return '';
@@ -376,8 +388,12 @@ function capabilities(list: readonly string[]): string[] {
   return [...(all ? ['ALL'] : []), ...out];
 }
 
-/** `--restart no|always|unless-stopped|on-failure[:N]`, checked as the daemon would check it. */
-function parseRestart(text: string, usage: (m: string) => UsageError): RestartPolicyWire {
+/**
+ * `--restart no|always|unless-stopped|on-failure[:N]` as the policy the
+ * API takes, checked as the daemon would check it; `usage` makes the
+ * error. Pure.
+ */
+export function parseRestart(text: string, usage: (m: string) => UsageError): RestartPolicyWire {
   const bad = (why: string) => usage(`invalid argument ${JSON.stringify(text)} for "--restart" flag: ${why}`);
   if (text === '') return { Name: 'no', MaximumRetryCount: 0 };
   const colon = text.indexOf(':');

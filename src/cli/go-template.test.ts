@@ -134,3 +134,8 @@ test('execution errors name the action and are InvalidArgument, not usage errors
   assert.throws(() => run('{{index .RepoTags 5}}', image), /error calling index: index out of range: 5/);
   assert.throws(() => run('{{.Id 1}}', image), /can't give argument to non-function/);
 });
+
+test('function-valued fields are methods: called with the arguments given, or none', () => {
+  const row = { Names: 'web', Label: (k: unknown) => ({ tier: 'front' } as Record<string, string>)[String(k)] ?? '', Upper: () => 'UP' };
+  assert.equal(GoTemplate.parse('{{.Names}} {{.Label "tier"}} [{{.Label "none"}}] {{.Upper}} {{"tier" | .Label}}').execute(row), 'web front [] UP front');
+});

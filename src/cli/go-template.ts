@@ -550,8 +550,19 @@ class Exec {
         return this.#fail(head.offset, `error calling ${head.name}: ${(err as Error).message}`);
       }
     }
+    const value = this.#arg(head, dot);
+    // A function-valued field is a method, as in Go: `{{.Label "key"}}` calls it with the arguments.
+    if (typeof value === 'function' && head.kind !== 'literal') {
+      const args = rest.map((a) => this.#arg(a, dot));
+      if (hasFinal) args.push(final);
+      try {
+        return (value as Fn)(...args);
+      } catch (err) {
+        return this.#fail(head.offset, `error calling ${this.#src.slice(head.offset, head.offset + 20).split(/[\s|)}]/)[0]}: ${(err as Error).message}`);
+      }
+    }
     if (rest.length > 0 || hasFinal) this.#fail(cmd.offset, `can't give argument to non-function ${this.#src.slice(head.offset, head.offset + 20).split(/[\s|)}]/)[0]}`);
-    return this.#arg(head, dot);
+    return value;
   }
 
   #arg(a: Arg, dot: unknown): unknown {

@@ -11,6 +11,7 @@ import { StatusError } from './exit-status.ts';
 import { PartialFailure } from './partial-failure.ts';
 import { UsageError } from './usage-error.ts';
 import { readVersion } from './read-version.ts';
+import type { SignalSource } from './signal-source.ts';
 
 /** A command as the index knows it before its module is loaded. */
 interface IndexEntry {
@@ -23,6 +24,29 @@ interface IndexEntry {
 
 // Each loader imports one module: start-up costs one command's code, not all.
 const TOP: Readonly<Record<string, IndexEntry>> = {
+  run: { summary: 'Create and run a new container from an image', load: async () => (await import('./commands/run.ts')).runCommand('run') },
+  exec: { summary: 'Execute a command in a running container', load: async () => (await import('./commands/exec.ts')).execCommand('exec') },
+  ps: { summary: 'List containers', load: async () => (await import('./commands/ps.ts')).psCommand('ps') },
+  create: { summary: 'Create a new container', load: async () => (await import('./commands/create.ts')).createCommand('create') },
+  start: { summary: 'Start one or more stopped containers', load: async () => (await import('./commands/start.ts')).startCommand('start') },
+  stop: { summary: 'Stop one or more running containers', load: async () => (await import('./commands/stop.ts')).stopCommand('stop', 'stop') },
+  restart: { summary: 'Restart one or more containers', load: async () => (await import('./commands/restart.ts')).restartCommand('restart') },
+  kill: { summary: 'Kill one or more running containers', load: async () => (await import('./commands/kill.ts')).killCommand('kill') },
+  rm: { summary: 'Remove one or more containers', load: async () => (await import('./commands/rm.ts')).rmCommand('rm') },
+  logs: { summary: 'Fetch the logs of a container', load: async () => (await import('./commands/logs.ts')).logsCommand('logs') },
+  attach: { summary: 'Attach local standard input, output, and error streams to a running container', load: async () => (await import('./commands/attach.ts')).attachCommand('attach') },
+  wait: { summary: 'Block until one or more containers stop, then print their exit codes', load: async () => (await import('./commands/wait.ts')).waitCommand('wait') },
+  top: { summary: 'Display the running processes of a container', load: async () => (await import('./commands/top.ts')).topCommand('top') },
+  stats: { summary: 'Display a live stream of container(s) resource usage statistics', load: async () => (await import('./commands/stats.ts')).statsCommand('stats') },
+  cp: { summary: 'Copy files/folders between a container and the local filesystem', load: async () => (await import('./commands/cp.ts')).cpCommand('cp') },
+  commit: { summary: "Create a new image from a container's changes", load: async () => (await import('./commands/commit.ts')).commitCommand('commit') },
+  diff: { summary: "Inspect changes to files or directories on a container's filesystem", load: async () => (await import('./commands/diff.ts')).diffCommand('diff') },
+  pause: { summary: 'Pause all processes within one or more containers', load: async () => (await import('./commands/pause.ts')).pauseCommand('pause', 'pause') },
+  unpause: { summary: 'Unpause all processes within one or more containers', load: async () => (await import('./commands/unpause.ts')).unpauseCommand('unpause') },
+  rename: { summary: 'Rename a container', load: async () => (await import('./commands/rename.ts')).renameCommand('rename') },
+  port: { summary: 'List port mappings or a specific mapping for the container', load: async () => (await import('./commands/port.ts')).portCommand('port') },
+  update: { summary: 'Update configuration of one or more containers', load: async () => (await import('./commands/update.ts')).updateCommand('update') },
+  export: { summary: "Export a container's filesystem as a tar archive", load: async () => (await import('./commands/export.ts')).exportCommand('export') },
   images: { summary: 'List images', load: async () => (await import('./commands/images.ts')).imagesCommand('images') },
   pull: { summary: 'Download an image from a registry', load: async () => (await import('./commands/pull.ts')).pullCommand('pull') },
   push: { summary: 'Upload an image to a registry', load: async () => (await import('./commands/push.ts')).pushCommand('push') },
@@ -73,8 +97,40 @@ const SYSTEM: Readonly<Record<string, IndexEntry>> = {
   info: { summary: 'Display system-wide information', load: async () => (await import('./commands/info.ts')).infoCommand },
 };
 
+const CONTAINER: Readonly<Record<string, IndexEntry>> = {
+  attach: { summary: 'Attach local standard input, output, and error streams to a running container', load: async () => (await import('./commands/attach.ts')).attachCommand('container attach') },
+  commit: { summary: "Create a new image from a container's changes", load: async () => (await import('./commands/commit.ts')).commitCommand('container commit') },
+  cp: { summary: 'Copy files/folders between a container and the local filesystem', load: async () => (await import('./commands/cp.ts')).cpCommand('container cp') },
+  create: { summary: 'Create a new container', load: async () => (await import('./commands/create.ts')).createCommand('container create') },
+  diff: { summary: "Inspect changes to files or directories on a container's filesystem", load: async () => (await import('./commands/diff.ts')).diffCommand('container diff') },
+  exec: { summary: 'Execute a command in a running container', load: async () => (await import('./commands/exec.ts')).execCommand('container exec') },
+  export: { summary: "Export a container's filesystem as a tar archive", load: async () => (await import('./commands/export.ts')).exportCommand('container export') },
+  inspect: { summary: 'Display detailed information on one or more containers', load: async () => (await import('./commands/inspect.ts')).inspectCommand('container inspect') },
+  kill: { summary: 'Kill one or more running containers', load: async () => (await import('./commands/kill.ts')).killCommand('container kill') },
+  logs: { summary: 'Fetch the logs of a container', load: async () => (await import('./commands/logs.ts')).logsCommand('container logs') },
+  ls: { summary: 'List containers', load: async () => (await import('./commands/ps.ts')).psCommand('container ls') },
+  list: { summary: 'List containers', listed: false, load: async () => (await import('./commands/ps.ts')).psCommand('container ls') },
+  ps: { summary: 'List containers', listed: false, load: async () => (await import('./commands/ps.ts')).psCommand('container ls') },
+  pause: { summary: 'Pause all processes within one or more containers', load: async () => (await import('./commands/pause.ts')).pauseCommand('container pause', 'pause') },
+  port: { summary: 'List port mappings or a specific mapping for the container', load: async () => (await import('./commands/port.ts')).portCommand('container port') },
+  prune: { summary: 'Remove all stopped containers', load: async () => (await import('./commands/container-prune.ts')).containerPruneCommand },
+  rename: { summary: 'Rename a container', load: async () => (await import('./commands/rename.ts')).renameCommand('container rename') },
+  restart: { summary: 'Restart one or more containers', load: async () => (await import('./commands/restart.ts')).restartCommand('container restart') },
+  rm: { summary: 'Remove one or more containers', load: async () => (await import('./commands/rm.ts')).rmCommand('container rm') },
+  remove: { summary: 'Remove one or more containers', listed: false, load: async () => (await import('./commands/rm.ts')).rmCommand('container rm') },
+  run: { summary: 'Create and run a new container from an image', load: async () => (await import('./commands/run.ts')).runCommand('container run') },
+  start: { summary: 'Start one or more stopped containers', load: async () => (await import('./commands/start.ts')).startCommand('container start') },
+  stats: { summary: 'Display a live stream of container(s) resource usage statistics', load: async () => (await import('./commands/stats.ts')).statsCommand('container stats') },
+  stop: { summary: 'Stop one or more running containers', load: async () => (await import('./commands/stop.ts')).stopCommand('container stop', 'stop') },
+  top: { summary: 'Display the running processes of a container', load: async () => (await import('./commands/top.ts')).topCommand('container top') },
+  unpause: { summary: 'Unpause all processes within one or more containers', load: async () => (await import('./commands/unpause.ts')).unpauseCommand('container unpause') },
+  update: { summary: 'Update configuration of one or more containers', load: async () => (await import('./commands/update.ts')).updateCommand('container update') },
+  wait: { summary: 'Block until one or more containers stop, then print their exit codes', load: async () => (await import('./commands/wait.ts')).waitCommand('container wait') },
+};
+
 /** Management commands (`janus image …`, `janus system …`) and their subcommands. */
 const GROUPS: Readonly<Record<string, { summary: string; commands: Readonly<Record<string, IndexEntry>> }>> = {
+  container: { summary: 'Manage containers', commands: CONTAINER },
   image: { summary: 'Manage images', commands: IMAGE },
   system: { summary: 'Manage Janus', commands: SYSTEM },
   volume: { summary: 'Manage volumes', commands: VOLUME },
@@ -96,6 +152,8 @@ const GLOBAL_SPEC: CommandSpec = {
 export interface RunCliOptions {
   /** Aborted when the process is told to stop. */
   signal?: AbortSignal;
+  /** The process's signals, for commands that forward them to a container; without it they forward none. */
+  signals?: SignalSource;
 }
 
 /**
@@ -160,6 +218,7 @@ export async function runCli(argv: readonly string[], io: CliIo, options: RunCli
       client: () => (client ??= new DockerClient({ host, userAgent: 'janus-cli' })),
       credentials: () => (credentials ??= new CredentialStore({ configDir })),
       signal: options.signal ?? new AbortController().signal,
+      ...(options.signals ? { signals: options.signals } : {}),
     };
     await command.run(ctx, args);
     return 0;

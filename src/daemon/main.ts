@@ -177,7 +177,7 @@ export async function startDaemon(options: StartDaemonOptions): Promise<RunningD
     logger.info('runtimes', { levels: runtimes.set.levels, refused: runtimes.refused });
 
     const shutdown = new AbortController();
-    const srv = createApiServer({ images, volumes, system, events, logger: logger.child({ component: 'api' }), shutdown: shutdown.signal });
+    const srv = createApiServer({ images, volumes, containers, system, events, logger: logger.child({ component: 'api' }), shutdown: shutdown.signal });
     server = srv;
     await listen(srv, socketPath);
     logger.info('listening', { socket: socketPath });

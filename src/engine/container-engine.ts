@@ -592,6 +592,9 @@ export class ContainerEngine implements ContainerService {
       if (err instanceof ProcessStartError) rec.state.status = 'exited';
       rec.state.finishedAt = new Date().toISOString();
       await this.#save(rec);
+      this.#notify(rec.id, 'next-exit', { statusCode: code, error: rec.state.error });
+      // docker removes an auto-remove container whose start failed; its waiters learn of it.
+      if (rec.autoRemove) await this.#removeNow(rec, { volumes: true });
       throw err;
     }
     const exited = Promise.withResolvers<void>();

@@ -12,6 +12,7 @@ import { ContainerEngine } from '../engine/container-engine.ts';
 import type { ContainerRecord } from '../engine/container-record.ts';
 import { JsonDirStore } from '../state/json-dir-store.ts';
 import type { AttachStdin } from '../runtimes/oci/oci-task.ts';
+import { attachStdin, defaultAttachHelper } from '../runtimes/oci/attach-socket.ts';
 import { containerHostFacts, probeRuntimes, type RuntimeProbeReport } from './container-host.ts';
 import { LocalVolumeDriver } from '../volumes/local/local-volume-driver.ts';
 import { LocalContentStore } from '../content/local/local-content-store.ts';
@@ -154,7 +155,7 @@ export async function startDaemon(options: StartDaemonOptions): Promise<RunningD
       accelerators: facts.accelerators.map((a) => `${a.name}: ${a.status}`),
     });
 
-    const runtimes = await probeRuntimes(facts, { root, exec, logger: logger.child({ component: 'runtime' }), attach: options.attach });
+    const runtimes = await probeRuntimes(facts, { root, exec, logger: logger.child({ component: 'runtime' }), attach: options.attach ?? attachStdin({ helper: defaultAttachHelper() }) });
     runtimeReport = runtimes;
     const store = new JsonDirStore<ContainerRecord>({
       dir: join(root, 'state', 'containers'),

@@ -31,12 +31,18 @@ export class LowerLayers {
 
   /** lstat of `rel` in the merged view (of its top-most copy); undefined when absent. */
   async stat(rel: string): Promise<Stats | undefined> {
-    if (rel === '') return this.#dirs.length > 0 ? lstat(this.#dirs[0]!) : undefined;
+    return (await this.locate(rel))?.stat;
+  }
+
+  /** The host path of the top-most copy of `rel` and its lstat; undefined when absent in the merged view. */
+  async locate(rel: string): Promise<{ path: string; stat: Stats } | undefined> {
+    if (rel === '') return this.#dirs.length > 0 ? { path: this.#dirs[0]!, stat: await lstat(this.#dirs[0]!) } : undefined;
     const layers = await this.#dirLayers(parentOf(rel));
     for (const i of layers) {
-      const st = await lstatOrUndefined(join(this.#dirs[i]!, rel));
+      const path = join(this.#dirs[i]!, rel);
+      const st = await lstatOrUndefined(path);
       if (!st) continue;
-      return isWhiteout(st) ? undefined : st;
+      return isWhiteout(st) ? undefined : { path, stat: st };
     }
     return undefined;
   }

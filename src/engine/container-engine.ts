@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { cp, mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { PassThrough, type Readable, type Writable } from 'node:stream';
 import { conflict, internal, invalidArgument, isJanusError, notFound, notImplemented, unavailable } from '../core/errors.ts';
@@ -7,6 +7,7 @@ import type { EventSink } from '../core/events.ts';
 import type { OciDevice, OciProcess } from '../core/oci-runtime-spec.ts';
 import type { RunMount } from '../core/run-options.ts';
 import type { Exit, ExecProcess, Runtime, Task } from '../core/runtime.ts';
+import type { Digest } from '../core/digest.ts';
 import type { Mount, Snapshotter } from '../core/snapshotter.ts';
 import type { StateStore } from '../core/state-store.ts';
 import { ProcessStartError } from '../runtimes/oci/process-start-error.ts';
@@ -16,6 +17,8 @@ import { validateRunOptions } from '../runtimes/oci/spec/run-options.ts';
 import type { Exec } from '../util/exec.ts';
 import type { Logger } from '../util/logger.ts';
 import { containerHostsFile, containerResolvConf } from './container-etc-files.ts';
+import { ContainerFiles, containerFsOf, type ContainerFs } from './container-files.ts';
+import { copyImageContent, readUserDb } from './image-content.ts';
 import { matchesContainerFilters } from './container-filters.ts';
 import { readContainerLog } from './container-log.ts';
 import { isValidContainerName, randomContainerName } from './container-names.ts';
@@ -114,11 +117,13 @@ export class ContainerEngine implements ContainerService {
   readonly #exited = new Map<string, { promise: Promise<void>; resolve: () => void }>();
   readonly #restartTimers = new Map<string, NodeJS.Timeout>();
   readonly #backoff = new Map<string, number>();
+  readonly #files: ContainerFiles;
   #closing = false;
 
   constructor(options: ContainerEngineOptions) {
     this.#o = options;
     this.#log = options.logger.child({ component: 'containers' });
+    this.#files = new ContainerFiles({ exec: options.exec, tmpDir: join(options.dir, '.views'), images: options.images });
   }
 
   // ------------------------------------------------------------ start-up
@@ -132,6 +137,7 @@ export class ContainerEngine implements ContainerService {
    */
   async init(): Promise<void> {
     await mkdir(this.#o.dir, { recursive: true, mode: 0o711 });
+    await this.#files.cleanup();
     for (const rec of await this.#o.store.list()) this.#records.set(rec.id, rec);
     await this.#removeLeftovers();
     for (const rec of this.#records.values()) {
@@ -158,7 +164,8 @@ export class ContainerEngine implements ContainerService {
       }
     }
     for (const name of await readdir(this.#o.dir).catch(() => [] as string[])) {
-      if (!this.#records.has(name)) await rm(join(this.#o.dir, name), { recursive: true, force: true });
+      // `.views` holds ContainerFiles' temporary mounts (unmounted by its cleanup, never deleted through).
+      if (!name.startsWith('.') && !this.#records.has(name)) await rm(join(this.#o.dir, name), { recursive: true, force: true });
     }
   }
 
@@ -318,7 +325,8 @@ export class ContainerEngine implements ContainerService {
       await mkdir(dir, { mode: 0o700 });
       const top = image.chainIds.at(-1);
       snapshot = await this.#o.snapshotter.prepare(snapshotKey, top, { labels: { [SNAPSHOT_LABEL]: id } });
-      const { passwd, group } = await readUserDb(image.layerDirs);
+      const imageRoot = await this.#files.imageView(image.layerDirs);
+      const { passwd, group } = await readUserDb(imageRoot);
 
       // Volumes: those asked for, then the image's VOLUMEs no mount covers (anonymous).
       const mounts: MountView[] = [];
@@ -348,7 +356,7 @@ export class ContainerEngine implements ContainerService {
         }
         const path = await this.#o.volumes.acquire(volName, id);
         acquired.push(volName);
-        if (fresh && !v.noCopy) await copyImageContent(image.layerDirs, v.destination, path);
+        if (fresh && !v.noCopy) await copyImageContent(imageRoot, v.destination, path);
         runMounts.push({ type: 'bind', source: path, destination: v.destination, readOnly: v.readOnly });
         mounts.push({ type: 'volume', name: volName, source: path, destination: v.destination, driver: v.driver ?? 'local', mode: v.readOnly ? 'ro' : '', rw: !v.readOnly, propagation: '' });
       }
@@ -1275,28 +1283,106 @@ export class ContainerEngine implements ContainerService {
     };
   }
 
-  changes(_ref: string): Promise<ChangeEntry[]> {
-    return Promise.reject(notImplemented('diff is not available yet'));
+  // ------------------------------------------------------------ files
+
+  /** The file-system view ContainerFiles works on, as the container is now. */
+  async #fsOf(rec: ContainerRecord): Promise<ContainerFs> {
+    return containerFsOf(rec, await this.#o.snapshotter.mounts(rec.snapshotKey));
   }
 
-  commit(_ref: string): Promise<{ id: import('../core/digest.ts').Digest }> {
-    return Promise.reject(notImplemented('commit is not available yet'));
+  /**
+   * Runs a file operation that returns a stream under the container's lock,
+   * keeping the lock until the stream closes when the container is not
+   * running: its root is then mounted privately and must not be started
+   * (mounted again) meanwhile. A running container is reached through its
+   * process and needs the lock only to set up.
+   */
+  #streamUnderLock<T extends Readable>(id: string, fn: (rec: ContainerRecord, fs: ContainerFs) => Promise<T>): Promise<T> {
+    const result = Promise.withResolvers<T>();
+    void this.#locks.run(id, async () => {
+      let stream: T;
+      let holds: boolean;
+      try {
+        const rec = this.#get(id);
+        const fs = await this.#fsOf(rec);
+        holds = !fs.running;
+        stream = await fn(rec, fs);
+      } catch (err) {
+        result.reject(err);
+        return;
+      }
+      result.resolve(stream);
+      if (holds && !stream.closed) await new Promise<void>((done) => stream.once('close', () => done()));
+    });
+    return result.promise;
   }
 
-  statPath(_ref: string, _path: string): Promise<PathStat> {
-    return Promise.reject(notImplemented('copying files (cp) is not available yet'));
+  async changes(ref: string): Promise<ChangeEntry[]> {
+    const id = this.#resolve(ref).id;
+    return this.#locks.run(id, async () => {
+      const rec = this.#get(id);
+      return this.#files.changes(await this.#fsOf(rec));
+    });
   }
 
-  getArchive(_ref: string, _path: string): Promise<{ stat: PathStat; archive: Readable }> {
-    return Promise.reject(notImplemented('copying files (cp) is not available yet'));
+  async commit(ref: string, options: { reference?: string; message?: string; author?: string; changes?: string[]; pause?: boolean } = {}): Promise<{ id: Digest }> {
+    const id = this.#resolve(ref).id;
+    const made = await this.#locks.run(id, async () => {
+      const rec = this.#get(id);
+      const task = this.#tasks.get(id);
+      // docker pauses a running container while its layer is read, unless told not to.
+      const pauses = options.pause !== false && !!task && rec.state.status === 'running';
+      if (pauses) await task.pause();
+      try {
+        const { id: image } = await this.#files.commit(await this.#fsOf(rec), rec, {
+          ...(options.reference ? { reference: options.reference } : {}),
+          ...(options.message ? { message: options.message } : {}),
+          ...(options.author ? { author: options.author } : {}),
+          changes: options.changes ?? [],
+        });
+        return { rec, image };
+      } finally {
+        if (pauses) await task.resume().catch((err: unknown) => this.#log.error('cannot resume a container paused for commit', { id, error: err }));
+      }
+    });
+    this.#event(made.rec, 'commit', { comment: options.message ?? '', imageID: made.image });
+    return { id: made.image };
   }
 
-  putArchive(_ref: string, _path: string, _archive: Readable): Promise<void> {
-    return Promise.reject(notImplemented('copying files (cp) is not available yet'));
+  async statPath(ref: string, path: string): Promise<PathStat> {
+    const id = this.#resolve(ref).id;
+    return this.#locks.run(id, async () => this.#files.statPath(await this.#fsOf(this.#get(id)), path));
   }
 
-  export(_ref: string): Promise<Readable> {
-    return Promise.reject(notImplemented('export is not available yet'));
+  async getArchive(ref: string, path: string, options: { signal?: AbortSignal } = {}): Promise<{ stat: PathStat; archive: Readable }> {
+    const id = this.#resolve(ref).id;
+    let stat: PathStat | undefined;
+    const archive = await this.#streamUnderLock(id, async (_rec, fs) => {
+      const r = await this.#files.getArchive(fs, path, options);
+      stat = r.stat;
+      return r.archive;
+    });
+    return { stat: stat!, archive };
+  }
+
+  async putArchive(
+    ref: string,
+    path: string,
+    archive: Readable,
+    options: { noOverwriteDirNonDir?: boolean; copyUidGid?: boolean; signal?: AbortSignal } = {},
+  ): Promise<void> {
+    const id = this.#resolve(ref).id;
+    await this.#locks.run(id, async () => {
+      const rec = this.#get(id);
+      await this.#files.putArchive(await this.#fsOf(rec), path, archive, { ...options, ...(rec.config.user ? { user: rec.config.user } : {}) });
+    });
+  }
+
+  async export(ref: string, options: { signal?: AbortSignal } = {}): Promise<Readable> {
+    const id = this.#resolve(ref).id;
+    const stream = await this.#streamUnderLock(id, (_rec, fs) => this.#files.export(fs, options));
+    this.#event(this.#get(id), 'export');
+    return stream;
   }
 
   async update(ref: string, update: ResourceUpdate): Promise<{ warnings: string[] }> {
@@ -1456,32 +1542,6 @@ function graphData(mounts: Mount[]): Record<string, string> {
   }
   if (mounts[0]?.type === 'bind') data.UpperDir = mounts[0].source;
   return data;
-}
-
-/** /etc/passwd and /etc/group of an image: the topmost layer that has each. */
-async function readUserDb(layerDirs: string[]): Promise<{ passwd?: string; group?: string }> {
-  const find = async (file: string): Promise<string | undefined> => {
-    for (const dir of [...layerDirs].reverse()) {
-      try {
-        return await readFile(join(dir, 'etc', file), 'utf8');
-      } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code;
-        if (code !== 'ENOENT' && code !== 'ENOTDIR') throw err;
-      }
-    }
-    return undefined;
-  };
-  return { passwd: await find('passwd'), group: await find('group') };
-}
-
-/** Fills a new volume with what the image has at `destination` (docker's copy-up), merging layers bottom to top. */
-async function copyImageContent(layerDirs: string[], destination: string, volumePath: string): Promise<void> {
-  for (const dir of layerDirs) {
-    const src = join(dir, destination);
-    const st = await stat(src).catch(() => undefined);
-    if (!st?.isDirectory()) continue;
-    await cp(src, volumePath, { recursive: true, force: true, preserveTimestamps: true, verbatimSymlinks: true });
-  }
 }
 
 /** Host pids in the cgroup of `pid` (the container's processes, exec'd ones included). */

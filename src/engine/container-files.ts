@@ -11,6 +11,7 @@ import { packTree } from './container-archive-pack.ts';
 import { ScopedRoot } from './container-archive-root.ts';
 import { pathStatOf } from './container-archive-stat.ts';
 import { unpackInto } from './container-archive-unpack.ts';
+import { LowerLayers } from './container-diff-lower.ts';
 import { diffUpper } from './container-diff.ts';
 import { commitDefaults } from './container-files-commit.ts';
 import { openLiveRoot } from './container-files-live.ts';
@@ -337,6 +338,16 @@ export class ContainerFiles {
       }
     }
     return pathStatOf(posixBase(abs), st, linkTarget);
+  }
+
+  /**
+   * An image's root file system merged from its layer directories (bottom
+   * first, as images list them) without mounting: whiteouts and opaque
+   * directories apply as overlayfs would apply them.
+   */
+  async imageView(layerDirs: readonly string[]): Promise<LowerLayers> {
+    const top = [...layerDirs].reverse();
+    return new LowerLayers(top, await Promise.all(top.map((d) => this.#lowerOpaque(d))));
   }
 
   /** The opaque directories of image layer `dir`, read once per layer (layers never change). */

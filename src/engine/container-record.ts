@@ -105,6 +105,9 @@ export function viewOf(r: ContainerRecord, execIds: string[]): ContainerView {
     mounts: r.mounts,
     graphDriver: r.graphDriver,
     networkMode: r.networkMode,
+    networks: {},
+    ports: {},
+    sandboxKey: '',
     warnings: r.warnings,
     execIds,
   };

@@ -2,6 +2,7 @@ import type { Readable, Writable } from 'node:stream';
 import type { Digest } from '../core/digest.ts';
 import type { HealthConfig } from '../core/oci.ts';
 import type { RunOptions } from '../core/run-options.ts';
+import type { EndpointRequest } from './network-service.ts';
 
 /** How strongly a workload is isolated (DESIGN.md's three levels). */
 export type IsolationLevel = 'container' | 'sandbox' | 'vm';
@@ -44,9 +45,10 @@ export interface VolumeMountRequest {
 }
 
 /**
- * `--network`. Bridge networks come with the networks part; until then the
- * engine refuses `bridge` and user networks with NotImplemented, and a
- * container without `--network` gets `none` (its own namespace with loopback).
+ * `--network`: `none` (its own namespace with loopback only), `host`,
+ * `container:X` (X's namespace), or a network by name (`bridge`, the
+ * default, or a user-defined one; more join through `endpoints` or
+ * `network connect`).
  */
 export type NetworkModeRequest = { mode: 'none' } | { mode: 'host' } | { mode: 'container'; container: string } | { mode: 'network'; name: string };
 
@@ -71,7 +73,13 @@ export interface ContainerCreateRequest {
   healthcheck?: HealthConfig;
   logConfig?: Partial<LogConfig>;
   network?: NetworkModeRequest;
-  /** `-p`/`-P`; refused (NotImplemented) until the networks part lands. */
+  /**
+   * Per network name: `--network-alias`, `--ip` (docker's
+   * NetworkingConfig.EndpointsConfig). The network of `network` is joined
+   * first (default route); others listed here join too, in order.
+   */
+  endpoints?: Record<string, EndpointRequest>;
+  /** `-p`/`-P`: need a bridge network (InvalidArgument with none, host or container:X). */
   publish?: { hostIp: string; hostPort: string; containerPort: string; protocol: 'tcp' | 'udp' | 'sctp' }[];
   publishAll?: boolean;
   /** Ports to record as exposed (`--expose`), over the image's. */
@@ -131,6 +139,19 @@ export interface MountView {
   propagation: string;
 }
 
+/** A container's endpoint on one network (docker's NetworkSettings.Networks entry). */
+export interface ContainerNetworkView {
+  networkId: string;
+  endpointId: string;
+  aliases: string[];
+  /** The static address asked for with `--ip` ('' when allocated). */
+  ipamAddress: string;
+  ipAddress: string;
+  prefixLen: number;
+  gateway: string;
+  macAddress: string;
+}
+
 /** Everything `inspect` shows of a container. */
 export interface ContainerView {
   id: string;
@@ -188,6 +209,12 @@ export interface ContainerView {
   /** Overlay directories of the root filesystem (docker's GraphDriver.Data). */
   graphDriver: { name: string; data: Record<string, string> };
   networkMode: string;
+  /** The networks joined, by name, in join order. Addresses are set while the container runs ('' otherwise), like docker's. */
+  networks: Record<string, ContainerNetworkView>;
+  /** Published ports while running: `80/tcp` → host bindings (docker's NetworkSettings.Ports); exposed but unpublished ports map to []. */
+  ports: Record<string, { hostIp: string; hostPort: string }[]>;
+  /** The network namespace path while running ('' otherwise): docker's SandboxKey. */
+  sandboxKey: string;
   /** Warnings from create (clamped limits, ignored options). */
   warnings: string[];
   /** Exec sessions of this container, by id. */

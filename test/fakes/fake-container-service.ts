@@ -189,6 +189,9 @@ export class FakeContainerService implements ContainerService {
       ],
       graphDriver: { name: 'overlay2', data: { UpperDir: `/fake/overlay/${id}/fs`, WorkDir: `/fake/overlay/${id}/work` } },
       networkMode: request.network ? (request.network.mode === 'container' ? `container:${request.network.container}` : request.network.mode === 'network' ? request.network.name : request.network.mode) : 'none',
+      networks: {},
+      ports: {},
+      sandboxKey: '',
       warnings: [],
       execIds: [],
     };

@@ -4,6 +4,7 @@ import { Readable } from 'node:stream';
 import { invalidArgument, isJanusError } from '../../core/errors.ts';
 import type { ContainerService } from '../../engine/container-service.ts';
 import type { ImageService } from '../../engine/image-service.ts';
+import type { NetworkService } from '../../engine/network-service.ts';
 import type { VolumeService } from '../../engine/volume-service.ts';
 import type { Logger } from '../../util/logger.ts';
 import { ApiRequest } from './api-request.ts';
@@ -14,6 +15,7 @@ import { registerContainerRoutes } from './container-routes.ts';
 import { registerEventRoutes } from './event-routes.ts';
 import { registerExecRoutes } from './exec-routes.ts';
 import { registerImageRoutes } from './image-routes.ts';
+import { registerNetworkRoutes } from './network-routes.ts';
 import { registerVolumeRoutes } from './volume-routes.ts';
 import { registerDiskUsageRoutes } from './disk-usage-routes.ts';
 import { Router } from './router.ts';
@@ -25,6 +27,8 @@ export interface ApiServerOptions {
   images: ImageService;
   containers: ContainerService;
   volumes: VolumeService;
+  /** Absent: the `/networks` endpoints answer 501 "networks are not available". */
+  networks?: NetworkService;
   system: SystemService;
   events: EventBus;
   logger: Logger;
@@ -55,6 +59,7 @@ export function createApiServer(options: ApiServerOptions): Server {
   registerEventRoutes(router, { events: options.events });
   registerImageRoutes(router, { images: options.images, logger });
   registerVolumeRoutes(router, { volumes: options.volumes });
+  registerNetworkRoutes(router, { networks: options.networks });
   registerDiskUsageRoutes(router, { images: options.images, volumes: options.volumes });
   registerContainerRoutes(router, { containers: options.containers, logger });
   registerExecRoutes(router, { containers: options.containers, logger });

@@ -202,10 +202,32 @@ describe('parseContainerCreate', () => {
     assert.equal(p.publishAll, true);
     refuses(() => host({ PortBindings: { http: [] } }), 'InvalidArgument', /not a port/);
     refuses(() => host({ PortBindings: { '80/tcp': [{ HostIp: 'localhost' }] } }), 'InvalidArgument', /HostIp/);
-    assert.doesNotThrow(() => parse({ HostConfig: { NetworkMode: 'none' }, NetworkingConfig: { EndpointsConfig: { none: { IPAMConfig: null, Aliases: null } } } }));
-    refuses(() => parse({ HostConfig: { NetworkMode: 'net1' }, NetworkingConfig: { EndpointsConfig: { net1: { Aliases: ['web'] } } } }), 'NotImplemented', /EndpointsConfig\.net1\.Aliases/);
-    refuses(() => parse({ HostConfig: { NetworkMode: 'net1' }, NetworkingConfig: { EndpointsConfig: { net2: {} } } }), 'NotImplemented', /several networks/);
+    assert.equal(parse({ HostConfig: { NetworkMode: 'none' }, NetworkingConfig: { EndpointsConfig: { none: { IPAMConfig: null, Aliases: null } } } }).endpoints, undefined);
+    refuses(() => parse({ HostConfig: { NetworkMode: 'host' }, NetworkingConfig: { EndpointsConfig: { host: { Aliases: ['web'] } } } }), 'InvalidArgument', /conflicting options/);
+    refuses(() => parse({ HostConfig: { NetworkMode: 'none' }, NetworkingConfig: { EndpointsConfig: { net2: {} } } }), 'InvalidArgument', /net2/);
     refuses(() => parse({ MacAddress: '02:42:ac:11:00:02' }), 'NotImplemented', /MacAddress/);
+  });
+
+  test('networking: EndpointsConfig as docker 28\'s CLI sends it becomes per-network endpoint requests', () => {
+    const empty = { IPAMConfig: null, Links: null, Aliases: null, MacAddress: '', DriverOpts: null, GwPriority: 0, NetworkID: '', EndpointID: '', Gateway: '', IPAddress: '', IPPrefixLen: 0, IPv6Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, DNSNames: null };
+    // `docker create busybox`: the default network, nothing to say about it.
+    const plain = parse({ HostConfig: { NetworkMode: 'default' }, NetworkingConfig: { EndpointsConfig: { default: empty } } });
+    assert.equal(plain.network, undefined);
+    assert.equal(plain.endpoints, undefined);
+    // `--network name=a,alias=q,ip=10.0.0.3 --network b`.
+    const two = parse({
+      HostConfig: { NetworkMode: 'a' },
+      NetworkingConfig: { EndpointsConfig: { a: { ...empty, IPAMConfig: { IPv4Address: '10.0.0.3' }, Aliases: ['q'] }, b: empty } },
+    });
+    assert.deepEqual(two.network, { mode: 'network', name: 'a' });
+    assert.deepEqual(two.endpoints, { a: { aliases: ['q'], ipv4Address: '10.0.0.3' }, b: {} });
+    // `--network-alias` on the default network: its entry is `default`, which is `bridge`.
+    assert.deepEqual(parse({ NetworkingConfig: { EndpointsConfig: { default: { Aliases: ['x'] } } } }).endpoints, { bridge: { aliases: ['x'] } });
+    assert.deepEqual(parse({ HostConfig: { NetworkMode: 'bridge' }, NetworkingConfig: { EndpointsConfig: { bridge: {} } } }).endpoints, undefined);
+    refuses(() => parse({ HostConfig: { NetworkMode: 'a' }, NetworkingConfig: { EndpointsConfig: { a: { IPAMConfig: { IPv4Address: '10.0.0' } } } } }), 'InvalidArgument', /EndpointsConfig\.a\.IPAMConfig\.IPv4Address/);
+    refuses(() => parse({ HostConfig: { NetworkMode: 'a' }, NetworkingConfig: { EndpointsConfig: { a: { MacAddress: '02:42:0a:00:00:03' } } } }), 'NotImplemented', /EndpointsConfig\.a\.MacAddress/);
+    refuses(() => parse({ HostConfig: { NetworkMode: 'a' }, NetworkingConfig: { EndpointsConfig: { a: { Alias: ['x'] } } } }), 'InvalidArgument', /unknown field NetworkingConfig\.EndpointsConfig\.a\.Alias/);
+    refuses(() => parse({ NetworkingConfig: { Endpoints: { a: { Aliases: ['x'] } } } }), 'InvalidArgument', /unknown field NetworkingConfig\.Endpoints/);
   });
 
   test('every HostConfig field Janus cannot honour is refused by name', () => {
@@ -431,6 +453,48 @@ describe('container inspect and list wire', () => {
     const sized = containerSummaryWire(makeView({ sizeRw: 1, sizeRootFs: 2 }));
     assert.equal(sized.SizeRw, 1);
     assert.equal(sized.SizeRootFs, 2);
+  });
+
+  test('a container on bridge networks shows its endpoints, published ports and sandbox key like docker', () => {
+    const bridge = { networkId: 'b'.repeat(64), endpointId: 'e'.repeat(64), aliases: [], ipamAddress: '', ipAddress: '172.17.0.2', prefixLen: 16, gateway: '172.17.0.1', macAddress: '02:42:ac:11:00:02' };
+    const web = { networkId: 'c'.repeat(64), endpointId: 'f'.repeat(64), aliases: ['www'], ipamAddress: '10.5.0.9', ipAddress: '10.5.0.9', prefixLen: 24, gateway: '10.5.0.1', macAddress: '02:42:0a:05:00:09' };
+    const view = makeView({
+      networkMode: 'bridge',
+      networks: { bridge, web },
+      ports: { '80/tcp': [{ hostIp: '0.0.0.0', hostPort: '8080' }, { hostIp: '127.0.0.1', hostPort: '8081' }], '53/udp': [] },
+      sandboxKey: '/run/janus/netns/abc',
+    }, { status: 'running', running: true, pid: 77, startedAt: new Date() });
+    const ns = containerInspectWire(view).NetworkSettings as Record<string, any>;
+    assert.equal(ns.SandboxKey, '/run/janus/netns/abc');
+    assert.deepEqual(ns.Ports, { '80/tcp': [{ HostIp: '0.0.0.0', HostPort: '8080' }, { HostIp: '127.0.0.1', HostPort: '8081' }], '53/udp': null });
+    assert.deepEqual([ns.IPAddress, ns.IPPrefixLen, ns.Gateway, ns.MacAddress, ns.EndpointID], ['172.17.0.2', 16, '172.17.0.1', '02:42:ac:11:00:02', 'e'.repeat(64)]);
+    assert.deepEqual(Object.keys(ns.Networks), ['bridge', 'web']);
+    assert.deepEqual(ns.Networks.web, {
+      IPAMConfig: { IPv4Address: '10.5.0.9' }, Links: null, Aliases: ['www'], MacAddress: '02:42:0a:05:00:09', DriverOpts: null, GwPriority: 0,
+      NetworkID: 'c'.repeat(64), EndpointID: 'f'.repeat(64), Gateway: '10.5.0.1', IPAddress: '10.5.0.9', IPPrefixLen: 24,
+      IPv6Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, DNSNames: ['web', 'www'],
+    });
+    assert.equal(ns.Networks.bridge.IPAMConfig, null);
+    assert.equal(ns.Networks.bridge.Aliases, null);
+    assert.equal(ns.Networks.bridge.DNSNames, null, 'the default bridge has no DNS');
+
+    const s = containerSummaryWire(view);
+    assert.deepEqual(s.Ports, [
+      { IP: '0.0.0.0', PrivatePort: 80, PublicPort: 8080, Type: 'tcp' },
+      { IP: '127.0.0.1', PrivatePort: 80, PublicPort: 8081, Type: 'tcp' },
+      { PrivatePort: 53, Type: 'udp' },
+    ]);
+    const nets = (s.NetworkSettings as { Networks: Record<string, Record<string, unknown>> }).Networks;
+    assert.deepEqual(Object.keys(nets), ['bridge', 'web']);
+    assert.equal(nets.web.IPAddress, '10.5.0.9');
+    assert.equal('Aliases' in nets.web, false);
+
+    // A stopped container on a network: its networks with empty addresses, no ports, no sandbox.
+    const stopped = containerInspectWire(makeView({ networkMode: 'web', networks: { web: { ...web, endpointId: '', ipAddress: '', gateway: '', macAddress: '', prefixLen: 0 } } })).NetworkSettings as Record<string, any>;
+    assert.deepEqual(stopped.Ports, {});
+    assert.equal(stopped.SandboxKey, '');
+    assert.equal(stopped.IPAddress, '');
+    assert.equal(stopped.Networks.web.NetworkID, 'c'.repeat(64));
   });
 
   test('Status text reads like docker ps', () => {

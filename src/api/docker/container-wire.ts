@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { invalidArgument, notImplemented } from '../../core/errors.ts';
 import type { HealthConfig } from '../../core/oci.ts';
 import type { RunOptions } from '../../core/run-options.ts';
-import type { ContainerCreateRequest, ContainerView, MountView, VolumeMountRequest } from '../../engine/container-service.ts';
+import type { ContainerCreateRequest, ContainerNetworkView, ContainerView, MountView, VolumeMountRequest } from '../../engine/container-service.ts';
 import { parsePlatform } from '../../registry/platform.ts';
 import { validateRunOptions } from '../../runtimes/oci/spec/run-options.ts';
 import { compareApiVersions } from './api-version.ts';
@@ -134,7 +134,7 @@ export function parseContainerCreate(body: unknown, query: CreateQuery, apiVersi
     const v = c.bool(k);
     if (v !== undefined) request[(k[0].toLowerCase() + k.slice(1)) as 'attachStdin' | 'attachStdout' | 'attachStderr' | 'stdinOnce'] = v;
   }
-  if (c.string('MacAddress')) throw notImplemented('MacAddress is not supported: setting a MAC address needs bridge networks, which Janus does not offer yet');
+  if (c.string('MacAddress')) throw notImplemented('MacAddress is not supported: a container\'s MAC address is derived from its IP address');
   // Build-time and Windows-only metadata: kept by images, meaningless for a container.
   c.ignore('OnBuild', 'Shell', 'ArgsEscaped');
   c.ignore('HostConfig', 'NetworkingConfig');
@@ -166,60 +166,80 @@ function checkDestinations(request: ContainerCreateRequest): void {
 // ------------------------------------------------------------ inspect
 
 /**
- * A stable ID for a network that has none of its own yet (`none`, `host`):
- * docker clients expect a 64-hex NetworkID on every endpoint.
+ * A stable ID for a network the view carries no endpoint of (`none`,
+ * `host`): docker clients expect a 64-hex NetworkID on every endpoint.
  */
 function networkId(name: string): string {
   return createHash('sha256').update(`janus network ${name}`).digest('hex');
 }
 
-function endpointWire(name: string): Record<string, unknown> {
+/** Docker's EndpointSettings of one network a container is on. */
+function endpointWire(view: ContainerView, name: string, ep: ContainerNetworkView | undefined): Record<string, unknown> {
+  // docker lists the names a container answers to on user-defined networks; the default bridge has no DNS.
+  const dnsNames = ep && name !== 'bridge' ? [...new Set([view.name, ...ep.aliases])] : null;
   return {
-    IPAMConfig: null,
+    IPAMConfig: ep?.ipamAddress ? { IPv4Address: ep.ipamAddress } : null,
     Links: null,
-    Aliases: null,
-    MacAddress: '',
+    Aliases: ep && ep.aliases.length > 0 ? ep.aliases : null,
+    MacAddress: ep?.macAddress ?? '',
     DriverOpts: null,
     GwPriority: 0,
-    NetworkID: networkId(name),
-    EndpointID: '',
-    Gateway: '',
-    IPAddress: '',
-    IPPrefixLen: 0,
+    NetworkID: ep?.networkId || networkId(name),
+    EndpointID: ep?.endpointId ?? '',
+    Gateway: ep?.gateway ?? '',
+    IPAddress: ep?.ipAddress ?? '',
+    IPPrefixLen: ep?.prefixLen ?? 0,
     IPv6Gateway: '',
     GlobalIPv6Address: '',
     GlobalIPv6PrefixLen: 0,
-    DNSNames: null,
+    DNSNames: dnsNames,
   };
 }
 
-/** The networks a container is on, by name: its own mode for none/host, nothing when it shares another container's. */
-function networksWire(view: ContainerView): Record<string, unknown> {
+/**
+ * The networks a container is on, by name, in join order: its endpoints;
+ * without any, its own mode for none/host, nothing when it shares another
+ * container's namespace.
+ */
+function networksWire(view: ContainerView): Record<string, Record<string, unknown>> {
+  const names = Object.keys(view.networks);
+  if (names.length > 0) return Object.fromEntries(names.map((n) => [n, endpointWire(view, n, view.networks[n])]));
   if (view.networkMode.startsWith('container:')) return {};
-  return { [view.networkMode]: endpointWire(view.networkMode) };
+  return { [view.networkMode]: endpointWire(view, view.networkMode, undefined) };
+}
+
+/** Docker's PortMap: `80/tcp` → its host bindings, null for a port exposed but not published. */
+function portMapWire(view: ContainerView): Record<string, { HostIp: string; HostPort: string }[] | null> {
+  const out: Record<string, { HostIp: string; HostPort: string }[] | null> = {};
+  for (const [key, bindings] of Object.entries(view.ports)) {
+    out[key] = bindings.length > 0 ? bindings.map((b) => ({ HostIp: b.hostIp, HostPort: b.hostPort })) : null;
+  }
+  return out;
 }
 
 function networkSettingsWire(view: ContainerView): Record<string, unknown> {
   const ownNamespace = view.state.pid > 0 && view.networkMode !== 'host' && !view.networkMode.startsWith('container:');
+  // The deprecated top-level fields describe the default bridge network, as docker's do.
+  const bridge = view.networks.bridge;
   return {
     Bridge: '',
     SandboxID: '',
     // Usable with nsenter --net=… like docker's, for as long as the container runs.
-    SandboxKey: ownNamespace ? `/proc/${view.state.pid}/ns/net` : '',
-    Ports: {},
+    SandboxKey: view.sandboxKey || (ownNamespace ? `/proc/${view.state.pid}/ns/net` : ''),
+    Ports: portMapWire(view),
     HairpinMode: false,
     LinkLocalIPv6Address: '',
     LinkLocalIPv6PrefixLen: 0,
     SecondaryIPAddresses: null,
     SecondaryIPv6Addresses: null,
-    EndpointID: '',
-    Gateway: '',
+    EndpointID: bridge?.endpointId ?? '',
+    Gateway: bridge?.gateway ?? '',
     GlobalIPv6Address: '',
     GlobalIPv6PrefixLen: 0,
-    IPAddress: '',
-    IPPrefixLen: 0,
+    IPAddress: bridge?.ipAddress ?? '',
+    IPPrefixLen: bridge?.prefixLen ?? 0,
     IPv6Gateway: '',
-    MacAddress: '',
+    MacAddress: bridge?.macAddress ?? '',
     Networks: networksWire(view),
   };
 }
@@ -365,11 +385,30 @@ function commandText(view: ContainerView): string {
   return `${view.path} ${view.args.map((a) => (a.includes(' ') ? `'${a}'` : a)).join(' ')}`;
 }
 
+/**
+ * Docker's list Ports: one entry per host binding (`IP`, `PublicPort`),
+ * and one without them for each port exposed but not published.
+ */
+function portsSummaryWire(view: ContainerView): Record<string, unknown>[] {
+  const out: Record<string, unknown>[] = [];
+  for (const [key, bindings] of Object.entries(view.ports)) {
+    const [port, type = 'tcp'] = key.split('/');
+    const privatePort = Number(port);
+    if (!Number.isInteger(privatePort)) continue;
+    if (bindings.length === 0) out.push({ PrivatePort: privatePort, Type: type });
+    for (const b of bindings) {
+      const publicPort = Number(b.hostPort);
+      out.push({ IP: b.hostIp || '0.0.0.0', PrivatePort: privatePort, ...(Number.isInteger(publicPort) && publicPort > 0 ? { PublicPort: publicPort } : {}), Type: type });
+    }
+  }
+  return out;
+}
+
 /** One entry of `GET /containers/json` (docker's ContainerSummary). */
 export function containerSummaryWire(view: ContainerView, now: number = Date.now()): Record<string, unknown> {
   const networks: Record<string, unknown> = {};
   for (const [name, ep] of Object.entries(networksWire(view))) {
-    const { Links: _l, Aliases: _a, DriverOpts: _d, DNSNames: _n, ...summary } = ep as Record<string, unknown>;
+    const { Links: _l, Aliases: _a, DriverOpts: _d, DNSNames: _n, ...summary } = ep;
     networks[name] = summary;
   }
   return {
@@ -379,7 +418,7 @@ export function containerSummaryWire(view: ContainerView, now: number = Date.now
     ImageID: view.imageId,
     Command: commandText(view),
     Created: Math.floor(view.created.getTime() / 1000),
-    Ports: [],
+    Ports: portsSummaryWire(view),
     ...(view.sizeRw !== undefined ? { SizeRw: view.sizeRw } : {}),
     ...(view.sizeRootFs !== undefined ? { SizeRootFs: view.sizeRootFs } : {}),
     Labels: view.config.labels,

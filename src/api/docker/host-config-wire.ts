@@ -4,9 +4,11 @@ import type { RunOptions, Ulimit } from '../../core/run-options.ts';
 import type {
   ContainerCreateRequest, ContainerView, IsolationLevel, LogConfig, NetworkModeRequest, RestartPolicy, VolumeMountRequest,
 } from '../../engine/container-service.ts';
+import type { EndpointRequest } from '../../engine/network-service.ts';
 import { DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS, DEFAULT_SHM_SIZE } from '../../runtimes/oci/spec/build-oci-spec.ts';
 import { compareApiVersions } from './api-version.ts';
 import { parseBind, parseMount, type ParsedMount } from './mount-wire.ts';
+import { parseEndpointSettings } from './network-wire.ts';
 import { WireObject } from './wire-object.ts';
 
 /*
@@ -161,7 +163,11 @@ export function parseIsolation(value: string | undefined, field = 'HostConfig.Is
   throw invalidArgument(`invalid ${field} ${JSON.stringify(value)}: want default, container, sandbox or vm`);
 }
 
-/** `NetworkMode` as the engine takes it; '' and `default` leave the choice to the engine (no network of its own yet). */
+/**
+ * `NetworkMode` as the engine takes it. '' and `default` (what docker's
+ * CLI sends without `--network`) leave the choice to the engine: the
+ * `bridge` network, or `none` where bridges are not offered (gVisor).
+ */
 export function parseNetworkMode(mode: string | undefined): NetworkModeRequest | undefined {
   if (mode === undefined || mode === '' || mode === 'default') return undefined;
   if (mode === 'none' || mode === 'host') return { mode };
@@ -285,7 +291,8 @@ export function parseHostConfig(value: unknown, apiVersion: string, extra: { net
     network = { mode: 'none' };
   }
   if (network) out.network = network;
-  checkEndpoints(extra.networkingConfig, networkMode);
+  const endpoints = parseEndpoints(extra.networkingConfig, network, networkMode);
+  if (endpoints) out.endpoints = endpoints;
   const publish = parsePortBindings(hc.object('PortBindings'));
   if (publish && publish.length > 0) out.publish = publish;
   if (hc.bool('PublishAllPorts')) out.publishAll = true;
@@ -324,27 +331,35 @@ export function parseHostConfig(value: unknown, apiVersion: string, extra: { net
   return out;
 }
 
-/** NetworkingConfig: per-endpoint settings only make sense with networks, which Janus does not have yet. */
-function checkEndpoints(value: unknown, networkMode: string | undefined): void {
+/**
+ * `NetworkingConfig.EndpointsConfig` as the engine's per-network endpoint
+ * requests. docker's CLI always sends an entry for the network of
+ * `NetworkMode` (`default` when none was given, which is the engine's
+ * default, `bridge`); entries without settings for that network are left
+ * out, since joining it is implied. With `none`, `host` or `container:X`
+ * the only entry allowed is the mode's own, without settings.
+ */
+function parseEndpoints(value: unknown, network: NetworkModeRequest | undefined, networkMode: string | undefined): Record<string, EndpointRequest> | undefined {
   const nc = WireObject.from(value, 'NetworkingConfig');
-  if (!nc) return;
+  if (!nc) return undefined;
   const eps = nc.object('EndpointsConfig');
   nc.rejectUnknown();
-  if (!eps) return;
-  const wanted = networkMode === undefined || networkMode === '' ? 'default' : networkMode;
-  for (const name of eps.keys()) {
-    if (name !== wanted && !(wanted === 'default' && name === 'bridge')) {
-      throw notImplemented(`NetworkingConfig.EndpointsConfig ${JSON.stringify(name)}: joining several networks is not supported`);
+  if (!eps) return undefined;
+  const primary = network === undefined ? 'bridge' : network.mode === 'network' ? network.name : networkMode ?? network.mode;
+  const out: Record<string, EndpointRequest> = {};
+  for (const key of eps.keys()) {
+    const ep = eps.object(key);
+    const request = ep ? parseEndpointSettings(ep) : {};
+    const name = key === 'default' ? 'bridge' : key;
+    const empty = request.aliases === undefined && request.ipv4Address === undefined;
+    if (network !== undefined && network.mode !== 'network') {
+      if ((key === primary || key === 'default') && empty) continue;
+      throw invalidArgument(`conflicting options: NetworkingConfig.EndpointsConfig ${JSON.stringify(key)} with HostConfig.NetworkMode ${JSON.stringify(primary)}: a container in that mode joins no other network and has no endpoint settings`);
     }
-    const ep = eps.object(name);
-    if (!ep) continue;
-    for (const k of ['IPAMConfig', 'Links', 'Aliases', 'MacAddress', 'DriverOpts', 'DNSNames']) {
-      ep.unsupported(k, 'endpoint settings need bridge or user-defined networks, which Janus does not offer yet');
-    }
-    // Operational fields a client may echo back from inspect.
-    ep.ignore('GwPriority', 'NetworkID', 'EndpointID', 'Gateway', 'IPAddress', 'IPPrefixLen', 'IPv6Gateway', 'GlobalIPv6Address', 'GlobalIPv6PrefixLen');
-    ep.rejectUnknown();
+    if (empty && name === primary) continue;
+    out[name] = { ...out[name], ...request };
   }
+  return Object.keys(out).length > 0 ? out : undefined;
 }
 
 /** `{Name, MaximumRetryCount}`. */

@@ -177,3 +177,37 @@ test('auth posts the credentials as JSON', async () => {
   assert.equal(r.Status, 'Login Succeeded');
   assert.deepEqual(JSON.parse(seen[0].body), { username: 'u', password: 'p', serveraddress: '127.0.0.1:5000' });
 });
+
+test('network endpoints: paths, query and bodies as docker sends them; errors as DaemonErrors', async () => {
+  seen = [];
+  reply(201, { Id: 'n'.repeat(64), Warning: '' });
+  assert.deepEqual(await client().createNetwork({ Name: 'web', Internal: true, IPAM: { Config: [{ Subnet: '10.1.0.0/24' }] } }), { Id: 'n'.repeat(64), Warning: '' });
+  reply(200, [{ Name: 'bridge' }]);
+  assert.deepEqual(await client().listNetworks({ filters: { name: ['br'] } }), [{ Name: 'bridge' }]);
+  reply(200, { Name: 'web' });
+  await client().inspectNetwork('web', { verbose: true });
+  reply(200, { NetworksDeleted: ['web'] });
+  assert.deepEqual(await client().pruneNetworks({ filters: { until: ['1h'] } }), { NetworksDeleted: ['web'] });
+  handler = (_req, res) => { res.statusCode = 200; res.end(); };
+  await client().connectNetwork('web', 'c1', { Aliases: ['db'], IPAMConfig: { IPv4Address: '10.1.0.5' } });
+  await client().disconnectNetwork('web', 'c1', { force: true });
+  handler = (_req, res) => { res.statusCode = 204; res.end(); };
+  await client().removeNetwork('a/b');
+  const lines = seen.map((s) => `${s.method} ${decodeURIComponent(s.url.replace(/^\/v[\d.]+/, ''))}`);
+  assert.deepEqual(lines, [
+    'POST /networks/create',
+    'GET /networks?filters={"name":{"br":true}}',
+    'GET /networks/web?verbose=1',
+    'POST /networks/prune?filters={"until":{"1h":true}}',
+    'POST /networks/web/connect',
+    'POST /networks/web/disconnect',
+    'DELETE /networks/a/b',
+  ]);
+  assert.equal(seen[6].url.endsWith('/networks/a%2Fb'), true);
+  assert.deepEqual(JSON.parse(seen[0].body), { Name: 'web', Internal: true, IPAM: { Config: [{ Subnet: '10.1.0.0/24' }] } });
+  assert.deepEqual(JSON.parse(seen[4].body), { Container: 'c1', EndpointConfig: { Aliases: ['db'], IPAMConfig: { IPv4Address: '10.1.0.5' } } });
+  assert.deepEqual(JSON.parse(seen[5].body), { Container: 'c1', Force: true });
+
+  reply(403, { message: 'bridge is a pre-defined network and cannot be removed' });
+  await assert.rejects(client().removeNetwork('bridge'), (err: unknown) => err instanceof DaemonError && isJanusError(err, 'Forbidden') && err.message === 'bridge is a pre-defined network and cannot be removed');
+});

@@ -9,8 +9,8 @@ import type {
   AuthConfig, AuthResponse, CommitResponse, ContainerChange, ContainerCreateBody, ContainerCreateResponse, ContainerInspect,
   ContainerPathStat, ContainersPruneReport, ContainerStatsWire, ContainerSummary, ContainerTopResponse, ContainerUpdateBody,
   ContainerUpdateResponse, ContainerWaitResponse, DiskUsage, EventMessage, ExecCreateBody, ExecInspect, HistoryResponseItem,
-  ImageDeleteResponseItem, ImageInspect, ImagesPruneReport, ImageSummary, InfoResponse, JsonMessage, PingResponse, StreamChunk,
-  VersionResponse, Volume, VolumeCreateRequest, VolumeListResponse, VolumesPruneReport,
+  EndpointSettingsWire, ImageDeleteResponseItem, ImageInspect, ImagesPruneReport, ImageSummary, InfoResponse, JsonMessage,
+  NetworkCreateRequest, NetworkCreateResponse, NetworkResource, NetworksPruneReport, PingResponse, StreamChunk, VersionResponse, Volume, VolumeCreateRequest, VolumeListResponse, VolumesPruneReport,
 } from './types.ts';
 
 export type { ContainerStream } from './hijack.ts';
@@ -233,6 +233,48 @@ export class DockerClient {
   /** `POST /volumes/prune`: unused anonymous volumes, or all unused with the `all` filter. */
   pruneVolumes(options: { filters?: Filters; signal?: AbortSignal } = {}): Promise<VolumesPruneReport> {
     return this.#json('POST', '/volumes/prune', { query: { filters: encodeFilters(options.filters) }, signal: options.signal });
+  }
+
+  /** `GET /networks`. */
+  listNetworks(options: { filters?: Filters; signal?: AbortSignal } = {}): Promise<NetworkResource[]> {
+    return this.#json('GET', '/networks', { query: { filters: encodeFilters(options.filters) }, signal: options.signal });
+  }
+
+  /** `GET /networks/{id}`: by name, ID or unique ID prefix; the running containers' endpoints included. */
+  inspectNetwork(ref: string, options: { verbose?: boolean; scope?: string; signal?: AbortSignal } = {}): Promise<NetworkResource> {
+    return this.#json('GET', `/networks/${encodeURIComponent(ref)}`, { query: { verbose: flag(options.verbose), scope: options.scope }, signal: options.signal });
+  }
+
+  /** `POST /networks/create`: Conflict when the name exists or the subnet overlaps another network's. */
+  createNetwork(spec: NetworkCreateRequest, options: { signal?: AbortSignal } = {}): Promise<NetworkCreateResponse> {
+    return this.#json('POST', '/networks/create', { headers: JSON_HEADERS, body: JSON.stringify(spec), signal: options.signal });
+  }
+
+  /** `DELETE /networks/{id}`: Forbidden for the predefined networks; refused while containers use it. */
+  async removeNetwork(ref: string, options: { signal?: AbortSignal } = {}): Promise<void> {
+    const res = await this.#request('DELETE', `/networks/${encodeURIComponent(ref)}`, { signal: options.signal });
+    res.resume();
+  }
+
+  /** `POST /networks/prune`: user-defined networks no container uses (filters `label`, `until`). */
+  pruneNetworks(options: { filters?: Filters; signal?: AbortSignal } = {}): Promise<NetworksPruneReport> {
+    return this.#json('POST', '/networks/prune', { query: { filters: encodeFilters(options.filters) }, signal: options.signal });
+  }
+
+  /** `POST /networks/{id}/connect`: joins a container (running or not), with aliases and a static address. */
+  async connectNetwork(ref: string, container: string, endpoint: EndpointSettingsWire = {}, options: { signal?: AbortSignal } = {}): Promise<void> {
+    const res = await this.#request('POST', `/networks/${encodeURIComponent(ref)}/connect`, {
+      headers: JSON_HEADERS, body: JSON.stringify({ Container: container, EndpointConfig: endpoint }), signal: options.signal,
+    });
+    res.resume();
+  }
+
+  /** `POST /networks/{id}/disconnect`: `force` ignores a container that is not connected. */
+  async disconnectNetwork(ref: string, container: string, options: { force?: boolean; signal?: AbortSignal } = {}): Promise<void> {
+    const res = await this.#request('POST', `/networks/${encodeURIComponent(ref)}/disconnect`, {
+      headers: JSON_HEADERS, body: JSON.stringify({ Container: container, Force: !!options.force }), signal: options.signal,
+    });
+    res.resume();
   }
 
   /** `POST /auth`: checks credentials with the registry; Unauthorized when it refuses them. */

@@ -184,6 +184,73 @@ export interface VolumesPruneReport {
   SpaceReclaimed: number;
 }
 
+/** One subnet of a network's IPAM configuration. */
+export interface IpamConfigWire {
+  Subnet?: string;
+  IPRange?: string;
+  Gateway?: string;
+  AuxiliaryAddresses?: Record<string, string>;
+}
+
+/** A container's endpoint as `GET /networks/{id}` lists it. */
+export interface NetworkContainerWire {
+  Name: string;
+  EndpointID: string;
+  MacAddress: string;
+  IPv4Address: string;
+  IPv6Address: string;
+}
+
+/** Docker's Network object (`GET /networks`, `GET /networks/{id}`). */
+export interface NetworkResource {
+  Name: string;
+  Id: string;
+  Created: string;
+  Scope: string;
+  Driver: string;
+  EnableIPv4?: boolean;
+  EnableIPv6: boolean;
+  IPAM: { Driver: string; Options: Record<string, string> | null; Config: IpamConfigWire[] | null };
+  Internal: boolean;
+  Attachable: boolean;
+  Ingress: boolean;
+  ConfigFrom?: { Network: string };
+  ConfigOnly?: boolean;
+  Containers: Record<string, NetworkContainerWire> | null;
+  Options: Record<string, string> | null;
+  Labels: Record<string, string> | null;
+  [key: string]: unknown;
+}
+
+/** The body of `POST /networks/create`. */
+export interface NetworkCreateRequest {
+  Name: string;
+  Driver?: string;
+  Internal?: boolean;
+  Attachable?: boolean;
+  EnableIPv6?: boolean;
+  IPAM?: { Driver?: string; Config?: IpamConfigWire[]; Options?: Record<string, string> };
+  Options?: Record<string, string>;
+  Labels?: Record<string, string>;
+}
+
+/** `POST /networks/create`. */
+export interface NetworkCreateResponse {
+  Id: string;
+  Warning?: string;
+}
+
+/** `POST /networks/prune`. */
+export interface NetworksPruneReport {
+  NetworksDeleted: string[] | null;
+}
+
+/** Docker's EndpointSettings as a client sends them (create's NetworkingConfig, connect). */
+export interface EndpointSettingsWire {
+  Aliases?: string[];
+  IPAMConfig?: { IPv4Address?: string; IPv6Address?: string };
+}
+
 /** `GET /system/df`. */
 export interface DiskUsage {
   LayersSize?: number;
@@ -301,7 +368,7 @@ export interface ContainerCreateBody {
   StopSignal?: string;
   StopTimeout?: number;
   HostConfig?: HostConfigWire;
-  NetworkingConfig?: { EndpointsConfig?: Record<string, Record<string, unknown>> };
+  NetworkingConfig?: { EndpointsConfig?: Record<string, EndpointSettingsWire> };
 }
 
 /** `POST /containers/create`. */

@@ -161,6 +161,24 @@ test('networking: one network, ports, extra hosts, DNS, sysctls', async () => {
   assert.equal((await hc(['--network', 'name=x']))?.NetworkMode, 'x');
 });
 
+test('networking: several networks, --network-alias and --ip on the first, docker\'s advanced --network syntax', async () => {
+  const plain = await config(['--network', 'web', 'busybox']);
+  assert.equal(plain.body.HostConfig?.NetworkMode, 'web');
+  assert.equal(plain.body.NetworkingConfig, undefined, 'one network without settings needs no endpoint entry');
+  const two = await config(['--network', 'web', '--network-alias', 'www', '--ip', '10.1.0.9', '--network', 'name=db,alias=store,alias=pg,ip=10.2.0.3', 'busybox']);
+  assert.equal(two.body.HostConfig?.NetworkMode, 'web');
+  assert.deepEqual(two.body.NetworkingConfig, { EndpointsConfig: {
+    web: { Aliases: ['www'], IPAMConfig: { IPv4Address: '10.1.0.9' } },
+    db: { Aliases: ['store', 'pg'], IPAMConfig: { IPv4Address: '10.2.0.3' } },
+  } });
+  const both = await config(['--network', 'a', '--network', 'b', 'busybox']);
+  assert.deepEqual(both.body.NetworkingConfig, { EndpointsConfig: { a: {}, b: {} } });
+  // Without --network the alias belongs to the default network, as docker sends it.
+  const dflt = await config(['--network-alias', 'x', 'busybox']);
+  assert.equal(dflt.body.HostConfig?.NetworkMode, 'default');
+  assert.deepEqual(dflt.body.NetworkingConfig, { EndpointsConfig: { default: { Aliases: ['x'] } } });
+});
+
 test('pull policies', async () => {
   assert.equal((await config(['--pull', 'always', 'busybox'])).pull, 'always');
   assert.equal((await config(['--pull', 'never', 'busybox'])).pull, 'never');
@@ -220,8 +238,13 @@ test('every bad value is a usage error naming the flag, before anything is sent'
     [['-v', '::'], /"-v, --volume" flag: invalid spec: ::: empty section between colons/],
     [['-v', 'a:b:c:d'], /too many colons/],
     [['--mount', 'src=/x'], /"--mount" flag: target is required/],
-    [['--network', 'a', '--net', 'b'], /--network given 2 times/],
-    [['--network', 'name=x,alias=y'], /endpoint options \(alias\)/],
+    [['--network', 'a', '--net', 'bridge'], /^conflicting options: cannot attach both user-defined and non-user-defined network-modes$/],
+    [['--network', 'a', '--network', 'a'], /network "a" is specified multiple times/],
+    [['--network', 'name=x,foo=y'], /^invalid argument "name=x,foo=y" for "--network" flag: invalid field key foo$/],
+    [['--network', 'name=x,mac-address=02:42:00:00:00:01'], /mac-address is not supported/],
+    [['--network', 'name=x,alias=y', '--network-alias', 'z'], /cannot specify both --network-alias and per-network alias/],
+    [['--network', 'x', '--ip', '10.0.0'], /invalid IPv4 address: 10\.0\.0/],
+    [['--ip6', 'fd00::1'], /^--ip6 is not supported: Janus networks are IPv4 networks$/],
     [['--ipc', 'host'], /--ipc host is not supported: every container has its own IPC namespace/],
     [['--pid', 'host'], /--pid host is not supported/],
     [['--device', '/dev/null'], /^--device is not supported: host devices are not offered$/],

@@ -7,6 +7,7 @@ import { NAMESPACE_FLAGS, UNSUPPORTED_CREATE_FLAGS, createFlagSpecs } from './cr
 import { parseGoDuration } from './go-duration.ts';
 import { parseKeyValueFile } from './key-value-file.ts';
 import { parseMountSpec } from './mount-spec.ts';
+import { networkingFromFlags, parseNetworkValue } from './network-flags.ts';
 import { parseExpose, parsePublish, type ParsedPorts } from './port-specs.ts';
 import { parseRamSize } from './ram-size.ts';
 import { parseUlimit } from './ulimit-spec.ts';
@@ -274,17 +275,16 @@ export async function buildContainerConfig(command: 'run' | 'create', args: Pars
 
   // Networking.
   const networks = [...args.list('network'), ...args.list('net')];
-  if (networks.length > 1) throw usage(`--network given ${networks.length} times: Janus connects a container to one network`);
-  if (networks.length === 1) {
-    let network = networks[0];
-    if (network.includes('=')) {
-      const fields = Object.fromEntries(network.split(',').map((f) => [f.slice(0, f.indexOf('=')), f.slice(f.indexOf('=') + 1)]));
-      const extra = Object.keys(fields).filter((k) => k !== 'name');
-      if (extra.length > 0) throw usage(`--network ${network}: endpoint options (${extra.join(', ')}) need user-defined networks, which Janus does not offer yet`);
-      network = fields.name ?? '';
-    }
-    if (network !== '') hc.NetworkMode = network;
+  for (const n of networks) value('network', n, parseNetworkValue);
+  let networking: ReturnType<typeof networkingFromFlags>;
+  try {
+    networking = networkingFromFlags(networks, args.list('network-alias'), args.string('ip'));
+  } catch (err) {
+    if (isJanusError(err, 'InvalidArgument')) throw usage(err.message);
+    throw err;
   }
+  hc.NetworkMode = networking.networkMode;
+  if (networking.endpoints) body.NetworkingConfig = { EndpointsConfig: networking.endpoints };
   const ports: ParsedPorts = { exposed: [], bindings: {} };
   for (const p of args.list('publish')) value('publish', p, (v) => parsePublish([v], ports));
   for (const p of args.list('expose')) value('expose', p, (v) => parseExpose([v], ports));

@@ -91,6 +91,18 @@ const VOLUME: Readonly<Record<string, IndexEntry>> = {
   remove: { summary: 'Remove one or more volumes', listed: false, load: async () => (await import('./commands/volume.ts')).volumeRmCommand },
 };
 
+const NETWORK: Readonly<Record<string, IndexEntry>> = {
+  connect: { summary: 'Connect a container to a network', load: async () => (await import('./commands/network.ts')).networkConnectCommand },
+  create: { summary: 'Create a network', load: async () => (await import('./commands/network.ts')).networkCreateCommand },
+  disconnect: { summary: 'Disconnect a container from a network', load: async () => (await import('./commands/network.ts')).networkDisconnectCommand },
+  inspect: { summary: 'Display detailed information on one or more networks', load: async () => (await import('./commands/network.ts')).networkInspectCommand },
+  ls: { summary: 'List networks', load: async () => (await import('./commands/network.ts')).networkLsCommand },
+  list: { summary: 'List networks', listed: false, load: async () => (await import('./commands/network.ts')).networkLsCommand },
+  prune: { summary: 'Remove all unused networks', load: async () => (await import('./commands/network.ts')).networkPruneCommand },
+  rm: { summary: 'Remove one or more networks', load: async () => (await import('./commands/network.ts')).networkRmCommand },
+  remove: { summary: 'Remove one or more networks', listed: false, load: async () => (await import('./commands/network.ts')).networkRmCommand },
+};
+
 const SYSTEM: Readonly<Record<string, IndexEntry>> = {
   df: { summary: 'Show Janus disk usage', load: async () => (await import('./commands/system-df.ts')).systemDfCommand },
   events: { summary: 'Get real time events from the server', load: async () => (await import('./commands/events.ts')).eventsCommand('system events') },
@@ -132,6 +144,7 @@ const CONTAINER: Readonly<Record<string, IndexEntry>> = {
 const GROUPS: Readonly<Record<string, { summary: string; commands: Readonly<Record<string, IndexEntry>> }>> = {
   container: { summary: 'Manage containers', commands: CONTAINER },
   image: { summary: 'Manage images', commands: IMAGE },
+  network: { summary: 'Manage networks', commands: NETWORK },
   system: { summary: 'Manage Janus', commands: SYSTEM },
   volume: { summary: 'Manage volumes', commands: VOLUME },
 };

@@ -6,21 +6,23 @@ import { GoTemplate } from '../go-template.ts';
 import { PartialFailure } from '../partial-failure.ts';
 import { UsageError } from '../usage-error.ts';
 
-type ObjectType = 'container' | 'image' | 'volume';
+type ObjectType = 'container' | 'image' | 'network' | 'volume';
 
-const TYPES: readonly ObjectType[] = ['container', 'image', 'volume'];
+/** docker's lookup order when no `--type` is given. */
+const TYPES: readonly ObjectType[] = ['container', 'image', 'network', 'volume'];
 
 function fetcher(client: DockerClient, type: ObjectType, size: boolean, signal: AbortSignal): (name: string) => Promise<unknown> {
   switch (type) {
     case 'container': return (n) => client.containerInspect(n, { size, signal });
     case 'image': return (n) => client.inspectImage(n, { signal });
+    case 'network': return (n) => client.inspectNetwork(n, { signal });
     case 'volume': return (n) => client.inspectVolume(n, { signal });
   }
 }
 
 /**
- * `janus inspect` (any object: containers, then images, then volumes,
- * as docker looks them up, or only `--type`), `container inspect` and
+ * `janus inspect` (any object: containers, then images, networks and
+ * volumes, as docker looks them up, or only `--type`), `container inspect` and
  * `image inspect`: the objects as a JSON array indented like docker's, or
  * `--format` applied to each. Names not found are reported after the
  * others are printed (`No such object: x` when no type was given).
@@ -36,14 +38,14 @@ export function inspectCommand(name: string): Command {
       args: { min: 1 },
       flags: [
         { name: 'format', short: 'f', type: 'string', valueName: 'string', description: "Format output using a custom template:\n'json':             Print in JSON format\n'TEMPLATE':         Print output using the given Go template" },
-        ...(topLevel ? [{ name: 'type', type: 'string' as const, valueName: 'string', description: 'Only inspect objects of the given type (container, image, volume)' }] : []),
+        ...(topLevel ? [{ name: 'type', type: 'string' as const, valueName: 'string', description: 'Only inspect objects of the given type (container, image, network, volume)' }] : []),
         ...(fixed !== 'image' ? [{ name: 'size', short: 's', type: 'bool' as const, description: 'Display total file sizes if the type is container' }] : []),
       ],
     },
     async run(ctx, args) {
       const typeText = args.string('type');
       if (typeText !== undefined && typeText !== '' && !(TYPES as readonly string[]).includes(typeText)) {
-        throw new UsageError(`"${typeText}" is not a valid value for --type (want container, image or volume)`, { command: name });
+        throw new UsageError(`"${typeText}" is not a valid value for --type (want container, image, network or volume)`, { command: name });
       }
       const types: readonly ObjectType[] = fixed ? [fixed] : typeText ? [typeText as ObjectType] : TYPES;
       const size = args.bool('size');
@@ -62,8 +64,9 @@ export function inspectCommand(name: string): Command {
             got = true;
             break;
           } catch (err) {
-            if (!isJanusError(err, 'NotFound')) throw err;
-            lastMiss = err;
+            // Guessing the type, a daemon without networks (NotImplemented) is one more place the name is not.
+            if (!isJanusError(err, 'NotFound') && !(types.length > 1 && isJanusError(err, 'NotImplemented'))) throw err;
+            if (isJanusError(err, 'NotFound') || lastMiss === undefined) lastMiss = err;
           }
         }
         if (got) continue;

@@ -107,6 +107,7 @@ export class EmbeddedNameServer implements NameServer {
     });
   }
 
+  /** Final: forwards still in flight give up, and later forwards fail at once (SERVFAIL). */
   async close(): Promise<void> {
     this.#closing.abort();
     await Promise.all([...this.#listeners.keys()].map((id) => this.stop(id)));

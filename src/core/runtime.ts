@@ -19,6 +19,12 @@ export interface TaskIo {
   tty: boolean;
   /** Keep stdin open for attach. */
   stdin: boolean;
+  /**
+   * docker's StdinOnce: the process's stdin closes when the first attached
+   * client detaches. Otherwise (`-i` without an attached client, `-d -i`,
+   * `attach` then detach) stdin stays open across attaches.
+   */
+  stdinOnce?: boolean;
   /** The container's log file; the supervisor appends every line of output to it. */
   logPath: string;
   /** Log rotation: the file is rotated at this many bytes (0: never). */

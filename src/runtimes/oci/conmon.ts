@@ -28,6 +28,8 @@ export interface ConmonArgsOptions {
   persistDir?: string;
   terminal: boolean;
   stdin: boolean;
+  /** Keep the process's stdin open when an attached client leaves (conmon closes it by default). */
+  leaveStdinOpen?: boolean;
   /** Exec mode: run `runtime exec --process SPEC` in container `cid` instead of `runtime create`. */
   execProcessSpec?: string;
 }
@@ -46,6 +48,7 @@ export function buildConmonArgs(o: ConmonArgsOptions): string[] {
   for (const a of o.runtimeArgs) args.push('--runtime-arg', a);
   if (o.terminal) args.push('-t');
   if (o.stdin) args.push('-i');
+  if (o.stdin && o.leaveStdinOpen) args.push('--leave-stdin-open');
   if (o.execProcessSpec) args.push('--exec', '--exec-process-spec', o.execProcessSpec);
   return args;
 }

@@ -77,6 +77,13 @@ describe('pure parts', () => {
       '--exit-dir', '/e', '-l', 'k8s-file:/l', '--socket-dir-path', '/s', '-P', '/P', '--log-size-max', '100', '--runtime-arg', '--root=/r', '-t']);
   });
 
+  it('keeps stdin open across attaches unless StdinOnce', () => {
+    const base = { cid: 'c1', cuuid: 'u1', runtime: 'runc', runtimeArgs: [], bundle: '/b', containerPidFile: '/p', exitDir: '/e', logPath: '/l', socketDir: '/s', terminal: false };
+    assert.deepEqual(buildConmonArgs({ ...base, stdin: true, leaveStdinOpen: true }).slice(-2), ['-i', '--leave-stdin-open']);
+    assert.equal(buildConmonArgs({ ...base, stdin: true, leaveStdinOpen: false }).at(-1), '-i');
+    assert.ok(!buildConmonArgs({ ...base, stdin: false, leaveStdinOpen: true }).includes('--leave-stdin-open'));
+  });
+
   it('parses k8s-file lines', () => {
     assert.deepEqual(parseK8sLogLine('2024-01-02T03:04:05.123456789+00:00 stderr P half'), {
       time: '2024-01-02T03:04:05.123456789+00:00', date: new Date('2024-01-02T03:04:05.123Z'), stream: 'stderr', full: false, text: 'half',

@@ -106,7 +106,7 @@ export class OciRuntime implements Runtime {
         cid: id, cuuid: state.cuuid, runtime: ctx.binary, runtimeArgs: [...ctx.runtimeArgs, `--root=${ctx.runtimeRoot}`],
         bundle: paths.bundle, containerPidFile: paths.containerPid, conmonPidFile: paths.conmonPid, exitDir: paths.exits,
         logPath: spec.io.logPath, logSizeMax: spec.io.logMaxSize, socketDir: ctx.socketDir, persistDir: paths.dir,
-        terminal: spec.io.tty, stdin: spec.io.stdin,
+        terminal: spec.io.tty, stdin: spec.io.stdin, leaveStdinOpen: spec.io.stdin && !spec.io.stdinOnce,
       });
       const { reader } = launchConmon(ctx.spawn, ctx.conmon, args, { cwd: paths.dir });
       const onAbort = (): void => reader.close();

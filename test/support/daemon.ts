@@ -1,4 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { request } from 'node:http';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -26,6 +27,8 @@ export interface CliOptions {
 
 /** A daemon running on a private root and socket, and a CLI pointed at it. */
 export interface TestDaemon {
+  /** The network namespace the daemon runs in (`/run/netns/<name>`), or undefined for the host's. */
+  netns?: string;
   /** The daemon's storage root (a fresh temp directory, removed by `stop`). */
   root: string;
   /** The unix socket path. */
@@ -56,6 +59,14 @@ export interface StartDaemonOptions {
   insecureRegistries?: string[];
   /** Gives up waiting for `/_ping` after this many milliseconds (default 20000). */
   timeoutMs?: number;
+  /**
+   * Run the daemon in the host's network namespace. By default (as root) it
+   * runs in a network namespace of its own, so the bridges, veths and
+   * nftables rules its containers get never touch the host's network; a
+   * daemon that pulls from the test registry on the host's 127.0.0.1 needs
+   * the host's (and is given it whenever `insecureRegistries` is set).
+   */
+  hostNetwork?: boolean;
 }
 
 /**
@@ -84,6 +95,21 @@ export async function startDaemon(options: StartDaemonOptions = {}): Promise<Tes
   const timeoutMs = options.timeoutMs ?? 20000;
   const daemonArgs = ['daemon', '--root', root, '--host', host];
   for (const h of options.insecureRegistries ?? []) daemonArgs.push('--insecure-registry', h);
+  const ownNetns = process.getuid?.() === 0 && !options.hostNetwork && (options.insecureRegistries ?? []).length === 0;
+  const netns = ownNetns ? `janus-test-${process.pid}-${randomBytes(3).toString('hex')}` : undefined;
+  const removeNetns = (): void => {
+    if (!netns) return;
+    try {
+      execFileSync('ip', ['netns', 'del', netns], { stdio: 'ignore' });
+    } catch {
+      /* already gone */
+    }
+  };
+  if (netns) {
+    execFileSync('ip', ['netns', 'add', netns]);
+    execFileSync('ip', ['-n', netns, 'link', 'set', 'lo', 'up']);
+    process.once('exit', removeNetns);
+  }
 
   let child: ChildProcess | undefined;
   let stderr = '';
@@ -95,7 +121,10 @@ export async function startDaemon(options: StartDaemonOptions = {}): Promise<Tes
     exitStatus = undefined;
     process.removeListener('exit', killOnExit);
     process.on('exit', killOnExit);
-    const proc = spawn(JANUS_BIN, daemonArgs, { stdio: ['ignore', 'pipe', 'pipe'] });
+    // nsenter --net keeps the mount namespace, so /sys/fs/cgroup stays the host's (ip netns exec would remount /sys).
+    const proc = netns
+      ? spawn('nsenter', [`--net=/run/netns/${netns}`, JANUS_BIN, ...daemonArgs], { stdio: ['ignore', 'pipe', 'pipe'] })
+      : spawn(JANUS_BIN, daemonArgs, { stdio: ['ignore', 'pipe', 'pipe'] });
     child = proc;
     proc.once('exit', (code, signal) => { exitStatus = { code, signal }; });
     proc.stdout?.on('data', (b: Buffer) => { stderr += b.toString('utf8'); });
@@ -126,12 +155,14 @@ export async function startDaemon(options: StartDaemonOptions = {}): Promise<Tes
     await launch();
   } catch (err) {
     process.removeListener('exit', killOnExit);
+    removeNetns();
     await rm(dir, { recursive: true, force: true });
     throw err;
   }
 
   let stopped: Promise<void> | undefined;
   return {
+    netns,
     root,
     socket,
     host,
@@ -170,7 +201,11 @@ export async function startDaemon(options: StartDaemonOptions = {}): Promise<Tes
       stopped ??= (async () => {
         if (child) await killAndWait(child, 'SIGTERM');
         process.removeListener('exit', killOnExit);
-        if (!opts.keepRoot) await rm(dir, { recursive: true, force: true });
+        if (!opts.keepRoot) {
+          removeNetns();
+          process.removeListener('exit', removeNetns);
+          await rm(dir, { recursive: true, force: true });
+        }
       })();
       const s = stopped;
       if (opts.keepRoot) stopped = undefined;

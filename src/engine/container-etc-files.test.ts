@@ -19,3 +19,8 @@ test('resolv.conf: the host\'s, with --dns/--dns-search/--dns-option replacing t
   );
   assert.throws(() => containerResolvConf(host, { dns: ['not-an-ip'] }), { kind: 'InvalidArgument', message: /not-an-ip/ });
 });
+
+test('hosts: host-gateway becomes the address given for it, and is refused without one', () => {
+  assert.match(containerHostsFile({ extraHosts: ['host.docker.internal:host-gateway'], hostGateway: '172.17.0.1' }), /\n172\.17\.0\.1\thost\.docker\.internal\n$/);
+  assert.throws(() => containerHostsFile({ extraHosts: ['gw:host-gateway'] }), { kind: 'InvalidArgument', message: /host-gateway/ });
+});

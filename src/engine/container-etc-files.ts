@@ -1,7 +1,7 @@
 import { invalidArgument } from '../core/errors.ts';
 
 /** `/etc/hosts` of a container: docker's loopback lines, then the container's own name and `--add-host` entries. */
-export function containerHostsFile(options: { hostname?: string; ip?: string; extraHosts?: string[] }): string {
+export function containerHostsFile(options: { hostname?: string; ip?: string; extraHosts?: string[]; hostGateway?: string }): string {
   const lines = [
     '127.0.0.1\tlocalhost',
     '::1\tlocalhost ip6-localhost ip6-loopback',
@@ -14,7 +14,11 @@ export function containerHostsFile(options: { hostname?: string; ip?: string; ex
     // docker accepts `name:ip` and `name=ip`; an IPv6 address has colons of its own.
     const sep = entry.includes('=') ? entry.indexOf('=') : entry.indexOf(':');
     const name = entry.slice(0, sep);
-    const ip = entry.slice(sep + 1).replace(/^\[(.*)\]$/, '$1');
+    let ip = entry.slice(sep + 1).replace(/^\[(.*)\]$/, '$1');
+    if (ip === 'host-gateway') {
+      if (!options.hostGateway) throw invalidArgument(`--add-host ${JSON.stringify(entry)}: host-gateway has no address here (no default bridge network)`);
+      ip = options.hostGateway;
+    }
     if (sep <= 0 || !/^[A-Za-z0-9._-]+$/.test(name) || !/^[0-9A-Fa-f.:]+$/.test(ip)) {
       throw invalidArgument(`invalid --add-host ${JSON.stringify(entry)}: want HOST:IP`);
     }

@@ -1,7 +1,9 @@
 import type { Digest } from '../core/digest.ts';
 import type { OciRuntimeSpec } from '../core/oci-runtime-spec.ts';
+import type { PortMapping } from '../core/network-driver.ts';
+import type { JoinedEndpoint, PortRequest } from './network-engine.ts';
 import type {
-  ContainerCreateRequest, ContainerStatus, ContainerView, HealthView, IsolationLevel, LogConfig, MountView, RestartPolicy,
+  ContainerCreateRequest, ContainerNetworkView, ContainerStatus, ContainerView, HealthView, IsolationLevel, LogConfig, MountView, RestartPolicy,
 } from './container-service.ts';
 
 /** The part of a container's record that changes as it runs. */
@@ -17,6 +19,8 @@ export interface ContainerRunState {
   /** Stopped by `stop`/`kill`/`pause`-then-stop: restart policies leave it alone (docker's HasBeenManuallyStopped). */
   manuallyStopped: boolean;
   health?: { status: HealthView['status']; failingStreak: number; log: { start: string; end: string; exitCode: number; output: string }[] };
+  /** Ports published by the current run (ephemeral host ports as chosen), kept so a restarted daemon publishes the same ones. */
+  ports?: PortMapping[];
 }
 
 /**
@@ -51,13 +55,15 @@ export interface ContainerRecord {
   snapshotKey: string;
   graphDriver: { name: string; data: Record<string, string> };
   networkMode: string;
+  /** `-p`/`-P` as asked (exposed ports expanded for -P); host ports chosen at each start. */
+  portRequests?: PortRequest[];
   spec: OciRuntimeSpec;
   warnings: string[];
   state: ContainerRunState;
 }
 
-/** The inspect view of a record. */
-export function viewOf(r: ContainerRecord, execIds: string[]): ContainerView {
+/** The inspect view of a record, with its endpoints (join order) and, while it runs, its sandbox path. */
+export function viewOf(r: ContainerRecord, execIds: string[], net: { endpoints: JoinedEndpoint[]; sandbox?: string } = { endpoints: [] }): ContainerView {
   const s = r.state;
   const running = s.status === 'running' || s.status === 'paused';
   return {
@@ -105,10 +111,39 @@ export function viewOf(r: ContainerRecord, execIds: string[]): ContainerView {
     mounts: r.mounts,
     graphDriver: r.graphDriver,
     networkMode: r.networkMode,
-    networks: {},
-    ports: {},
-    sandboxKey: '',
+    networks: networksOf(net.endpoints, running),
+    ports: running ? portsOf(r.config.exposedPorts, s.ports ?? []) : {},
+    sandboxKey: running ? (net.sandbox ?? '') : '',
     warnings: r.warnings,
     execIds,
   };
+}
+
+/** docker's NetworkSettings.Networks: addresses only while running. */
+function networksOf(endpoints: JoinedEndpoint[], running: boolean): Record<string, ContainerNetworkView> {
+  const out: Record<string, ContainerNetworkView> = {};
+  for (const e of endpoints) {
+    out[e.networkName] = {
+      networkId: e.networkId,
+      endpointId: running ? e.endpointId : '',
+      aliases: e.aliases,
+      ipamAddress: e.static ? e.ip : '',
+      ipAddress: running ? e.ip : '',
+      prefixLen: running ? e.prefixLen : 0,
+      gateway: running ? e.gateway : '',
+      macAddress: running ? e.mac : '',
+    };
+  }
+  return out;
+}
+
+/** docker's NetworkSettings.Ports: every exposed or published port, with its host bindings. */
+function portsOf(exposed: string[], published: PortMapping[]): Record<string, { hostIp: string; hostPort: string }[]> {
+  const out: Record<string, { hostIp: string; hostPort: string }[]> = {};
+  for (const p of exposed) out[p.includes('/') ? p : `${p}/tcp`] = [];
+  for (const m of published) {
+    const key = `${m.containerPort}/${m.protocol}`;
+    (out[key] ??= []).push({ hostIp: m.hostIp, hostPort: String(m.hostPort) });
+  }
+  return out;
 }

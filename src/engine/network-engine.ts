@@ -59,8 +59,10 @@ export interface JoinedEndpoint {
   mac: string;
   aliases: string[];
   static: boolean;
-  /** The network's DNS server for the container's resolv.conf (user-defined bridges only). */
+  /** The network's DNS server (the gateway): container names on user-defined networks, the host's resolvers behind it. */
   nameServer?: string;
+  /** Whether the DNS server answers container names (not on the default bridge, as with docker). */
+  resolvesNames: boolean;
 }
 
 /** A port to publish as the container asked for it (before ephemeral ports are chosen). */
@@ -139,7 +141,7 @@ export class NetworkEngine implements NetworkService {
       const subnet = pickSubnet(taken);
       const rec = this.#newRecord('bridge', 'bridge', { builtin: true });
       rec.options = { 'com.docker.network.bridge.default_bridge': 'true', [OPT_BRIDGE_NAME]: DEFAULT_BRIDGE_DEVICE, [OPT_ICC]: 'true', [OPT_MASQ]: 'true', [OPT_MTU]: '1500' };
-      rec.bridge = { device: DEFAULT_BRIDGE_DEVICE, subnet: formatCidr(subnet), gateway: formatIPv4(defaultGateway(subnet)), icc: true, masquerade: true, mtu: 1500, dns: false };
+      rec.bridge = { device: DEFAULT_BRIDGE_DEVICE, subnet: formatCidr(subnet), gateway: formatIPv4(defaultGateway(subnet)), icc: true, masquerade: true, mtu: 1500, dns: true };
       await this.#put(rec);
     }
   }
@@ -380,6 +382,19 @@ export class NetworkEngine implements NetworkService {
     return out.sort((a, b) => Number(a.ifName.slice(3)) - Number(b.ifName.slice(3)));
   }
 
+  /**
+   * The container's endpoints as inspect shows them: its bridge endpoints,
+   * or for the `host` and `none` modes the predefined network's entry
+   * (no address), so its NetworkID matches `network ls`.
+   */
+  viewEndpoints(containerId: string, networkMode: string): JoinedEndpoint[] {
+    const joined = this.endpointsOf(containerId);
+    if (joined.length > 0 || (networkMode !== 'host' && networkMode !== 'none')) return joined;
+    const rec = [...this.#records.values()].find((r) => r.builtin && r.name === networkMode);
+    if (!rec) return [];
+    return [{ networkId: rec.id, networkName: rec.name, driver: rec.driver, endpointId: '', ifName: '', ip: '', prefixLen: 0, gateway: '', mac: '', aliases: [], static: false, resolvesNames: false }];
+  }
+
   /** The sandbox of a running container, if up. */
   sandboxOf(containerId: string): SandboxState | undefined {
     return this.#up.get(containerId);
@@ -530,7 +545,8 @@ export class NetworkEngine implements NetworkService {
       names.set(k, list);
     };
     for (const [cid, ep] of Object.entries(rec.endpoints)) {
-      if (!this.#up.has(cid)) continue;
+      // docker's default bridge resolves no container names: its server only forwards.
+      if (!this.#up.has(cid) || rec.builtin) continue;
       add(ep.containerName, ep.ip);
       add(cid.slice(0, 12), ep.ip);
       for (const a of ep.aliases) add(a, ep.ip);
@@ -571,6 +587,7 @@ export class NetworkEngine implements NetworkService {
       aliases: ep.aliases,
       static: ep.static,
       ...(b.dns ? { nameServer: b.gateway } : {}),
+      resolvesNames: b.dns && !rec.builtin,
     };
   }
 

@@ -181,7 +181,6 @@ describe('parseContainerCreate', () => {
     refuses(() => host({ RestartPolicy: { Name: 'sometimes' } }), 'InvalidArgument', /unknown policy 'sometimes'/);
     refuses(() => host({ ExtraHosts: ['db'] }), 'InvalidArgument', /want HOST:IP/);
     refuses(() => host({ ExtraHosts: ['db:nowhere'] }), 'InvalidArgument', /not an IP address/);
-    refuses(() => host({ ExtraHosts: ['gw:host-gateway'] }), 'NotImplemented', /host-gateway/);
     refuses(() => host({ Dns: ['dns.example'] }), 'InvalidArgument', /HostConfig\.Dns/);
   });
 

@@ -212,9 +212,8 @@ function checkExtraHosts(hosts: string[]): void {
     const name = sep < 0 ? '' : h.slice(0, sep);
     const ip = sep < 0 ? '' : h.slice(sep + 1).replace(/^\[(.*)\]$/, '$1');
     if (name === '' || ip === '') throw invalidArgument(`invalid HostConfig.ExtraHosts entry ${JSON.stringify(h)}: want HOST:IP`);
-    if (ip === 'host-gateway') {
-      throw notImplemented(`HostConfig.ExtraHosts ${JSON.stringify(h)}: host-gateway needs bridge networks, which Janus does not offer yet; give the address`);
-    }
+    // host-gateway: the engine puts in the default bridge's gateway, the host's address containers reach.
+    if (ip === 'host-gateway') continue;
     if (isIP(ip) === 0) throw invalidArgument(`invalid HostConfig.ExtraHosts entry ${JSON.stringify(h)}: ${JSON.stringify(ip)} is not an IP address`);
   }
 }

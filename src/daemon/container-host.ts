@@ -1,5 +1,6 @@
 import { access, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { capabilitiesOfStatus } from '../runtimes/oci/spec/capabilities.ts';
 import type { Runtime } from '../core/runtime.ts';
 import type { ContainerHostFacts, RuntimeSet } from '../engine/container-engine.ts';
 import type { HostFacts } from '../host/host-probe.ts';
@@ -120,5 +121,7 @@ export async function containerHostFacts(facts: HostFacts): Promise<ContainerHos
     initBinary,
     resolvConf: await read('/etc/resolv.conf'),
     hosts: await read('/etc/hosts'),
+    // --privileged gets every capability the daemon may hand on: asking runc for more fails ("unable to apply caps").
+    capabilities: capabilitiesOfStatus(await read('/proc/self/status')),
   };
 }

@@ -234,13 +234,13 @@ describe('janus-attach against conmon and runc', { skip: realSkip(), timeout: 5 
     }
   });
 
-  const start = async (args: string[], io: { tty: boolean }): Promise<{ task: Task; logPath: string }> => {
+  const start = async (args: string[], io: { tty: boolean; stdinOnce?: boolean }): Promise<{ task: Task; logPath: string }> => {
     const oci = minimalSpec(args);
     if (io.tty) {
       oci.mounts!.push({ destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620'] });
     }
     const logPath = join(dir, `log-${n}`);
-    const spec: TaskSpec = { oci, rootfs: [{ type: 'bind', source: rootfs, options: ['rbind', 'rw'] }], io: { tty: io.tty, stdin: true, logPath } };
+    const spec: TaskSpec = { oci, rootfs: [{ type: 'bind', source: rootfs, options: ['rbind', 'rw'] }], io: { tty: io.tty, stdin: true, stdinOnce: io.stdinOnce ?? true, logPath } };
     const task = await runtime.create(`attach-${process.pid}-${n++}`, spec);
     tasks.push(task);
     await task.start();
@@ -293,6 +293,25 @@ describe('janus-attach against conmon and runc', { skip: realSkip(), timeout: 5 
     assert.match(all, /got:hello\r\n/);
     assert.match(all, /err\r\n/);
     assert.equal((await task.wait()).code, 0);
+    await task.delete();
+  });
+
+  it('without StdinOnce the container\'s stdin outlives an attach that ends its input (docker attach, then attach again)', async () => {
+    const { task, logPath } = await start(['sh', '-c', 'while read x; do echo got:$x; done; echo eof'], { tty: false, stdinOnce: false });
+    const first = await open(task);
+    first.stdin.end('one\n');
+    await first.stdinClosed;
+    const second = await open(task);
+    second.stdin.write('two\n');
+    for await (const o of second.output) {
+      if (o.data.toString().includes('got:two')) break;
+    }
+    assert.equal(await task.status(), 'running');
+    const log = await readFile(logPath, 'utf8');
+    assert.match(log, /got:one/);
+    assert.doesNotMatch(log, /eof/);
+    await task.kill('SIGKILL');
+    await task.wait();
     await task.delete();
   });
 

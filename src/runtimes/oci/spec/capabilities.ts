@@ -11,6 +11,18 @@ export const ALL_CAPABILITIES: readonly string[] = [
   'CAP_AUDIT_READ', 'CAP_PERFMON', 'CAP_BPF', 'CAP_CHECKPOINT_RESTORE',
 ];
 
+/**
+ * The capabilities of a `/proc/<pid>/status` mask line (`CapBnd:\t000001ff…`),
+ * by name; bits this list has no name for are left out. Undefined when the
+ * line is absent.
+ */
+export function capabilitiesOfStatus(status: string, field = 'CapBnd'): string[] | undefined {
+  const hex = new RegExp(`^${field}:\\s*([0-9a-fA-F]+)$`, 'm').exec(status)?.[1];
+  if (hex === undefined) return undefined;
+  const mask = BigInt(`0x${hex}`);
+  return ALL_CAPABILITIES.filter((_, bit) => (mask >> BigInt(bit)) & 1n);
+}
+
 /** Docker's default capability set, in Docker's order (CapEff 00000000a80425fb). */
 export const DEFAULT_CAPABILITIES: readonly string[] = [
   'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FSETID', 'CAP_FOWNER', 'CAP_MKNOD', 'CAP_NET_RAW', 'CAP_SETGID',

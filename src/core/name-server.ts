@@ -20,6 +20,13 @@ export interface NameServer {
    * answer with the first name given for them.
    */
   setNames(networkId: string, names: ReadonlyMap<string, readonly string[]>): void;
+  /**
+   * Clients of the network (by their address on it) that also see the
+   * names of other networks: a container joined to several networks
+   * resolves the names of all of them, whichever server it asks (docker's
+   * behaviour). Replaces the network's previous peers.
+   */
+  setPeers(networkId: string, peers: ReadonlyMap<string, readonly string[]>): void;
   /** Stops the network's listeners. Unknown networks are fine. */
   stop(networkId: string): Promise<void>;
   /** Stops every listener; for daemon shutdown. */

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { chmod, mkdir, readFile, rm } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import { join, resolve } from 'node:path';
@@ -11,6 +12,11 @@ import { VolumeEngine } from '../engine/volume-engine.ts';
 import { ContainerEngine } from '../engine/container-engine.ts';
 import type { ContainerRecord } from '../engine/container-record.ts';
 import { JsonDirStore } from '../state/json-dir-store.ts';
+import { NetworkEngine, type NetworkRecord } from '../engine/network-engine.ts';
+import { parseProcNetRoute } from '../engine/network-ipam.ts';
+import { LinuxBridgeDriver } from '../network/linux/linux-bridge-driver.ts';
+import { EmbeddedNameServer } from '../network/dns/embedded-name-server.ts';
+import { resolvConfNameservers } from '../network/dns/resolv-conf-nameservers.ts';
 import type { AttachStdin } from '../runtimes/oci/oci-task.ts';
 import { attachStdin, defaultAttachHelper } from '../runtimes/oci/attach-socket.ts';
 import { containerHostFacts, probeRuntimes, type RuntimeProbeReport } from './container-host.ts';
@@ -157,6 +163,26 @@ export async function startDaemon(options: StartDaemonOptions): Promise<RunningD
 
     const runtimes = await probeRuntimes(facts, { root, exec, logger: logger.child({ component: 'runtime' }), attach: options.attach ?? attachStdin({ helper: defaultAttachHelper() }) });
     runtimeReport = runtimes;
+    const hostFacts = await containerHostFacts(facts);
+    // Sandboxes (network namespace files) live on /run's tmpfs, private to this root, so a reboot clears them.
+    const netDriver = new LinuxBridgeDriver({
+      exec,
+      sandboxDir: join('/run/janus', `netns-${createHash('sha256').update(root).digest('hex').slice(0, 12)}`),
+      logger: logger.child({ component: 'network' }),
+    });
+    const names = new EmbeddedNameServer({ upstreams: resolvConfNameservers(hostFacts.resolvConf), logger: logger.child({ component: 'dns' }) });
+    const networks = new NetworkEngine({
+      store: new JsonDirStore<NetworkRecord>({
+        dir: join(root, 'state', 'networks'),
+        onCorrupt: (id, error) => logger.error('network record unreadable; set aside as .corrupt', { id, error }),
+      }),
+      driver: netDriver,
+      names,
+      hostRoutes: async () => parseProcNetRoute(await readFile('/proc/net/route', 'utf8').catch(() => '')),
+      events,
+      logger: logger.child({ component: 'engine' }),
+    });
+    await networks.init();
     const store = new JsonDirStore<ContainerRecord>({
       dir: join(root, 'state', 'containers'),
       onCorrupt: (id, error) => logger.error('container record unreadable; set aside as .corrupt', { id, error }),
@@ -168,17 +194,19 @@ export async function startDaemon(options: StartDaemonOptions): Promise<RunningD
       images,
       snapshotter,
       volumes,
+      networks,
       runtimes: runtimes.set,
-      host: await containerHostFacts(facts),
+      host: hostFacts,
       exec,
       events,
       logger: logger.child({ component: 'engine' }),
     });
+    networks.bindContainers(containers);
     await containers.init();
     logger.info('runtimes', { levels: runtimes.set.levels, refused: runtimes.refused });
 
     const shutdown = new AbortController();
-    const srv = createApiServer({ images, volumes, containers, system, events, logger: logger.child({ component: 'api' }), shutdown: shutdown.signal });
+    const srv = createApiServer({ images, volumes, containers, networks, system, events, logger: logger.child({ component: 'api' }), shutdown: shutdown.signal });
     server = srv;
     await listen(srv, socketPath);
     logger.info('listening', { socket: socketPath });
@@ -188,6 +216,8 @@ export async function startDaemon(options: StartDaemonOptions): Promise<RunningD
       stopping ??= (async () => {
         logger.info('stopping');
         containers?.close();
+        await networks.close();
+        netDriver.close();
         const closed = new Promise<void>((done) => srv.close(() => done()));
         shutdown.abort();
         srv.closeIdleConnections();

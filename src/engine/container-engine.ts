@@ -4,7 +4,7 @@ import { join, posix } from 'node:path';
 import { PassThrough, type Readable, type Writable } from 'node:stream';
 import { conflict, internal, invalidArgument, isJanusError, notFound, notImplemented, unavailable } from '../core/errors.ts';
 import type { EventSink } from '../core/events.ts';
-import type { OciDevice, OciProcess } from '../core/oci-runtime-spec.ts';
+import type { OciDevice, OciProcess, OciRuntimeSpec } from '../core/oci-runtime-spec.ts';
 import type { RunMount } from '../core/run-options.ts';
 import type { Exit, ExecProcess, Runtime, Task } from '../core/runtime.ts';
 import type { Digest } from '../core/digest.ts';
@@ -21,6 +21,7 @@ import { ContainerFiles, containerFsOf, type ContainerFs } from './container-fil
 import { copyImageContent, readUserDb } from './image-content.ts';
 import { matchesContainerFilters } from './container-filters.ts';
 import { readContainerLog } from './container-log.ts';
+import { ContainerLogKeeper } from './container-log-keeper.ts';
 import { isValidContainerName, randomContainerName } from './container-names.ts';
 import { viewOf, type ContainerRecord, type ContainerRunState } from './container-record.ts';
 import type {
@@ -32,6 +33,8 @@ import type { ImageService } from './image-service.ts';
 import { KeyedMutex } from './keyed-mutex.ts';
 import { parseDetachKeys, DetachKeyFilter } from './detach-keys.ts';
 import type { VolumeService } from './volume-service.ts';
+import type { ContainerNetworking, JoinedEndpoint, NetworkEngine, PortRequest } from './network-engine.ts';
+import type { EndpointRequest } from './network-service.ts';
 
 /** What the engine needs to know about the host to build specs (from the host probe). */
 export interface ContainerHostFacts {
@@ -71,6 +74,8 @@ export interface ContainerEngineOptions {
   images: ImageService;
   snapshotter: Snapshotter;
   volumes: VolumeService;
+  /** Bridge networks: the default `bridge` and user-defined ones. */
+  networks: NetworkEngine;
   runtimes: RuntimeSet;
   host: ContainerHostFacts;
   exec: Exec;
@@ -105,7 +110,7 @@ interface Waiter {
  * supervised by conmon, not by this process: `init` re-adopts them after a
  * daemon restart and records the exits that happened meanwhile.
  */
-export class ContainerEngine implements ContainerService {
+export class ContainerEngine implements ContainerService, ContainerNetworking {
   readonly #o: ContainerEngineOptions;
   readonly #log: Logger;
   readonly #records = new Map<string, ContainerRecord>();
@@ -118,6 +123,8 @@ export class ContainerEngine implements ContainerService {
   readonly #restartTimers = new Map<string, NodeJS.Timeout>();
   readonly #backoff = new Map<string, number>();
   readonly #files: ContainerFiles;
+  /** Rotated-log keepers of running containers with `max-file` above 1. */
+  readonly #logKeepers = new Map<string, ContainerLogKeeper>();
   #closing = false;
 
   constructor(options: ContainerEngineOptions) {
@@ -146,6 +153,7 @@ export class ContainerEngine implements ContainerService {
       }
       await this.#locks.run(rec.id, () => this.#readopt(rec)).catch((err: unknown) => this.#log.error('cannot re-adopt container', { id: rec.id, error: err }));
     }
+    await this.#o.networks.removeLeftovers([...this.#tasks.keys()]);
   }
 
   async #removeLeftovers(): Promise<void> {
@@ -196,7 +204,13 @@ export class ContainerEngine implements ContainerService {
     }
     const status = await task.status();
     if (status === 'running' || status === 'paused') {
+      if (this.#joinsNetworks(rec)) {
+        // The sandbox and veths outlived the daemon; this re-takes the port reservations and DNS names.
+        await this.#o.networks.up(this.#netIdentity(rec), (rec.state.ports ?? []).map((m) => ({ ...m, hostPort: m.hostPort })))
+          .catch((err: unknown) => this.#log.error('cannot restore the network of a re-adopted container', { id: rec.id, error: err }));
+      }
       this.#tasks.set(rec.id, task);
+      await this.#keepLog(rec);
       if (s.status !== status) {
         s.status = status;
         await this.#save(rec);
@@ -292,6 +306,8 @@ export class ContainerEngine implements ContainerService {
     this.#closing = true;
     for (const t of this.#restartTimers.values()) clearTimeout(t);
     this.#restartTimers.clear();
+    for (const k of this.#logKeepers.values()) void k.stop();
+    this.#logKeepers.clear();
   }
 
   // ------------------------------------------------------------ create
@@ -299,19 +315,20 @@ export class ContainerEngine implements ContainerService {
   async create(request: ContainerCreateRequest, options: { signal?: AbortSignal } = {}): Promise<{ id: string; warnings: string[] }> {
     validateRunOptions(request.run);
     const { isolation, runtime } = this.#chooseRuntime(request);
-    const network = await this.#network(request);
-    if (runtime === 'runsc' && network.mode !== 'none') {
-      throw notImplemented(`--network ${network.mode} is not available at the sandbox level yet: gVisor containers run with --network none`);
+    const network = await this.#network(request, runtime);
+    const publishes = (request.publish?.length ?? 0) > 0 || !!request.publishAll;
+    if (publishes && (network.mode === 'none' || network.mode === 'container')) {
+      throw invalidArgument(`conflicting options: port publishing and the ${network.mode === 'none' ? 'none' : 'container type'} network mode`);
     }
-    if ((request.publish?.length ?? 0) > 0 || request.publishAll) {
-      throw notImplemented('publishing ports (-p, -P) needs bridge networks, which Janus does not offer yet; use --network host');
-    }
+    const extraWarnings: string[] = [];
+    if (publishes && network.mode === 'host') extraWarnings.push('Published ports are discarded when using host network mode');
     const logConfig = logConfigOf(request.logConfig);
     const restartPolicy = request.restartPolicy ?? { name: 'no', maximumRetryCount: 0 };
     if (request.autoRemove && restartPolicy.name !== 'no') {
       throw invalidArgument('conflicting options: cannot combine --restart and --rm');
     }
     const image = await this.#o.images.inspect(request.image);
+    const portRequests = network.mode === 'network' ? portRequestsOf(request, image.config.ExposedPorts) : [];
     options.signal?.throwIfAborted();
 
     const id = randomBytes(32).toString('hex');
@@ -321,8 +338,10 @@ export class ContainerEngine implements ContainerService {
     const acquired: string[] = [];
     const madeVolumes: string[] = [];
     let snapshot: Mount[] | undefined;
+    let endpoints: JoinedEndpoint[] = [];
     try {
       await mkdir(dir, { mode: 0o700 });
+      if (network.mode === 'network') endpoints = await this.#joinAll(id, name, network.name, request.endpoints ?? {});
       const top = image.chainIds.at(-1);
       snapshot = await this.#o.snapshotter.prepare(snapshotKey, top, { labels: { [SNAPSHOT_LABEL]: id } });
       const imageRoot = await this.#files.imageView(image.layerDirs);
@@ -376,14 +395,19 @@ export class ContainerEngine implements ContainerService {
       // /etc/hostname, /etc/hosts, /etc/resolv.conf, unless the user mounts their own.
       const host = this.#o.host;
       const hostname = request.run.hostname || (network.mode === 'host' ? host.hostname : id.slice(0, 12));
+      const primary = endpoints[0];
+      // On a user-defined network the network's DNS server answers (container names, then the host's resolvers).
+      const dns = request.dns?.length ? request.dns : resolversFor(primary, host.resolvConf);
+      // docker's host-gateway: the default bridge's gateway, an address of the host every container can reach.
+      const hostGateway = this.#o.networks.resolve('bridge').bridge?.gateway;
       const files: { path: string; dest: string; data: string }[] = [
         { path: join(dir, 'hostname'), dest: '/etc/hostname', data: `${hostname}\n` },
         {
           path: join(dir, 'hosts'),
           dest: '/etc/hosts',
-          data: network.mode === 'host' ? host.hosts + containerHostsFile({ extraHosts: request.extraHosts }).split('\n').slice(6).join('\n') : containerHostsFile({ extraHosts: request.extraHosts }),
+          data: network.mode === 'host' ? host.hosts + containerHostsFile({ extraHosts: request.extraHosts, hostGateway }).split('\n').slice(6).join('\n') : containerHostsFile({ extraHosts: request.extraHosts, hostGateway, ...(primary ? { ip: primary.ip, hostname } : {}) }),
         },
-        { path: join(dir, 'resolv.conf'), dest: '/etc/resolv.conf', data: containerResolvConf(host.resolvConf, { dns: request.dns, dnsSearch: request.dnsSearch, dnsOptions: request.dnsOptions }) },
+        { path: join(dir, 'resolv.conf'), dest: '/etc/resolv.conf', data: containerResolvConf(host.resolvConf, { dns, dnsSearch: request.dnsSearch, dnsOptions: request.dnsOptions }) },
       ];
       const extraMounts = [];
       for (const f of files) {
@@ -405,7 +429,7 @@ export class ContainerEngine implements ContainerService {
         capabilities: host.capabilities,
         hostDevices: host.hostDevices,
         init: host.initBinary ? { hostPath: host.initBinary } : undefined,
-        networkNamespacePath: network.path,
+        networkNamespacePath: network.mode === 'container' ? network.path : undefined,
         networkNamespaceShared: network.mode === 'container',
         hostNetwork: network.mode === 'host' ? { hostname: host.hostname } : undefined,
         extraMounts,
@@ -462,17 +486,19 @@ export class ContainerEngine implements ContainerService {
         anonymousVolumes: madeVolumes,
         snapshotKey,
         graphDriver: { name: 'overlay2', data: graphData(snapshot) },
-        networkMode: network.mode === 'container' ? `container:${network.container}` : network.mode,
+        networkMode: network.mode === 'container' ? `container:${network.container}` : network.mode === 'network' ? network.name : network.mode,
+        ...(portRequests.length > 0 ? { portRequests } : {}),
         spec,
-        warnings,
+        warnings: [...extraWarnings, ...warnings],
         state: { status: 'created', pid: 0, exitCode: 0, error: '', oomKilled: false, restartCount: 0, manuallyStopped: false },
       };
       await this.#o.store.put(id, rec);
       this.#records.set(id, rec);
       this.#event(rec, 'create');
-      return { id, warnings };
+      return { id, warnings: rec.warnings };
     } catch (err) {
       this.#releaseName(name, id);
+      for (const e of endpoints) await this.#o.networks.leave(e.networkId, id).catch(() => {});
       for (const v of acquired) await this.#o.volumes.release(v, id).catch(() => {});
       for (const v of madeVolumes) await this.#o.volumes.remove(v, { force: true }).catch(() => {});
       if (snapshot) await this.#o.snapshotter.remove(snapshotKey).catch(() => {});
@@ -535,8 +561,13 @@ export class ContainerEngine implements ContainerService {
     return { isolation, runtime: rt };
   }
 
-  async #network(request: ContainerCreateRequest): Promise<{ mode: 'none' | 'host' | 'container'; path?: string; container?: string }> {
-    const n = request.network ?? { mode: 'none' };
+  async #network(request: ContainerCreateRequest, runtime: string): Promise<{ mode: 'none' | 'host' } | { mode: 'container'; path: string; container: string } | { mode: 'network'; name: string }> {
+    // docker's default is the `bridge` network. gVisor keeps its own network stack, which Janus
+    // does not plug into bridges yet: sandbox containers default to none.
+    const n = request.network ?? (runtime === 'runsc' ? { mode: 'none' as const } : { mode: 'network' as const, name: 'bridge' });
+    if (runtime === 'runsc' && n.mode !== 'none') {
+      throw notImplemented(`--network ${n.mode === 'network' ? n.name : n.mode} is not available at the sandbox level yet: gVisor containers run with --network none`);
+    }
     if (n.mode === 'none' || n.mode === 'host') return { mode: n.mode };
     if (n.mode === 'container') {
       const other = this.#resolve(n.container);
@@ -545,7 +576,49 @@ export class ContainerEngine implements ContainerService {
       }
       return { mode: 'container', path: `/proc/${other.state.pid}/ns/net`, container: other.name };
     }
-    throw notImplemented(`network ${JSON.stringify(n.name)}: bridge and user-defined networks are not available yet; use --network none or host`);
+    const name = n.name === 'default' ? 'bridge' : n.name;
+    const net = this.#o.networks.resolve(name);
+    if (net.driver === 'host' || net.driver === 'null') return { mode: net.driver === 'host' ? 'host' : 'none' };
+    for (const other of Object.keys(request.endpoints ?? {})) this.#o.networks.resolve(other);
+    return { mode: 'network', name: net.name };
+  }
+
+  /** Joins a new container to its primary network, then to the other networks of its request, in order. */
+  async #joinAll(id: string, name: string, primary: string, requested: Record<string, EndpointRequest>): Promise<JoinedEndpoint[]> {
+    const joined: JoinedEndpoint[] = [];
+    try {
+      const order = [primary, ...Object.keys(requested).filter((n) => this.#o.networks.resolve(n).name !== primary)];
+      for (const net of order) {
+        const req = requested[net] ?? Object.entries(requested).find(([k]) => this.#o.networks.resolve(k).name === net)?.[1] ?? {};
+        joined.push(await this.#o.networks.join(net, { id, name }, { ...req, ifIndex: joined.length }));
+      }
+      return joined;
+    } catch (err) {
+      for (const e of joined) await this.#o.networks.leave(e.networkId, id).catch(() => {});
+      throw err;
+    }
+  }
+
+  #joinsNetworks(rec: ContainerRecord): boolean {
+    return this.#o.networks.endpointsOf(rec.id).length > 0;
+  }
+
+  #netIdentity(rec: ContainerRecord): { id: string; name: string; hostname: string } {
+    return { id: rec.id, name: rec.name, hostname: rec.config.hostname };
+  }
+
+  /** Starts keeping rotated log files for a running container with `max-file` above 1. */
+  async #keepLog(rec: ContainerRecord): Promise<void> {
+    if (rec.logConfig.maxFiles <= 1 || !rec.logPath || this.#logKeepers.has(rec.id)) return;
+    const keeper = new ContainerLogKeeper(rec.logPath, rec.logConfig.maxFiles, this.#log);
+    this.#logKeepers.set(rec.id, keeper);
+    await keeper.start().catch((err: unknown) => this.#log.warn('cannot keep the rotated logs of a container', { id: rec.id, error: err }));
+  }
+
+  /** Undoes the network of a run that ended (idempotent); the addresses stay with the container. */
+  async #networkDown(rec: ContainerRecord): Promise<void> {
+    if (!this.#joinsNetworks(rec)) return;
+    await this.#o.networks.down(rec.id).catch((err: unknown) => this.#log.warn('cannot tear down the network of a container', { id: rec.id, error: err }));
   }
 
   // ------------------------------------------------------------ lifecycle
@@ -580,13 +653,20 @@ export class ContainerEngine implements ContainerService {
     await this.#deleteTask(runtime, rec.id);
     const rootfs = await this.#o.snapshotter.mounts(rec.snapshotKey);
     let task: Task | undefined;
+    let oci = rec.spec;
     try {
+      if (this.#joinsNetworks(rec)) {
+        const net = await this.#o.networks.up(this.#netIdentity(rec), rec.portRequests ?? []);
+        rec.state.ports = net.ports;
+        oci = withNetworkNamespace(rec.spec, net.sandbox);
+      }
       task = await runtime.create(rec.id, {
-        oci: rec.spec,
+        oci,
         rootfs,
         io: {
           tty: rec.config.tty,
           stdin: rec.config.openStdin,
+          stdinOnce: rec.config.stdinOnce,
           logPath: rec.logPath || '/dev/null',
           logMaxSize: rec.logConfig.maxSize,
           logMaxFiles: rec.logConfig.maxFiles,
@@ -595,6 +675,8 @@ export class ContainerEngine implements ContainerService {
       await task.start();
     } catch (err) {
       if (task) await task.delete({ force: true }).catch(() => {});
+      await this.#networkDown(rec);
+      delete rec.state.ports;
       const code = err instanceof ProcessStartError ? err.exitCode : 128;
       rec.state = { ...rec.state, status: rec.state.startedAt ? 'exited' : 'created', exitCode: code, error: (err as Error).message, pid: 0 };
       if (err instanceof ProcessStartError) rec.state.status = 'exited';
@@ -612,6 +694,7 @@ export class ContainerEngine implements ContainerService {
     if (rec.config.healthcheck) rec.state.health = { status: 'starting', failingStreak: 0, log: [] };
     await this.#save(rec);
     this.#tasks.set(rec.id, task);
+    await this.#keepLog(rec);
     this.#event(rec, 'start');
     this.#watch(rec.id, task);
     this.#startHealth(rec, task);
@@ -630,6 +713,8 @@ export class ContainerEngine implements ContainerService {
     if (!rec || this.#tasks.get(id) !== task) return;
     this.#tasks.delete(id);
     await task.delete({ force: true }).catch((err: unknown) => this.#log.warn('cleaning up an exited task failed', { id, error: err }));
+    await this.#logKeepers.get(id)?.stop();
+    this.#logKeepers.delete(id);
     const ranMs = rec.state.startedAt ? Date.now() - Date.parse(rec.state.startedAt) : 0;
     await this.#recordExit(rec, exit, '');
     if (exit.oomKilled) this.#event(rec, 'oom');
@@ -653,6 +738,8 @@ export class ContainerEngine implements ContainerService {
   }
 
   async #recordExit(rec: ContainerRecord, exit: Exit, error: string): Promise<void> {
+    await this.#networkDown(rec);
+    delete rec.state.ports;
     rec.state = {
       ...rec.state,
       status: 'exited',
@@ -816,6 +903,8 @@ export class ContainerEngine implements ContainerService {
     const runtime = this.#o.runtimes.byName.get(rec.runtime);
     if (runtime) await this.#deleteTask(runtime, rec.id);
     this.#tasks.delete(rec.id);
+    await this.#networkDown(rec);
+    for (const e of this.#o.networks.endpointsOf(rec.id)) await this.#o.networks.leave(e.networkId, rec.id);
     for (const e of this.#execs.values()) if (e.containerId === rec.id) this.#execs.delete(e.id);
     try {
       await this.#o.snapshotter.remove(rec.snapshotKey);
@@ -915,6 +1004,7 @@ export class ContainerEngine implements ContainerService {
         const old = rec.name;
         rec.name = newName;
         await this.#save(rec);
+        await this.#o.networks.renamed(rec.id, newName);
         this.#event(rec, 'rename', { oldName: `/${old}` });
       });
     } finally {
@@ -966,7 +1056,7 @@ export class ContainerEngine implements ContainerService {
 
   #view(rec: ContainerRecord): ContainerView {
     const execIds = [...this.#execs.values()].filter((e) => e.containerId === rec.id).map((e) => e.id);
-    return viewOf(rec, execIds);
+    return viewOf(rec, execIds, { endpoints: this.#o.networks.viewEndpoints(rec.id, rec.networkMode), sandbox: this.#o.networks.sandboxOf(rec.id)?.sandbox });
   }
 
   logs(ref: string, options: LogsOptions = {}): AsyncIterable<LogEntry> {
@@ -976,6 +1066,7 @@ export class ContainerEngine implements ContainerService {
     }
     const follow = !!options.follow && (rec.state.status === 'running' || rec.state.status === 'paused' || rec.state.status === 'restarting');
     return readContainerLog(rec.logPath, {
+      rotated: rec.logConfig.maxFiles - 1,
       stdout: options.stdout,
       stderr: options.stderr,
       since: options.since,
@@ -1283,6 +1374,43 @@ export class ContainerEngine implements ContainerService {
     };
   }
 
+  // ------------------------------------------------------------ networks
+
+  async connectContainer(ref: string, networkId: string, request: EndpointRequest): Promise<void> {
+    const id = this.#resolve(ref).id;
+    await this.#locks.run(id, async () => {
+      const rec = this.#get(id);
+      if (rec.networkMode === 'host' || rec.networkMode === 'none' || rec.networkMode.startsWith('container:')) {
+        // Its namespace was not made by Janus's network part (or is another container's): nothing to plug into.
+        throw conflict(`container ${rec.name} cannot be connected to a network: it uses ${rec.networkMode.startsWith('container:') ? 'the network of another container' : `the ${rec.networkMode} network mode`}`);
+      }
+      const ifIndex = Math.max(-1, ...this.#o.networks.endpointsOf(id).map((e) => Number(e.ifName.slice(3)))) + 1;
+      await this.#o.networks.join(networkId, { id, name: rec.name }, { ...request, ifIndex });
+      if (rec.state.status === 'running' || rec.state.status === 'paused') {
+        try {
+          await this.#o.networks.hotplug(id, networkId);
+        } catch (err) {
+          await this.#o.networks.leave(networkId, id).catch(() => {});
+          throw err;
+        }
+      }
+    });
+  }
+
+  async disconnectContainer(ref: string, networkId: string, options: { force?: boolean }): Promise<void> {
+    const id = this.#resolve(ref).id;
+    await this.#locks.run(id, async () => {
+      const rec = this.#get(id);
+      const ep = this.#o.networks.endpointsOf(id).find((e) => e.networkId === networkId);
+      if (!ep) {
+        if (options.force) return;
+        throw conflict(`container ${rec.name} is not connected to network ${this.#o.networks.resolve(networkId).name}`);
+      }
+      await this.#o.networks.unplug(id, networkId);
+      await this.#o.networks.leave(networkId, id);
+    });
+  }
+
   // ------------------------------------------------------------ files
 
   /** The file-system view ContainerFiles works on, as the container is now. */
@@ -1524,9 +1652,6 @@ function logConfigOf(given: Partial<LogConfig> | undefined): LogConfig {
   const maxFiles = given?.maxFiles ?? 1;
   if (!Number.isSafeInteger(maxSize) || maxSize < 0) throw invalidArgument(`invalid --log-opt max-size: ${maxSize}`);
   if (!Number.isSafeInteger(maxFiles) || maxFiles < 1) throw invalidArgument(`invalid --log-opt max-file: ${maxFiles}: it must be at least 1`);
-  if (maxFiles > 1) {
-    throw notImplemented('--log-opt max-file above 1 is not supported: the log is truncated when it reaches max-size (conmon keeps no rotated files)');
-  }
   if (maxFiles !== 1 && maxSize === 0) throw invalidArgument('--log-opt max-file needs max-size');
   return { type, maxSize, maxFiles };
 }
@@ -1582,4 +1707,74 @@ async function readBlkio(pid: number): Promise<{ read: number; write: number }> 
   } catch {
     return { read: 0, write: 0 };
   }
+}
+
+/** The spec with its network namespace pointed at `path` (the sandbox made at start). */
+function withNetworkNamespace(spec: OciRuntimeSpec, path: string): OciRuntimeSpec {
+  const namespaces = (spec.linux?.namespaces ?? []).map((n) => (n.type === 'network' ? { type: 'network' as const, path } : n));
+  return { ...spec, linux: { ...spec.linux, namespaces } };
+}
+
+/**
+ * `-p` and `-P` as ports to publish: container port ranges pair with host
+ * ranges of the same length; a host range with one container port means any
+ * free port of it; no host port means an ephemeral one. `-P` publishes every
+ * exposed port (the image's and `--expose`) on an ephemeral port.
+ */
+function portRequestsOf(request: ContainerCreateRequest, imageExposed: Record<string, object> | undefined): PortRequest[] {
+  const out: PortRequest[] = [];
+  const range = (text: string, what: string): [number, number] => {
+    const m = /^(\d+)(?:-(\d+))?$/.exec(text);
+    const a = m ? Number(m[1]) : NaN;
+    const b = m?.[2] !== undefined ? Number(m[2]) : a;
+    if (!m || a < 1 || b > 65535 || b < a) throw invalidArgument(`invalid ${what} ${JSON.stringify(text)}: want a port (1-65535) or a range FROM-TO`);
+    return [a, b];
+  };
+  for (const p of request.publish ?? []) {
+    if (p.protocol === 'sctp') throw notImplemented('publishing sctp ports is not supported: tcp and udp only');
+    const hostIp = p.hostIp || '0.0.0.0';
+    if (!/^\d+\.\d+\.\d+\.\d+$/.test(hostIp)) throw notImplemented(`publishing on ${hostIp}: Janus networks are IPv4 only`);
+    const [cFrom, cTo] = range(p.containerPort, 'container port');
+    if (!p.hostPort) {
+      for (let c = cFrom; c <= cTo; c++) out.push({ protocol: p.protocol, hostIp, hostPort: 0, containerPort: c });
+      continue;
+    }
+    const [hFrom, hTo] = range(p.hostPort, 'host port');
+    if (cFrom === cTo && hTo > hFrom) {
+      out.push({ protocol: p.protocol, hostIp, hostPort: [hFrom, hTo], containerPort: cFrom });
+    } else if (hTo - hFrom === cTo - cFrom) {
+      for (let i = 0; i <= cTo - cFrom; i++) out.push({ protocol: p.protocol, hostIp, hostPort: hFrom + i, containerPort: cFrom + i });
+    } else {
+      throw invalidArgument(`invalid port range: ${p.hostPort}:${p.containerPort}: the host and container ranges differ in size`);
+    }
+  }
+  if (request.publishAll) {
+    const exposed = new Set([...Object.keys(imageExposed ?? {}), ...(request.exposedPorts ?? [])]);
+    for (const e of exposed) {
+      const [port, proto = 'tcp'] = e.split('/');
+      if (proto !== 'tcp' && proto !== 'udp') continue;
+      const n = Number(port);
+      if (out.some((o) => o.containerPort === n && o.protocol === proto)) continue;
+      out.push({ protocol: proto, hostIp: '0.0.0.0', hostPort: 0, containerPort: n });
+    }
+  }
+  return out;
+}
+
+/**
+ * The nameservers of a container's resolv.conf when `--dns` is not given:
+ * on a user-defined network its DNS server (container names, then the
+ * host's resolvers); on the default bridge the host's, as docker does,
+ * without loopback ones (unreachable from the container's namespace) — and
+ * when only loopback ones remain, the bridge's forwarding server instead of
+ * docker's public fallback. Undefined: keep the host's lines.
+ */
+function resolversFor(primary: JoinedEndpoint | undefined, hostResolvConf: string): string[] | undefined {
+  if (!primary?.nameServer) return undefined;
+  if (primary.resolvesNames) return [primary.nameServer];
+  const servers = hostResolvConf.split('\n').map((l) => l.trim().split(/\s+/)).filter((w) => w[0] === 'nameserver' && w[1]).map((w) => w[1]!);
+  const loopback = (ip: string) => ip.startsWith('127.') || ip === '::1';
+  if (!servers.some(loopback)) return undefined;
+  const usable = servers.filter((ip) => !loopback(ip));
+  return usable.length > 0 ? usable : [primary.nameServer];
 }

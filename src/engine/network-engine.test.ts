@@ -41,6 +41,8 @@ class RecordingNames implements NameServer {
   served = new Map<string, string>();
   async serve(id: string, address: string) { this.served.set(id, address); }
   setNames(id: string, names: ReadonlyMap<string, readonly string[]>) { this.names.set(id, names); }
+  peers = new Map<string, ReadonlyMap<string, readonly string[]>>();
+  setPeers(id: string, peers: ReadonlyMap<string, readonly string[]>) { this.peers.set(id, peers); }
   async stop(id: string) { this.served.delete(id); }
   async close() {}
 }

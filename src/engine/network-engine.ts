@@ -369,6 +369,7 @@ export class NetworkEngine implements NetworkService {
       await this.#put(rec);
       this.#refreshNames(rec);
     });
+    for (const ep of this.endpointsOf(containerId)) this.#refreshNames(this.#records.get(ep.networkId)!);
     this.#event(rec, 'disconnect', { container: containerId });
   }
 
@@ -457,7 +458,7 @@ export class NetworkEngine implements NetworkService {
     if (!ep) return;
     await this.#ensure(rec);
     await this.#o.driver.connect(this.#spec(rec), state.sandbox, this.#endpointSpec(containerId, ep, false), options);
-    this.#refreshNames(rec);
+    for (const e of this.endpointsOf(containerId)) this.#refreshNames(this.#records.get(e.networkId)!);
     this.#event(rec, 'connect', { container: containerId });
   }
 
@@ -552,6 +553,13 @@ export class NetworkEngine implements NetworkService {
       for (const a of ep.aliases) add(a, ep.ip);
     }
     this.#o.names.setNames(rec.id, names);
+    // Containers also on other networks resolve those networks' names through this server too.
+    const peers = new Map<string, string[]>();
+    for (const [cid, ep] of Object.entries(rec.endpoints)) {
+      const others = [...this.#records.values()].filter((r) => r.id !== rec.id && r.endpoints[cid] && r.bridge?.dns && !r.builtin).map((r) => r.id);
+      if (others.length > 0) peers.set(ep.ip, others);
+    }
+    this.#o.names.setPeers(rec.id, peers);
   }
 
   /** Call when a container is renamed: its DNS name follows. */

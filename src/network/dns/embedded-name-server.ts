@@ -64,6 +64,8 @@ export class EmbeddedNameServer implements NameServer {
   readonly #forwarder: DnsForwarder;
   readonly #listeners = new Map<string, Listener>();
   readonly #names = new Map<string, Names>();
+  /** Per network: client address → other networks whose names it sees. */
+  readonly #peers = new Map<string, ReadonlyMap<string, readonly string[]>>();
   /** The serve/stop in progress per network, so calls for one network run one after another. */
   readonly #busy = new Map<string, Promise<void>>();
   /** Aborted by close(): forwards in flight give up. */
@@ -98,6 +100,10 @@ export class EmbeddedNameServer implements NameServer {
       for (const ip of ips) if (!reverse.has(ip)) reverse.set(ip, key);
     }
     this.#names.set(networkId, { forward, reverse });
+  }
+
+  setPeers(networkId: string, peers: ReadonlyMap<string, readonly string[]>): void {
+    this.#peers.set(networkId, peers);
   }
 
   stop(networkId: string): Promise<void> {
@@ -151,7 +157,7 @@ export class EmbeddedNameServer implements NameServer {
     }
     udp.on('error', (err) => this.#logger?.warn('DNS UDP socket failed', { network: networkId, address, error: err }));
     udp.on('message', (msg, rinfo) => {
-      void this.#answer(networkId, msg, 'udp').then((reply) => {
+      void this.#answer(networkId, msg, 'udp', rinfo.address).then((reply) => {
         if (reply && this.#listeners.get(networkId) === listener) udp.send(reply, rinfo.port, rinfo.address);
       });
     });
@@ -180,7 +186,7 @@ export class EmbeddedNameServer implements NameServer {
         const length = buffered.readUInt16BE(0);
         const msg = Buffer.from(buffered.subarray(2, 2 + length));
         buffered = buffered.subarray(2 + length);
-        void this.#answer(networkId, msg, 'tcp').then((reply) => {
+        void this.#answer(networkId, msg, 'tcp', socket.remoteAddress ?? '').then((reply) => {
           if (!reply || socket.destroyed) return;
           const framed = Buffer.alloc(2 + reply.length);
           framed.writeUInt16BE(reply.length, 0);
@@ -192,13 +198,15 @@ export class EmbeddedNameServer implements NameServer {
   }
 
   /** The reply to one message, or undefined to stay silent (responses, runts). Never rejects. */
-  async #answer(networkId: string, msg: Buffer, transport: 'udp' | 'tcp'): Promise<Buffer | undefined> {
+  async #answer(networkId: string, msg: Buffer, transport: 'udp' | 'tcp', client: string): Promise<Buffer | undefined> {
     try {
       const q = parseQuery(msg);
       if (!isQuery(q)) return q.drop ? undefined : buildProblemResponse(q);
       const maxSize = transport === 'udp' ? q.maxUdpSize : undefined;
-      const local = this.#local(networkId, q, maxSize);
-      if (local) return local;
+      for (const net of [networkId, ...(this.#peers.get(networkId)?.get(client.replace(/^::ffff:/, '')) ?? [])]) {
+        const local = this.#local(net, q, maxSize);
+        if (local) return local;
+      }
       if (this.#forwarding >= this.#maxForwarding) return buildResponse(q, { rcode: RCODE.SERVFAIL, maxSize });
       this.#forwarding++;
       try {

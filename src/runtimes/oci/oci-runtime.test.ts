@@ -10,7 +10,7 @@ import { runtimeConformance } from '../../../test/conformance/runtime.ts';
 import { OciRuntime, probeOciRuntime } from './oci-runtime.ts';
 import { buildConmonArgs } from './conmon.ts';
 import { parseK8sLogLine } from './k8s-log.ts';
-import { mountArgs } from './rootfs-mount.ts';
+import { mountArgs, mountPointsIn } from './rootfs-mount.ts';
 import { exitFromStatus, signalNumber } from './oci-task.ts';
 import { startFailureCode } from './process-start-error.ts';
 
@@ -97,6 +97,19 @@ describe('pure parts', () => {
     assert.deepEqual(mountArgs({ type: 'overlay', source: 'overlay', options: ['lowerdir=/a', 'upperdir=/b', 'workdir=/c'] }, '/t'),
       ['-t', 'overlay', '-o', 'lowerdir=/a,upperdir=/b,workdir=/c', 'overlay', '/t']);
     assert.deepEqual(mountArgs({ type: 'bind', source: '/src', options: ['ro'] }, '/t'), ['-o', 'rbind,ro', '/src', '/t']);
+  });
+
+  it('reads mount points from mountinfo, spaces escaped', () => {
+    const info = [
+      '22 1 254:0 / / rw,relatime shared:1 - ext4 /dev/vda rw',
+      '95 22 0:51 / /var/lib/janus/runtimes/runc/abc/bundle/rootfs rw,relatime - overlay overlay rw,lowerdir=/l,upperdir=/u,workdir=/w',
+      '96 22 0:52 / /tmp/with\\040space rw - tmpfs tmpfs rw',
+      '',
+    ].join('\n');
+    const points = mountPointsIn(info);
+    assert.ok(points.has('/var/lib/janus/runtimes/runc/abc/bundle/rootfs'));
+    assert.ok(points.has('/tmp/with space'));
+    assert.ok(!points.has('/var/lib/janus/runtimes/runc/abc/bundle'));
   });
 
   it('signals, exit statuses and start failures', () => {

@@ -137,6 +137,22 @@ describe('networks end to end', { skip: skipUnlessRoot() }, () => {
     assert.deepEqual(none.trim().split('\n').map((l) => l.split(':')[1]?.trim()), ['lo']);
   });
 
+  test('live restore: published ports, names and addresses survive kill -9 of the daemon', async () => {
+    ok(await janus(['run', '-d', '--name', 'lasting', '--network', 'app', '-p', '18090:80', 'busybox', ...SERVE('still')]), 'run lasting');
+    const ip = await inspect('lasting', '{{.NetworkSettings.Networks.app.IPAddress}}');
+    await d.kill9();
+    await d.restart();
+    const wget = (url: string) => inNetns(netns, ['busybox', 'timeout', '10', 'wget', '-qO-', url]);
+    assert.equal((await wget('http://127.0.0.1:18090/')).stdout, 'still\n');
+    assert.equal(await inspect('lasting', '{{.NetworkSettings.Networks.app.IPAddress}}'), ip);
+    assert.equal(ok(await janus(['run', '--rm', '--network', 'app', 'busybox', 'timeout', '10', 'wget', '-qO-', 'http://lasting/']), 'by name after restart'), 'still\n');
+    fails(await janus(['run', '-d', '--name', 'taker', '-p', '18090:80', 'busybox', 'true']), /port is already allocated/, 'the port is reserved again');
+    ok(await janus(['rm', '-f', 'taker', 'lasting']), 'rm');
+    const other = ok(await janus(['run', '-d', '--network', 'app', 'busybox', 'sleep', '300']), 'run after restart').trim();
+    assert.notEqual(await inspect(other, '{{.NetworkSettings.Networks.app.IPAddress}}'), await inspect('web', '{{.NetworkSettings.Networks.app.IPAddress}}'), 'no address is handed out twice');
+    ok(await janus(['rm', '-f', other]), 'rm other');
+  });
+
   test('after removal nothing of a network or its containers is left: no veth, bridge, rule or netns file', async () => {
     const id = await inspect('web', '{{.Id}}');
     const net = ok(await janus(['network', 'inspect', '--format', '{{.Id}}', 'app']), 'network id').trim();

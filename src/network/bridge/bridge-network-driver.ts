@@ -1,4 +1,4 @@
-import { open, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { open, mkdir, readdir, readFile, realpath, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { asJanusError, conflict, invalidArgument, notImplemented, unavailable } from '../../core/errors.ts';
 import type { BridgeNetworkSpec, EndpointSpec, NetworkDriver, NetworkLeftovers, PortMapping } from '../../core/network-driver.ts';
@@ -358,8 +358,11 @@ export class BridgeNetworkDriver implements NetworkDriver {
   #prepareNetnsDir(): Promise<void> {
     this.#netnsDirReady ??= (async () => {
       await mkdir(this.#netnsDir, { recursive: true, mode: 0o755 });
+      // mountinfo shows resolved paths: compare with the real one, or a
+      // symlinked directory would be bound again at every start.
+      const real = await realpath(this.#netnsDir);
       const lines = (await this.#readMountInfo()).split('\n').map((l) => l.split(' '));
-      const self = lines.find((f) => f[4] === this.#netnsDir && f.length > 6);
+      const self = lines.find((f) => f[4] === real && f.length > 6);
       if (!self) {
         await this.#run('mount', ['--make-shared', '--bind', this.#netnsDir, this.#netnsDir]);
       } else if (!self.slice(6, self.indexOf('-')).some((t) => t.startsWith('shared:'))) {

@@ -160,7 +160,10 @@ function inner(): void {
   after(async () => {
     for (const p of servers) p.kill();
     await driver?.close();
-    await rm(dir, { recursive: true, force: true }).catch(() => {});
+    // The sandbox directory is a bind mount of itself (in this private mount
+    // namespace): unmounted first, or the directory could not be removed.
+    await run('umount', [join(dir, 'netns')]).catch(() => {});
+    await rm(dir, { recursive: true, force: true });
   });
 
   describe('bridge networks', { concurrency: false }, () => {

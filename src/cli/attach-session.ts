@@ -40,11 +40,13 @@ export async function attachSession(ctx: CliContext, info: ContainerInspect, opt
   if (options.stdin && tty && ctx.stdin.isTTY !== true) throw new JanusError('InvalidArgument', 'the input device is not a TTY');
   const client = ctx.client();
   const id = info.Id;
+  // The wait request ends with the session: left open after a detach, it would keep the CLI alive until the container exits.
+  const sessionOver = new AbortController();
   const stream = await client.containerAttach(id, { stdin: options.stdin, stdout: true, stderr: true, stream: true, detachKeys: options.detachKeys, tty, signal: ctx.signal });
   let wait: Promise<ContainerWaitResponse>;
   try {
     const condition = options.start ? (info.HostConfig.AutoRemove ? 'removed' : 'next-exit') : 'not-running';
-    wait = (await client.containerWait(id, { condition, signal: ctx.signal })).result;
+    wait = (await client.containerWait(id, { condition, signal: AbortSignal.any([ctx.signal, sessionOver.signal]) })).result;
   } catch (err) {
     stream.close();
     throw err;
@@ -75,5 +77,6 @@ export async function attachSession(ctx: CliContext, info: ContainerInspect, opt
     if (result.StatusCode !== 0) throw new StatusError(result.StatusCode);
   } finally {
     stopProxy();
+    sessionOver.abort();
   }
 }

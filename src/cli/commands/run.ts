@@ -87,6 +87,8 @@ export function runCommand(name: string): Command {
 
       let stream: ContainerStream | undefined;
       let wait: Promise<ContainerWaitResponse>;
+      // The wait request ends with the command: left open after a detach, it would keep the CLI alive until the container exits.
+      const commandOver = new AbortController();
       const autoRemove = body.HostConfig?.AutoRemove === true;
       try {
         if (attachStdin || attachOutput) {
@@ -96,7 +98,7 @@ export function runCommand(name: string): Command {
           });
         }
         // Registered before the start, so no exit (or removal) can be missed.
-        wait = (await client.containerWait(id, { condition: autoRemove ? 'removed' : 'next-exit', signal: ctx.signal })).result;
+        wait = (await client.containerWait(id, { condition: autoRemove ? 'removed' : 'next-exit', signal: AbortSignal.any([ctx.signal, commandOver.signal]) })).result;
       } catch (err) {
         stream?.close();
         throw status125(err);
@@ -139,6 +141,7 @@ export function runCommand(name: string): Command {
         if (result.StatusCode !== 0) throw new StatusError(result.StatusCode);
       } finally {
         stopProxy();
+        commandOver.abort();
       }
     },
   };

@@ -14,6 +14,7 @@ export interface EventRoutesOptions {
 const EVENT_FILTERS = [
   'config', 'container', 'daemon', 'event', 'image', 'label', 'network', 'node', 'plugin', 'scope', 'secret', 'service', 'type', 'volume',
 ] as const;
+const FUZZY_ACTIONS = new Set(['health_status', 'exec_create', 'exec_start']);
 const EVENT_TYPES = new Set(['builder', 'config', 'container', 'daemon', 'image', 'network', 'node', 'plugin', 'secret', 'service', 'volume']);
 
 /**
@@ -70,7 +71,9 @@ export function matchesEventFilters(e: EngineEvent, filters: Map<string, string[
         ok = values.includes(e.type);
         break;
       case 'event':
-        ok = values.includes(e.action);
+        // docker (#25798): health_status, exec_create and exec_start carry a suffix ("health_status: healthy"),
+        // so a filter naming one of them without the colon matches by prefix.
+        ok = values.some((v) => FUZZY_ACTIONS.has(v)) ? values.some((v) => e.action.startsWith(v)) : values.includes(e.action);
         break;
       case 'scope':
         ok = values.includes('local');
@@ -87,8 +90,8 @@ export function matchesEventFilters(e: EngineEvent, filters: Map<string, string[
           (e.attributes.image !== undefined && values.includes(e.attributes.image));
         break;
       default:
-        // container, volume, network, daemon, …: an object of that type named by ID or name.
-        ok = e.type === name && values.some((v) => v === e.id || v === e.attributes.name);
+        // container, volume, network, daemon, …: an object of that type named by ID or name, or a prefix of either (docker's fuzzy match: short IDs).
+        ok = e.type === name && values.some((v) => e.id.startsWith(v) || (e.attributes.name?.startsWith(v) ?? false));
     }
     if (!ok) return false;
   }

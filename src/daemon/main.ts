@@ -14,7 +14,7 @@ import type { ContainerRecord } from '../engine/container-record.ts';
 import { JsonDirStore } from '../state/json-dir-store.ts';
 import { NetworkEngine, type NetworkRecord } from '../engine/network-engine.ts';
 import { parseProcNetRoute } from '../engine/network-ipam.ts';
-import { LinuxBridgeDriver } from '../network/linux/linux-bridge-driver.ts';
+import { BridgeNetworkDriver } from '../network/bridge/bridge-network-driver.ts';
 import { EmbeddedNameServer } from '../network/dns/embedded-name-server.ts';
 import { resolvConfNameservers } from '../network/dns/resolv-conf-nameservers.ts';
 import type { AttachStdin } from '../runtimes/oci/oci-task.ts';
@@ -165,10 +165,9 @@ export async function startDaemon(options: StartDaemonOptions): Promise<RunningD
     runtimeReport = runtimes;
     const hostFacts = await containerHostFacts(facts);
     // Sandboxes (network namespace files) live on /run's tmpfs, private to this root, so a reboot clears them.
-    const netDriver = new LinuxBridgeDriver({
+    const netDriver = new BridgeNetworkDriver({
       exec,
-      sandboxDir: join('/run/janus', `netns-${createHash('sha256').update(root).digest('hex').slice(0, 12)}`),
-      logger: logger.child({ component: 'network' }),
+      netnsDir: join('/run/janus', `netns-${createHash('sha256').update(root).digest('hex').slice(0, 12)}`),
     });
     const names = new EmbeddedNameServer({ upstreams: resolvConfNameservers(hostFacts.resolvConf), logger: logger.child({ component: 'dns' }) });
     const networks = new NetworkEngine({
@@ -217,7 +216,7 @@ export async function startDaemon(options: StartDaemonOptions): Promise<RunningD
         logger.info('stopping');
         containers?.close();
         await networks.close();
-        netDriver.close();
+        await netDriver.close();
         const closed = new Promise<void>((done) => srv.close(() => done()));
         shutdown.abort();
         srv.closeIdleConnections();

@@ -411,14 +411,17 @@ export class NetworkEngine implements NetworkService {
    */
   async up(container: { id: string; name: string; hostname: string }, ports: PortRequest[], options: { signal?: AbortSignal } = {}): Promise<SandboxState> {
     const endpoints = this.endpointsOf(container.id);
+    // docker: the default route goes through the first network that has one (internal networks have none),
+    // and ports are published on it; a container only on internal networks publishes nothing.
+    const routed = endpoints.find((ep) => !this.#records.get(ep.networkId)!.internal);
     const sandbox = await this.#o.driver.createSandbox(container.id, options);
     try {
       for (const ep of endpoints) {
         const rec = this.#records.get(ep.networkId)!;
         await this.#ensure(rec);
-        await this.#o.driver.connect(this.#spec(rec), sandbox, this.#endpointSpec(container.id, ep, ep === endpoints[0]), options);
+        await this.#o.driver.connect(this.#spec(rec), sandbox, this.#endpointSpec(container.id, ep, ep === routed), options);
       }
-      const published = await this.#publish(container.id, endpoints[0], ports, options);
+      const published = routed ? await this.#publish(container.id, routed, ports, options) : [];
       const state: SandboxState = { sandbox, ports: published };
       this.#up.set(container.id, state);
       for (const ep of endpoints) {
@@ -435,16 +438,15 @@ export class NetworkEngine implements NetworkService {
 
   /** Undoes `up` (ports, interfaces, sandbox, DNS names). Idempotent; never throws for what is already gone. */
   async down(containerId: string, options: { signal?: AbortSignal } = {}): Promise<void> {
+    const sandbox = this.#up.get(containerId)?.sandbox ?? '';
     this.#up.delete(containerId);
     const endpoints = this.endpointsOf(containerId);
     for (const ep of endpoints) this.#refreshNames(this.#records.get(ep.networkId)!);
     await this.#o.driver.unpublish(containerId, options);
-    const sandbox = await this.#o.driver.createSandbox(containerId, options).catch(() => undefined);
-    if (sandbox) {
-      for (const ep of endpoints) {
-        const rec = this.#records.get(ep.networkId)!;
-        await this.#o.driver.disconnect(this.#spec(rec), sandbox, this.#endpointSpec(containerId, ep, false), options);
-      }
+    // The host end of each veth is found by name; the sandbox path may be gone already (a daemon restart).
+    for (const ep of endpoints) {
+      const rec = this.#records.get(ep.networkId)!;
+      await this.#o.driver.disconnect(this.#spec(rec), sandbox, this.#endpointSpec(containerId, ep, false), options);
     }
     await this.#o.driver.removeSandbox(containerId, options);
   }

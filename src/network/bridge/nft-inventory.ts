@@ -16,7 +16,7 @@ export interface NftInventory {
   bridgeSet: string[];
 }
 
-const NET_CHAIN = /^net-(.+)-(fwd|post|icc)$/;
+const NET_CHAIN = /^net-(.+)-(fwd|post|in|icc)$/;
 const PORTS_CHAIN = /^ports-(.+)-(pre|out)$/;
 
 /** The interface names a rule's matches compare `iifname`/`oifname` with (`@set` references are not names). */

@@ -10,6 +10,7 @@ import { networkChainPrefix, portsChainPrefix } from './host-names.ts';
  *   set   bridges           every Janus bridge (for isolation between them)
  *   chain net-<id12>-fwd    filter/forward:  isolation, --internal
  *   chain net-<id12>-post   nat/postrouting: masquerade out, hairpin, 127.0.0.1
+ *   chain net-<id12>-in     filter/input:    the network's DNS server answers its own bridge only
  *   chain net-<id12>-icc    (bridge family) filter/forward: enable_icc=false
  *   chain ports-<id12>-pre  nat/prerouting:  DNAT of published ports (outside, containers)
  *   chain ports-<id12>-out  nat/output:      DNAT of published ports (the host, 127.0.0.1 too)
@@ -27,6 +28,7 @@ export const BRIDGES_SET = 'bridges';
 /** Base-chain declarations by role. `srcnat`/`dstnat` are nftables' standard NAT priorities. */
 const HOOKS = {
   fwd: 'type filter hook forward priority filter; policy accept;',
+  in: 'type filter hook input priority filter; policy accept;',
   post: 'type nat hook postrouting priority srcnat; policy accept;',
   icc: 'type filter hook forward priority filter; policy accept;',
   pre: 'type nat hook prerouting priority dstnat; policy accept;',
@@ -83,11 +85,15 @@ export function ensureNetworkScript(net: BridgeNetworkSpec, table: string): stri
     `oifname ${br} ip saddr ${net.subnet} ct status dnat masquerade`,
   ];
   if (net.masquerade && !net.internal) post.push(`oifname != ${br} ip saddr ${net.subnet} masquerade`);
+  // The daemon's DNS server of this network listens on its gateway: containers of other
+  // networks (which reach the host's addresses) must not learn this network's names.
+  const input = [`ip daddr ${net.gateway} meta l4proto { tcp, udp } th dport 53 iifname != { ${br}, "lo" } drop`];
   const lines = [
     ...preamble(table),
     `add element inet ${table} ${BRIDGES_SET} { ${br} }`,
     ...chain('inet', table, `${p}-fwd`, HOOKS.fwd, fwd),
     ...chain('inet', table, `${p}-post`, HOOKS.post, post),
+    ...chain('inet', table, `${p}-in`, HOOKS.in, input),
     `add table bridge ${table}`,
   ];
   if (net.icc) {
@@ -112,7 +118,7 @@ export function destroyNetworkScript(networkId: string, bridges: readonly string
   for (const b of bridges) {
     lines.push(`add element inet ${table} ${BRIDGES_SET} { ${quote(b)} }`, `delete element inet ${table} ${BRIDGES_SET} { ${quote(b)} }`);
   }
-  lines.push(...dropChain('inet', table, `${p}-fwd`), ...dropChain('inet', table, `${p}-post`), `add table bridge ${table}`, ...dropChain('bridge', table, `${p}-icc`));
+  lines.push(...dropChain('inet', table, `${p}-fwd`), ...dropChain('inet', table, `${p}-post`), ...dropChain('inet', table, `${p}-in`), `add table bridge ${table}`, ...dropChain('bridge', table, `${p}-icc`));
   return `${lines.join('\n')}\n`;
 }
 

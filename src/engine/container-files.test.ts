@@ -201,6 +201,7 @@ describe('ContainerFiles', { skip }, () => {
     await assert.rejects(files.putArchive(fs, '/ro', await tarball()), (err) => isJanusError(err, 'Forbidden'));
     await assert.rejects(files.putArchive(fs, '/etc/passwd', await tarball()), (err) => isJanusError(err, 'InvalidArgument') && /not a directory/.test(err.message));
     await assert.rejects(files.putArchive(fs, '/missing', await tarball()), (err) => isJanusError(err, 'NotFound'));
+    await assert.rejects(files.putArchive(fs, '/missing/deeper', await tarball()), (err) => isJanusError(err, 'NotFound') && /^Could not find the file \/missing\/deeper in container c1$/.test(err.message));
     await assert.rejects(files.putArchive({ ...fs, readOnlyRootfs: true }, '/srv', await tarball()), (err) => isJanusError(err, 'Forbidden'));
     await assert.rejects(files.putArchive(fs, '/srv', Readable.from([await makeTar([{ name: '../../etc/evil', body: 'x' }])])),
       (err) => isJanusError(err, 'InvalidArgument') && err.message.includes('"../../etc/evil"'));

@@ -169,7 +169,11 @@ export class ContainerFiles {
     const abs = containerPath(path);
     const { root, done } = await this.#view(fs, true);
     try {
-      const loc = await root.locate(abs, { followLast: true });
+      // A missing directory on the way is the same "Could not find" as a missing last one (docker's containerFileNotFound).
+      const loc = await root.locate(abs, { followLast: true }).catch((err: unknown) => {
+        if (isJanusError(err, 'NotFound')) throw notFound(`Could not find the file ${path} in container ${fs.name}`, err);
+        throw err;
+      });
       let dest: string;
       try {
         if (!loc.stat) throw notFound(`Could not find the file ${path} in container ${fs.name}`);

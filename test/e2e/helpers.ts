@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { lstat, readdir } from 'node:fs/promises';
+import { lstat, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { NodeExec, type ExecResult } from '../../src/util/exec.ts';
 import type { CliResult } from '../support/daemon.ts';
@@ -75,4 +75,21 @@ export function digestsIn(text: string): string[] {
 export async function listNames(janus: (args: string[]) => Promise<CliResult>): Promise<string[]> {
   const out = ok(await janus(['images', '--format', '{{.Repository}}:{{.Tag}}']), 'janus images --format');
   return out.split('\n').map((l) => l.trim()).filter(Boolean).sort();
+}
+
+/** Polls `fn` every 100 ms until it returns a value, failing with `what` after `timeoutMs` (a safety net, not a measured threshold). */
+export async function eventually<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 20000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Mount points at or under `dir` (from /proc/self/mountinfo): what a daemon's root still has mounted. */
+export async function mountsUnder(dir: string): Promise<string[]> {
+  const text = await readFile('/proc/self/mountinfo', 'utf8');
+  return text.split('\n').map((l) => l.split(' ')[4] ?? '').filter((p) => p === dir || p.startsWith(`${dir}/`));
 }

@@ -17,6 +17,22 @@ export function formatEvent(e: EventMessage): string {
   return `${when} ${e.Type} ${e.Action} ${e.Actor?.ID ?? ''}${attrs.length > 0 ? ` (${attrs.join(', ')})` : ''}`;
 }
 
+/**
+ * An event as docker's `--format` templates see it: the Go struct
+ * events.Message, so `.Status`, `.ID`, `.From`, `.Scope`, `.Time` and
+ * `.TimeNano` work beside `.Type`, `.Action` and `.Actor` (the wire's
+ * lower-case keys are what Go decodes into them); `{{json .}}` still prints
+ * the wire object. Pure.
+ */
+export function templateEvent(e: EventMessage): Record<string, unknown> {
+  const view: Record<string, unknown> = {
+    Status: e.status ?? '', ID: e.id ?? '', From: e.from ?? '', Type: e.Type, Action: e.Action, Actor: e.Actor,
+    Scope: e.scope ?? '', Time: e.time, TimeNano: e.timeNano,
+  };
+  Object.defineProperty(view, 'toJSON', { value: () => e, enumerable: false });
+  return view;
+}
+
 /** `janus events` / `system events`. */
 export function eventsCommand(name: string): Command {
   return {
@@ -47,7 +63,7 @@ export function eventsCommand(name: string): Command {
         since: args.string('since'), until: args.string('until'), filters: parseFilters(args.list('filter'), name), signal: ctx.signal,
       });
       for await (const e of stream) {
-        const line = format === 'json' ? JSON.stringify(e) : template ? template.execute(e) : formatEvent(e);
+        const line = format === 'json' ? JSON.stringify(e) : template ? template.execute(templateEvent(e)) : formatEvent(e);
         ctx.stdout.write(`${line}\n`);
       }
     },

@@ -1,4 +1,4 @@
-import { open, mkdir, readdir, readFile, realpath, rm, stat, writeFile } from 'node:fs/promises';
+import { open, mkdir, readdir, readFile, realpath, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { asJanusError, conflict, invalidArgument, notImplemented, unavailable } from '../../core/errors.ts';
 import type { BridgeNetworkSpec, EndpointSpec, NetworkDriver, NetworkLeftovers, PortMapping } from '../../core/network-driver.ts';
@@ -287,9 +287,19 @@ export class BridgeNetworkDriver implements NetworkDriver {
     if (chains.length || stale.length) await this.#nft(removeChainsScript(chains, stale, this.#table));
   }
 
-  /** Frees every port reservation (rules stay: ports keep working while the daemon is down). For daemon shutdown. */
+  /**
+   * Frees every port reservation (rules stay: ports keep working while the
+   * daemon is down). For daemon shutdown. When no sandbox is left, the
+   * sandbox directory's own bind mount goes too, so a daemon that ends
+   * with no containers leaves no mount behind.
+   */
   async close(): Promise<void> {
     await this.#ports.close();
+    const left = await readdir(this.#netnsDir).catch(() => undefined);
+    if (left && left.length === 0) {
+      await this.#run('umount', [this.#netnsDir], { check: false });
+      await rmdir(this.#netnsDir).catch(() => {});
+    }
   }
 
   // ---- host plumbing ----

@@ -19,7 +19,8 @@ export interface CliContext extends CliIo {
   configDir: string;
   /** The API client; made on first call, so commands that need no daemon never touch the socket. */
   client(): DockerClient;
-  credentials(): CredentialStore;
+  /** The stored registry credentials; its module is loaded on first call (only login, logout, pull and push need it). */
+  credentials(): Promise<CredentialStore>;
   /** Aborted on SIGINT/SIGTERM (unless a command intercepts them through `signals`). */
   signal: AbortSignal;
   /** The process's signals, for commands that forward them to a container (absent in tests and embedders). */

@@ -9,7 +9,7 @@ import { authKey, splitImageName } from './image-name.ts';
  */
 export async function registryAuthFor(ctx: CliContext, ref: string): Promise<AuthConfig | undefined> {
   const key = authKey(splitImageName(ref).registry);
-  const stored = await ctx.credentials().get(key);
+  const stored = await (await ctx.credentials()).get(key);
   if (!stored) return undefined;
   return stored.identitytoken ? { identitytoken: stored.identitytoken } : { username: stored.username, password: stored.password, serveraddress: key };
 }

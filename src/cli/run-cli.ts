@@ -5,7 +5,7 @@ import { DaemonError } from '../api/client/daemon-error.ts';
 import { isJanusError } from '../core/errors.ts';
 import { formatHelp, parseArgs, type CommandSpec } from './args.ts';
 import type { CliContext, CliIo, Command } from './command.ts';
-import { CredentialStore } from './credential-store.ts';
+import type { CredentialStore } from './credential-store.ts';
 import { exitCodeFor } from './exit-codes.ts';
 import { StatusError } from './exit-status.ts';
 import { PartialFailure } from './partial-failure.ts';
@@ -223,13 +223,14 @@ export async function runCli(argv: readonly string[], io: CliIo, options: RunCli
     const host = globals.host ?? nonEmpty(io.env.JANUS_HOST) ?? DEFAULT_HOST;
     const configDir = globals.config ?? nonEmpty(io.env.JANUS_CONFIG) ?? join(io.env.HOME ?? homedir(), '.janus');
     let client: DockerClient | undefined;
-    let credentials: CredentialStore | undefined;
+    let credentials: Promise<CredentialStore> | undefined;
     const ctx: CliContext = {
       ...io,
       host,
       configDir,
       client: () => (client ??= new DockerClient({ host, userAgent: 'janus-cli' })),
-      credentials: () => (credentials ??= new CredentialStore({ configDir })),
+      // Loaded on demand: the store pulls in node:crypto (atomic writes), ~10 ms of every start-up otherwise.
+      credentials: () => (credentials ??= import('./credential-store.ts').then((m) => new m.CredentialStore({ configDir }))),
       signal: options.signal ?? new AbortController().signal,
       ...(options.signals ? { signals: options.signals } : {}),
     };

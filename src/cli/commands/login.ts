@@ -53,8 +53,9 @@ export const loginCommand: Command = {
       if (!password) throw new JanusError('InvalidArgument', 'Password is required');
     }
     const res = await ctx.client().auth({ username, password, serveraddress: server }, { signal: ctx.signal });
-    await ctx.credentials().set(server, res.IdentityToken ? { username, identitytoken: res.IdentityToken } : { username, password });
-    ctx.stderr.write(`WARNING! Your credentials are stored unencrypted in '${ctx.credentials().path}'.\n`);
+    const store = await ctx.credentials();
+    await store.set(server, res.IdentityToken ? { username, identitytoken: res.IdentityToken } : { username, password });
+    ctx.stderr.write(`WARNING! Your credentials are stored unencrypted in '${store.path}'.\n`);
     ctx.stdout.write(`${res.Status || 'Login Succeeded'}\n`);
   },
 };

@@ -12,7 +12,7 @@ export const logoutCommand: Command = {
   },
   async run(ctx, args) {
     const server = normaliseServer(args.positionals[0]);
-    if (await ctx.credentials().erase(server)) ctx.stdout.write(`Removing login credentials for ${server}\n`);
+    if (await (await ctx.credentials()).erase(server)) ctx.stdout.write(`Removing login credentials for ${server}\n`);
     else ctx.stdout.write(`Not logged in to ${server}\n`);
   },
 };

@@ -29,7 +29,7 @@ describe('bad input end to end', { skip: skipE2e() }, () => {
   before(async () => {
     work = await mkdtemp(join(tmpdir(), 'janus-e2e-bad-'));
     reg = await startRegistry();
-    d = await startDaemon();
+    d = await startDaemon({ hostNetwork: true }); // it pulls from the test registry on the host's 127.0.0.1
     const layout = join(work, 'small');
     small = await writeOciImage(layout, 'v1', {
       layers: [{ 'etc/': '', 'etc/motd': 'small\n' }, { 'data/': '', 'data/r.bin': randomBytes(256 * 1024) }],

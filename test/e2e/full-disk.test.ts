@@ -23,7 +23,7 @@ describe('a full disk end to end', { skip: skipE2e() }, () => {
   before(async () => {
     work = await mkdtemp(join(tmpdir(), 'janus-e2e-full-'));
     reg = await startRegistry();
-    d = await startDaemon();
+    d = await startDaemon({ hostNetwork: true }); // it pulls from the test registry on the host's 127.0.0.1
     await d.stop({ keepRoot: true });
     // 4 MiB holds the daemon's own files but not a 12 MB image.
     await exec.run('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', d.root]);

@@ -23,7 +23,7 @@ describe('images end to end', { skip: skipE2e() }, () => {
   before(async () => {
     work = await mkdtemp(join(tmpdir(), 'janus-e2e-images-'));
     reg = await startRegistry();
-    d = await startDaemon();
+    d = await startDaemon({ hostNetwork: true }); // it pulls from the test registry on the host's 127.0.0.1
   });
   after(async () => {
     await d?.stop();

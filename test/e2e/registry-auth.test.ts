@@ -29,7 +29,7 @@ describe('registry auth end to end', { skip: skipE2e({ htpasswd: true }) }, () =
 
   before(async () => {
     reg = await startRegistry({ htpasswd: { username: USER, password: PASSWORD } });
-    d = await startDaemon();
+    d = await startDaemon({ hostNetwork: true }); // it pulls from the test registry on the host's 127.0.0.1
     ok(await janus(['image', 'bootstrap', 'busybox']), 'image bootstrap busybox');
   });
   after(async () => {

@@ -182,6 +182,29 @@ describe('containers end to end', { skip: skipUnlessRoot() }, () => {
     assert.match(ok(await d.janus(['run', '--rm', '--tmpfs', '/fast:size=1m', 'busybox', 'sh', '-c', 'mount | grep /fast']), 'tmpfs'), /tmpfs on \/fast type tmpfs/);
   });
 
+  test('system df: containers counted, running ones active, writable layers sized, stopped ones reclaimable; -v lists them', async () => {
+    try {
+      ok(await d.janus(['run', '--name', 'dfstopped', 'busybox', 'sh', '-c', 'head -c 300000 /dev/zero > /written']), 'run dfstopped');
+      ok(await d.janus(['run', '-d', '--name', 'dfrunning', 'busybox', 'sh', '-c', 'head -c 1000000 /dev/zero > /big; sleep 1000']), 'run -d dfrunning');
+      await eventually('dfrunning wrote /big', async () => ((await d.janus(['exec', 'dfrunning', 'sh', '-c', 'test $(wc -c < /big) -eq 1000000'])).code === 0 ? true : undefined));
+      const total = ok(await d.janus(['ps', '-aq']), 'ps -aq').trim().split('\n').length;
+      const running = ok(await d.janus(['ps', '-q']), 'ps -q').trim().split('\n').length;
+      const table = ok(await d.janus(['system', 'df']), 'system df');
+      const row = /\nContainers\s+(\d+)\s+(\d+)\s+(\S+)\s+(\S+)( \(\d+%\))?\n/.exec(table);
+      assert.ok(row, `a Containers row: ${table}`);
+      assert.deepEqual([Number(row[1]), Number(row[2])], [total, running], table);
+      assert.match(row[3], /^1\.\d+MB$/, 'both writable layers, about 1.3 MB');
+      assert.match(row[4], /^3\d\d(\.\d+)?kB$/, 'the stopped one\'s layer is reclaimable, about 300 kB');
+      const verbose = ok(await d.janus(['system', 'df', '-v']), 'system df -v');
+      assert.match(verbose, /\nCONTAINER ID\s+IMAGE\s+COMMAND\s+LOCAL VOLUMES\s+SIZE\s+CREATED\s+STATUS\s+NAMES\n/);
+      assert.match(verbose, /\n[0-9a-f]{12}\s+busybox\s+"sh -c 'head -c 3000…"\s+0\s+3\d\d(\.\d+)?kB\s+.*Exited \(0\).*\s+dfstopped\n/, verbose);
+      assert.match(verbose, /\n[0-9a-f]{12}\s+busybox\s+"sh -c 'head -c 1000…"\s+0\s+1(\.0\d)?MB\s+.*Up .*\s+dfrunning\n/, verbose);
+      assert.match(verbose, /\nbusybox\s+latest\s+[0-9a-f]{12}\s+.*\s+[1-9]\d*\n/, 'the image counts its containers');
+    } finally {
+      await d.janus(['rm', '-f', 'dfstopped', 'dfrunning']);
+    }
+  });
+
   test('bad input: clear errors, exit 125, nothing created', async () => {
     const before = ok(await d.janus(['ps', '-aq']), 'ps').trim();
     fails(await d.janus(['run', '--pull', 'never', 'no-such-image']), /No such image/i, 'unknown image');

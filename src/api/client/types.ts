@@ -255,7 +255,8 @@ export interface EndpointSettingsWire {
 export interface DiskUsage {
   LayersSize?: number;
   Images?: ImageSummary[] | null;
-  Containers?: unknown[] | null;
+  /** Every container, with SizeRw (its writable layer) and SizeRootFs. */
+  Containers?: ContainerSummary[] | null;
   Volumes?: Array<Volume & { UsageData?: { Size: number; RefCount: number } | null }> | null;
   BuildCache?: unknown[] | null;
 }

@@ -1,6 +1,8 @@
 import { invalidArgument } from '../../core/errors.ts';
+import type { ContainerService } from '../../engine/container-service.ts';
 import type { ImageService } from '../../engine/image-service.ts';
 import type { VolumeService } from '../../engine/volume-service.ts';
+import { containerSummaryWire } from './container-wire.ts';
 import { imageSummaryWire } from './image-wire.ts';
 import type { Router } from './router.ts';
 import { volumeWire } from './volume-routes.ts';
@@ -9,21 +11,31 @@ const TYPES = ['container', 'image', 'volume', 'build-cache'] as const;
 
 /**
  * `GET /system/df`: disk usage by images (LayersSize counts each shared
- * layer once), containers, volumes and build cache. `type` (API 1.42+)
- * limits which parts are computed.
+ * layer once), containers (every one, as in `GET /containers/json?all=1&size=1`:
+ * SizeRw is its writable layer, SizeRootFs that plus its image), volumes
+ * and build cache. `type` (API 1.42+) limits which parts are computed —
+ * sizing containers walks their writable layers.
  */
-export function registerDiskUsageRoutes(router: Router, options: { images: ImageService; volumes: VolumeService }): void {
+export function registerDiskUsageRoutes(router: Router, options: { images: ImageService; volumes: VolumeService; containers: ContainerService }): void {
   router.add('GET', '/system/df', async (r) => {
     const asked = r.strings('type');
     for (const t of asked) if (!(TYPES as readonly string[]).includes(t)) throw invalidArgument(`invalid type ${JSON.stringify(t)} for system df: want one of ${TYPES.join(', ')}`);
     const want = (t: (typeof TYPES)[number]) => asked.length === 0 || asked.includes(t);
     const body: Record<string, unknown> = {};
+    // Sized only when their part is asked for; the image part needs them too, for its counts.
+    const containers = want('container') || want('image') ? await options.containers.list({ all: true, size: want('container') }) : [];
     if (want('image')) {
       body.LayersSize = await options.images.layersSize();
-      body.Images = (await options.images.list({ all: true })).map((s) => imageSummaryWire(s, r.apiVersion));
+      // As docker's df does: each image's containers are counted (its ACTIVE column and what is reclaimable follow).
+      const users = new Map<string, number>();
+      for (const v of containers) users.set(v.imageId, (users.get(v.imageId) ?? 0) + 1);
+      body.Images = (await options.images.list({ all: true })).map((s) => imageSummaryWire({ ...s, containers: users.get(s.id) ?? 0 }, r.apiVersion));
     }
-    // Containers and the build cache arrive with their issues; until then there are none.
-    if (want('container')) body.Containers = [];
+    if (want('container')) {
+      const now = Date.now();
+      body.Containers = containers.map((v) => containerSummaryWire(v, now));
+    }
+    // The build cache arrives with the builder; until then there is none.
     if (want('volume')) {
       const volumes = await options.volumes.list();
       body.Volumes = await Promise.all(volumes.map(async (v) => ({

@@ -97,6 +97,7 @@ describe('Docker API server', () => {
   let system: FakeSystem;
   let events: FakeEventBus;
   let volumes: VolumeEngine;
+  let containers: FakeContainerService;
   let volumeRoots = 0;
   const shutdown = new AbortController();
 
@@ -111,7 +112,8 @@ describe('Docker API server', () => {
     system = new FakeSystem();
     events = new FakeEventBus();
     volumes = new VolumeEngine({ drivers: [new LocalVolumeDriver({ root: join(dir, `volumes-${++volumeRoots}`), exec: new NodeExec() })], events });
-    server = createApiServer({ images, containers: new FakeContainerService(), volumes, system, events, logger: silentLogger, shutdown: shutdown.signal });
+    containers = new FakeContainerService();
+    server = createApiServer({ images, containers, volumes, system, events, logger: silentLogger, shutdown: shutdown.signal });
     await new Promise<void>((r) => server.listen(socket, r));
   });
   after(async () => {
@@ -458,16 +460,29 @@ describe('Docker API server', () => {
 
   test('system df reports images with LayersSize, volumes with usage, and honours type', async () => {
     await volumes.create('dfvol');
+    const empty = (await call('GET', '/system/df')).json();
+    assert.deepEqual(empty.Containers, []);
+    assert.equal(empty.Images[0].Containers, 0);
+    const created = await call('POST', '/containers/create', { body: JSON.stringify({ Image: 'busybox', Cmd: ['true'] }), headers: { 'Content-Type': 'application/json' } });
+    const id = created.json().Id;
+    containers.record(id).view.imageId = makeDetail().id;
     const df = (await call('GET', '/system/df')).json();
     assert.equal(df.LayersSize, makeDetail().size);
     assert.equal(df.Images.length, 1);
-    assert.deepEqual(df.Containers, []);
+    assert.equal(df.Images[0].Containers, 1, 'the image counts the container using it, as docker\'s df does');
+    assert.deepEqual(df.Containers.map((c: { Id: string }) => c.Id), [id], 'every container, stopped ones too');
+    assert.equal(df.Containers[0].SizeRw, 12, 'the writable layer is measured');
+    assert.equal(df.Containers[0].State, 'created');
+    assert.deepEqual(containers.calls.filter((c) => c.method === 'list').at(-1)?.args, [{ all: true, size: true }]);
     assert.deepEqual(df.BuildCache, []);
     const vol = df.Volumes.find((v: { Name: string }) => v.Name === 'dfvol');
     assert.deepEqual(vol.UsageData.RefCount, 0);
     assert.equal(typeof vol.UsageData.Size, 'number');
     const onlyVolumes = (await call('GET', '/system/df?type=volume')).json();
     assert.deepEqual(Object.keys(onlyVolumes), ['Volumes']);
+    const onlyImages = (await call('GET', '/system/df?type=image')).json();
+    assert.deepEqual(Object.keys(onlyImages).sort(), ['Images', 'LayersSize']);
+    assert.deepEqual(containers.calls.filter((c) => c.method === 'list').at(-1)?.args, [{ all: true, size: false }], 'containers are not sized for the image part alone');
     assert.equal((await call('GET', '/system/df?type=disks')).status, 400);
   });
 

@@ -60,7 +60,7 @@ export function createApiServer(options: ApiServerOptions): Server {
   registerImageRoutes(router, { images: options.images, logger });
   registerVolumeRoutes(router, { volumes: options.volumes });
   registerNetworkRoutes(router, { networks: options.networks });
-  registerDiskUsageRoutes(router, { images: options.images, volumes: options.volumes });
+  registerDiskUsageRoutes(router, { images: options.images, volumes: options.volumes, containers: options.containers });
   registerContainerRoutes(router, { containers: options.containers, logger });
   registerExecRoutes(router, { containers: options.containers, logger });
   const serverHeader = `Janus/${options.system.serverVersion} (linux)`;

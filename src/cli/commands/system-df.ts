@@ -1,10 +1,11 @@
-import type { DiskUsage } from '../../api/client/types.ts';
+import type { ContainerSummary, DiskUsage } from '../../api/client/types.ts';
 import type { Command } from '../command.ts';
 import { humanSize } from '../human-size.ts';
 import { timeAgo } from '../human-duration.ts';
 import { shortId } from '../image-id.ts';
 import { formatList } from '../list-formatter.ts';
 import { UsageError } from '../usage-error.ts';
+import { CONTAINER_HEADERS, containerRows } from './ps.ts';
 
 /** One row of docker's `system df` summary. */
 export interface DfRow { Type: string; TotalCount: string; Active: string; Size: string; Reclaimable: string }
@@ -15,6 +16,11 @@ const dfSize = (bytes: number) => humanSize(bytes, 4);
 function reclaimable(bytes: number, total: number): string {
   // docker prints the share only when there is something to share.
   return total > 0 ? `${dfSize(bytes)} (${Math.floor((100 * bytes) / total)}%)` : dfSize(bytes);
+}
+
+/** docker's active containers: running, paused or restarting; the others' writable layers are reclaimable (`container prune`). */
+function isActive(c: ContainerSummary): boolean {
+  return c.State === 'running' || c.State === 'paused' || c.State === 'restarting';
 }
 
 /** docker's summary rows: Images, Containers, Local Volumes, Build Cache. */
@@ -29,10 +35,13 @@ export function dfRows(du: DiskUsage): DfRow[] {
   const volTotal = volumes.reduce((s, v) => s + volSize(v), 0);
   const volFree = volumes.filter((v) => (v.UsageData?.RefCount ?? 0) === 0).reduce((s, v) => s + volSize(v), 0);
   const containers = du.Containers ?? [];
+  const rw = (c: ContainerSummary) => Math.max(0, c.SizeRw ?? 0);
+  const ctTotal = containers.reduce((s, c) => s + rw(c), 0);
+  const ctFree = containers.filter((c) => !isActive(c)).reduce((s, c) => s + rw(c), 0);
   const cache = du.BuildCache ?? [];
   return [
     { Type: 'Images', TotalCount: String(images.length), Active: String(activeImages.length), Size: dfSize(layers), Reclaimable: reclaimable(Math.max(0, layers - inUse), layers) },
-    { Type: 'Containers', TotalCount: String(containers.length), Active: '0', Size: dfSize(0), Reclaimable: dfSize(0) },
+    { Type: 'Containers', TotalCount: String(containers.length), Active: String(containers.filter(isActive).length), Size: dfSize(ctTotal), Reclaimable: reclaimable(ctFree, ctTotal) },
     { Type: 'Local Volumes', TotalCount: String(volumes.length), Active: String(activeVolumes.length), Size: dfSize(volTotal), Reclaimable: reclaimable(volFree, volTotal) },
     { Type: 'Build Cache', TotalCount: String(cache.length), Active: '0', Size: dfSize(0), Reclaimable: dfSize(0) },
   ];
@@ -55,7 +64,7 @@ export const systemDfCommand: Command = {
     const format = args.string('format');
     if (args.bool('verbose')) {
       if (format !== undefined) throw new UsageError('--format and --verbose cannot be combined', { command: 'system df' });
-      ctx.stdout.write(verbose(du));
+      ctx.stdout.write(dfVerbose(du));
       return;
     }
     ctx.stdout.write(formatList(dfRows(du), {
@@ -66,18 +75,21 @@ export const systemDfCommand: Command = {
   },
 };
 
-function verbose(du: DiskUsage): string {
+/** docker's `system df -v`: images, containers (writable layer only), volumes, build cache. Pure apart from `now` (ages). */
+export function dfVerbose(du: DiskUsage, now: number = Date.now()): string {
   const images = (du.Images ?? []).flatMap((i) => {
     const tags = i.RepoTags && i.RepoTags.length > 0 ? i.RepoTags : ['<none>:<none>'];
     return tags.map((t) => {
       const colon = t.lastIndexOf(':');
       return {
-        Repository: t.slice(0, colon), Tag: t.slice(colon + 1), ID: shortId(i.Id), CreatedSince: timeAgo(i.Created),
+        Repository: t.slice(0, colon), Tag: t.slice(colon + 1), ID: shortId(i.Id), CreatedSince: timeAgo(i.Created, now),
         Size: humanSize(i.Size), SharedSize: i.SharedSize >= 0 ? humanSize(i.SharedSize) : 'N/A',
         UniqueSize: i.SharedSize >= 0 ? humanSize(i.Size - i.SharedSize) : 'N/A', Containers: i.Containers >= 0 ? String(i.Containers) : 'N/A',
       };
     });
   });
+  // docker leaves the virtual size (image included) out of this table.
+  const containers = containerRows((du.Containers ?? []).map((c) => ({ ...c, SizeRootFs: 0 })), { noTrunc: false, now });
   const volumes = (du.Volumes ?? []).map((v) => ({
     Name: v.Name, Links: String(v.UsageData?.RefCount ?? 0),
     Size: (v.UsageData?.Size ?? -1) >= 0 ? humanSize(v.UsageData!.Size) : 'N/A',
@@ -89,7 +101,12 @@ function verbose(du: DiskUsage): string {
       defaultTable: '{{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}\t{{.SharedSize}}\t{{.UniqueSize}}\t{{.Containers}}',
       headers: { Repository: 'REPOSITORY', Tag: 'TAG', ID: 'IMAGE ID', CreatedSince: 'CREATED', Size: 'SIZE', SharedSize: 'SHARED SIZE', UniqueSize: 'UNIQUE SIZE', Containers: 'CONTAINERS' },
     }),
-    '\nContainers space usage:\n\nCONTAINER ID   IMAGE     COMMAND   LOCAL VOLUMES   SIZE      CREATED   STATUS    NAMES\n',
+    '\nContainers space usage:\n\n',
+    formatList(containers, {
+      format: undefined,
+      defaultTable: '{{.ID}}\t{{.Image}}\t{{.Command}}\t{{.LocalVolumes}}\t{{.Size}}\t{{.RunningFor}}\t{{.Status}}\t{{.Names}}',
+      headers: CONTAINER_HEADERS,
+    }),
     '\nLocal Volumes space usage:\n\n',
     formatList(volumes, { format: undefined, defaultTable: '{{.Name}}\t{{.Links}}\t{{.Size}}', headers: { Name: 'VOLUME NAME', Links: 'LINKS', Size: 'SIZE' } }),
     '\nBuild cache usage: 0B\n',

@@ -41,3 +41,17 @@ test('exited, health, ancestor, before/since and until', () => {
   assert.ok(matchesContainerFilters(view({}), { until: 2000 }));
   assert.ok(!matchesContainerFilters(view({}), { until: 500 }));
 });
+
+test('name filters are docker\'s regular expressions, matched with and without the leading slash', () => {
+  const c = view({ name: 'web' });
+  const names = (...n: string[]) => matchesContainerFilters(c, { name: n });
+  assert.ok(names('^web$'));
+  assert.ok(names('^/web$'));
+  assert.ok(names('/web'));
+  assert.ok(names('w.b'));
+  assert.ok(!names('^we$'));
+  assert.ok(!matchesContainerFilters(view({ name: 'web2' }), { name: ['^web$'] }));
+  assert.ok(matchesContainerFilters(view({ name: 'web2' }), { name: ['web'] }), 'a plain name still matches as a substring');
+  assert.ok(!names('(web'), 'an invalid expression matches only by equality');
+  assert.ok(matchesContainerFilters(view({ name: '(web' }), { name: ['(web'] }));
+});

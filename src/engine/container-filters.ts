@@ -13,7 +13,7 @@ export function matchesContainerFilters(
 ): boolean {
   const any = <T>(list: T[] | undefined, test: (v: T) => boolean): boolean => !list || list.length === 0 || list.some(test);
   if (!any(f.id, (p) => c.id.startsWith(p))) return false;
-  if (!any(f.name, (n) => c.name.includes(n.replace(/^\//, '')))) return false;
+  if (!any(f.name, (n) => nameMatches(n, c.name))) return false;
   if (!any(f.status, (s) => s === c.state.status)) return false;
   if (!any(f.exited, (code) => c.state.status === 'exited' && c.state.exitCode === code)) return false;
   if (!any(f.isolation, (i) => i === c.isolation)) return false;
@@ -29,4 +29,21 @@ export function matchesContainerFilters(
   if (resolved.since && !(c.created > resolved.since)) return false;
   if (f.until !== undefined && !(c.created.getTime() / 1000 < f.until)) return false;
   return true;
+}
+
+/**
+ * docker's name filter (filters.Args.Match on the name with and without its
+ * leading `/`): equal, or a regular expression found in it — so `web`
+ * matches `web2` and `^web$` only `web`. A pattern that is not a valid
+ * expression matches only by equality, as in docker.
+ */
+function nameMatches(pattern: string, name: string): boolean {
+  if (pattern === name || pattern === `/${name}`) return true;
+  let re: RegExp;
+  try {
+    re = new RegExp(pattern);
+  } catch {
+    return false;
+  }
+  return re.test(`/${name}`) || re.test(name);
 }

@@ -211,7 +211,11 @@ try {
   const after = await memAvailable();
   let rss = 0;
   let pss = 0;
+  let charged = 0;
   for (const id of ids) {
+    // The container's memory cgroup: its process, page cache and kernel memory charged to it (conmon is outside).
+    const stats = await apiOk(d.socket, 200, 'GET', `/v1.50/containers/${id}/stats?stream=false`);
+    charged += Number(stats.memory_stats?.usage ?? 0);
     const pid = (await apiOk(d.socket, 200, 'GET', `/v1.50/containers/${id}/json`)).State.Pid as number;
     for (const p of [pid, await parentOf(pid)]) {
       const m = await memoryOf(p);
@@ -219,7 +223,7 @@ try {
       pss += m.pss;
     }
   }
-  console.log(`  idle containers: ${idle}; host MemAvailable drop ${((before - after) / idle / MiB).toFixed(2)} MiB per container; conmon + sleep: RSS ${(rss / idle / MiB).toFixed(2)} MiB, PSS ${(pss / idle / MiB).toFixed(2)} MiB per container`);
+  console.log(`  idle containers: ${idle}; host MemAvailable drop ${((before - after) / idle / MiB).toFixed(2)} MiB per container; conmon + sleep: RSS ${(rss / idle / MiB).toFixed(2)} MiB, PSS ${(pss / idle / MiB).toFixed(2)} MiB per container; cgroup memory usage ${(charged / idle / MiB).toFixed(2)} MiB per container`);
   await Promise.all(ids.map((id) => api(d.socket, 'DELETE', `/v1.50/containers/${id}?force=1`)));
 
   // N containers created and started at once.

@@ -20,9 +20,10 @@ export interface TaskIo {
   /** Keep stdin open for attach. */
   stdin: boolean;
   /**
-   * docker's StdinOnce: the process's stdin closes when the first attached
-   * client detaches. Otherwise (`-i` without an attached client, `-d -i`,
-   * `attach` then detach) stdin stays open across attaches.
+   * docker's StdinOnce: without a TTY, the process's stdin closes when the
+   * first attached client detaches. Otherwise (a TTY, `-i` without an
+   * attached client, `-d -i`, `attach` then detach) stdin stays open across
+   * attaches.
    */
   stdinOnce?: boolean;
   /** The container's log file; the supervisor appends every line of output to it. */

@@ -315,6 +315,26 @@ describe('janus-attach against conmon and runc', { skip: realSkip(), timeout: 5 
     await task.delete();
   });
 
+  it('with a TTY the container\'s stdin outlives the first client even with StdinOnce (docker run -it, detach, attach again)', { timeout: 60000 }, async () => {
+    const { task, logPath } = await start(['sh', '-c', 'while read x; do echo got:$x; done; echo eof'], { tty: true, stdinOnce: true });
+    const first = await open(task);
+    first.stdin.write('one\n');
+    for await (const o of first.output) {
+      if (o.data.toString().includes('got:one')) break; // leaving the loop closes the connection
+    }
+    await first.stdinClosed;
+    const second = await open(task);
+    second.stdin.write('two\n');
+    for await (const o of second.output) {
+      if (o.data.toString().includes('got:two')) break;
+    }
+    assert.equal(await task.status(), 'running');
+    assert.doesNotMatch(await readFile(logPath, 'utf8'), /eof/);
+    await task.kill('SIGKILL');
+    await task.wait();
+    await task.delete();
+  });
+
   it('close() detaches: the container keeps running and a new connection reaches it', async () => {
     const { task } = await start(['sh', '-c', 'while :; do echo tick; sleep 0.1; done'], { tty: false });
     const first = await open(task);

@@ -106,7 +106,9 @@ export class OciRuntime implements Runtime {
         cid: id, cuuid: state.cuuid, runtime: ctx.binary, runtimeArgs: [...ctx.runtimeArgs, `--root=${ctx.runtimeRoot}`],
         bundle: paths.bundle, containerPidFile: paths.containerPid, conmonPidFile: paths.conmonPid, exitDir: paths.exits,
         logPath: spec.io.logPath, logSizeMax: spec.io.logMaxSize, socketDir: ctx.socketDir, persistDir: paths.dir,
-        terminal: spec.io.tty, stdin: spec.io.stdin, leaveStdinOpen: spec.io.stdin && !spec.io.stdinOnce,
+        terminal: spec.io.tty, stdin: spec.io.stdin,
+        // docker closes a StdinOnce container's stdin after the first client only without a TTY: `run -it`, detach, attach types on.
+        leaveStdinOpen: spec.io.stdin && (!spec.io.stdinOnce || spec.io.tty),
       });
       const { reader } = launchConmon(ctx.spawn, ctx.conmon, args, { cwd: paths.dir });
       const onAbort = (): void => reader.close();

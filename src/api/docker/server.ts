@@ -16,6 +16,7 @@ import { registerEventRoutes } from './event-routes.ts';
 import { registerExecRoutes } from './exec-routes.ts';
 import { registerImageRoutes } from './image-routes.ts';
 import { registerNetworkRoutes } from './network-routes.ts';
+import { registerNotOfferedRoutes } from './not-offered-routes.ts';
 import { registerVolumeRoutes } from './volume-routes.ts';
 import { registerDiskUsageRoutes } from './disk-usage-routes.ts';
 import { Router } from './router.ts';
@@ -63,6 +64,7 @@ export function createApiServer(options: ApiServerOptions): Server {
   registerDiskUsageRoutes(router, { images: options.images, volumes: options.volumes, containers: options.containers });
   registerContainerRoutes(router, { containers: options.containers, logger });
   registerExecRoutes(router, { containers: options.containers, logger });
+  registerNotOfferedRoutes(router);
   const serverHeader = `Janus/${options.system.serverVersion} (linux)`;
 
   const handle = async (req: IncomingMessage, res: ServerResponse, upgrade?: { socket: Socket; body: Buffer }): Promise<void> => {

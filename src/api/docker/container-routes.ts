@@ -12,6 +12,7 @@ import { containerInspectWire, containerSummaryWire, parseContainerCreate } from
 import { errorResponse } from './errors.ts';
 import { parseFilters } from './filters.ts';
 import { parseIsolation, parseResources, parseRestartPolicy } from './host-config-wire.ts';
+import { resolveLegacyLinks, takeLegacyLinks } from './legacy-links.ts';
 import type { Router } from './router.ts';
 import { serveStreamSession } from './serve-stream-session.ts';
 import { statsWire } from './stats-wire.ts';
@@ -168,9 +169,9 @@ export function registerContainerRoutes(router: Router, options: ContainerRoutes
   });
 
   router.add('POST', '/containers/create', async (r) => {
-    const body = await r.jsonBody();
+    const { body, links } = takeLegacyLinks(await r.jsonBody());
     const query = { name: r.string('name'), platform: compareApiVersions(r.apiVersion, '1.41') >= 0 ? r.string('platform') : undefined };
-    const request = parseContainerCreate(body, query, r.apiVersion);
+    const request = await resolveLegacyLinks(parseContainerCreate(body, query, r.apiVersion), links, containers);
     const { id, warnings } = await containers.create(request, { signal: r.signal });
     r.send(201, { Id: id, Warnings: warnings });
   });

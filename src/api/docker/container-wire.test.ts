@@ -283,6 +283,7 @@ describe('parseContainerCreate', () => {
     refuses(() => parse({ Cmmd: ['sh'] }), 'InvalidArgument', /unknown field Cmmd/);
     refuses(() => host({ Memroy: 5 }), 'InvalidArgument', /unknown field HostConfig\.Memroy/);
     assert.doesNotThrow(() => parse({ SomeFutureField: null, HostConfig: { AnotherOne: false } }), 'unknown fields without a value pass');
+    assert.doesNotThrow(() => parse({ name: 'web', platform: 'linux' }), 'dockerode repeats the query (name, platform) in the body');
     refuses(() => parse({ Healthcheck: { Interval: 500_000 } }), 'InvalidArgument', /cannot be less than 1ms/);
     refuses(() => parse({ Healthcheck: { Test: ['RUN', 'x'] } }), 'InvalidArgument', /NONE, CMD or CMD-SHELL/);
     refuses(() => parse({ Healthcheck: { Retries: -1 } }), 'InvalidArgument', /cannot be negative/);

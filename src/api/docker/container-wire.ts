@@ -138,6 +138,9 @@ export function parseContainerCreate(body: unknown, query: CreateQuery, apiVersi
   // Build-time and Windows-only metadata: kept by images, meaningless for a container.
   c.ignore('OnBuild', 'Shell', 'ArgsEscaped');
   c.ignore('HostConfig', 'NetworkingConfig');
+  // dockerode sends its whole options object as the body, so the name (already in the query) and the
+  // platform come along; docker's decoder ignores them.
+  c.ignore('name', 'platform');
   c.rejectUnknown();
 
   checkDestinations(request);

@@ -90,6 +90,8 @@ export function registerExecRoutes(router: Router, options: ExecRoutesOptions): 
     const detach = body.bool('Detach') ?? false;
     const tty = body.bool('Tty');
     let size = consoleSize(body);
+    // dockerode sends its own options (hijack, stdin) in the body beside docker's; docker's decoder ignores them.
+    body.ignore('hijack', 'stdin');
     body.rejectUnknown();
     // docker: no initial console size before API 1.42, nor without a TTY.
     if (compareApiVersions(r.apiVersion, '1.42') < 0) size = undefined;

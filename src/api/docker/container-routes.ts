@@ -148,6 +148,11 @@ export function registerContainerRoutes(router: Router, options: ContainerRoutes
   const statsInterval = options.statsIntervalMs ?? 1000;
   const streamFailed = (r: ApiRequest, err: unknown): void => {
     const { error, status } = errorResponse(err);
+    // A client that hangs up early is no failure of ours: docker cp stops reading once it has its file, `docker export | head` once head has enough.
+    if (r.signal.aborted) {
+      logger.debug('streamed request ended by the client', { method: r.req.method, path: r.path, error });
+      return;
+    }
     logger[status >= 500 ? 'error' : 'info']('streamed request failed', { method: r.req.method, path: r.path, status, error });
   };
 

@@ -87,7 +87,8 @@ export function infoWire(info: SystemInfo, imageCount: number): Record<string, u
     Images: imageCount,
     Driver: info.storageDriver,
     DriverStatus: [['Root Dir', info.rootDir]],
-    Plugins: { Volume: [], Network: [], Authorization: null, Log: [] },
+    // The drivers built in (docker lists its built-in ones here too); there are no plugins to add more.
+    Plugins: { Volume: ['local'], Network: ['bridge', 'host', 'null'], Authorization: null, Log: ['json-file', 'none'] },
     MemoryLimit: h.cgroupLayout !== 'none',
     SwapLimit: false,
     KernelMemory: false,

@@ -19,6 +19,7 @@ import type { Logger } from '../util/logger.ts';
 import { containerHostsFile, containerResolvConf } from './container-etc-files.ts';
 import { ContainerFiles, containerFsOf, type ContainerFs } from './container-files.ts';
 import { copyImageContent, readUserDb } from './image-content.ts';
+import { writableLayerSize } from './writable-layer-size.ts';
 import { matchesContainerFilters } from './container-filters.ts';
 import { readContainerLog } from './container-log.ts';
 import { ContainerLogKeeper } from './container-log-keeper.ts';
@@ -198,6 +199,7 @@ export class ContainerEngine implements ContainerService, ContainerNetworking {
       }
     }
     if (!task) {
+      await this.#networkDown(rec);
       await this.#recordExit(rec, { code: 255, exitedAt: new Date(), oomKilled: false }, 'the container was gone when the daemon restarted');
       if (this.#restartsOnDaemonStart(rec)) this.#scheduleRestart(rec, 0);
       return;
@@ -712,10 +714,10 @@ export class ContainerEngine implements ContainerService, ContainerNetworking {
     const rec = this.#records.get(id);
     if (!rec || this.#tasks.get(id) !== task) return;
     this.#tasks.delete(id);
-    await task.delete({ force: true }).catch((err: unknown) => this.#log.warn('cleaning up an exited task failed', { id, error: err }));
-    await this.#logKeepers.get(id)?.stop();
-    this.#logKeepers.delete(id);
     const ranMs = rec.state.startedAt ? Date.now() - Date.parse(rec.state.startedAt) : 0;
+    // The exit is durable and told first (`wait`, `run` return at once); the
+    // clean-up below still runs under the container's lock, so nothing can
+    // start or remove it meanwhile.
     await this.#recordExit(rec, exit, '');
     if (exit.oomKilled) this.#event(rec, 'oom');
     this.#event(rec, 'die', { exitCode: String(exit.code) });
@@ -723,6 +725,10 @@ export class ContainerEngine implements ContainerService, ContainerNetworking {
     this.#exited.delete(id);
     done?.resolve();
     this.#notify(id, 'next-exit', { statusCode: exit.code });
+    await task.delete({ force: true }).catch((err: unknown) => this.#log.warn('cleaning up an exited task failed', { id, error: err }));
+    await this.#logKeepers.get(id)?.stop();
+    this.#logKeepers.delete(id);
+    await this.#networkDown(rec);
 
     if (this.#shouldRestart(rec, exit)) {
       // docker's back-off: 100 ms doubling up to a minute, reset after 10 s of running.
@@ -738,7 +744,6 @@ export class ContainerEngine implements ContainerService, ContainerNetworking {
   }
 
   async #recordExit(rec: ContainerRecord, exit: Exit, error: string): Promise<void> {
-    await this.#networkDown(rec);
     delete rec.state.ports;
     rec.state = {
       ...rec.state,
@@ -1049,7 +1054,8 @@ export class ContainerEngine implements ContainerService, ContainerNetworking {
 
   async #sizes(id: string): Promise<{ sizeRw: number; sizeRootFs: number }> {
     const rec = this.#get(id);
-    const rw = await this.#o.snapshotter.usage(rec.snapshotKey).then((u) => u.size, () => 0);
+    // docker's SizeRw: bytes of the files in the writable layer (not the blocks the snapshotter's usage counts).
+    const rw = await writableLayerSize(rec.graphDriver.data.UpperDir ?? '').catch(() => 0);
     const image = await this.#o.images.inspect(rec.imageId).then((i) => i.size, () => 0);
     return { sizeRw: rw, sizeRootFs: rw + image };
   }

@@ -22,49 +22,6 @@ export interface ReadLogOptions {
   signal?: AbortSignal;
   /** Poll period while following, ms; inotify usually wakes the reader first. Default 250. */
   pollMs?: number;
-  /**
-   * With `follow`: only what the live file gains after this position (from
-   * `logPosition`, taken when the reader was asked for, not when it is first
-   * iterated); history, rotated files and `tail` are skipped.
-   */
-  from?: LogPosition;
-}
-
-/** A place in the live log file: the offset just after its last full line, in the file with this inode. */
-export interface LogPosition {
-  offset: number;
-  ino: number;
-}
-
-/**
- * Where the live log ends now, at a line boundary (a torn last line is left
- * for the reader). Taken before a client's input can reach the process
- * (attach), it makes a follower that starts later miss nothing written
- * since. A missing log is position 0.
- */
-export async function logPosition(path: string): Promise<LogPosition> {
-  let fh: FileHandle;
-  try {
-    fh = await open(path, 'r');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { offset: 0, ino: 0 };
-    throw err;
-  }
-  try {
-    const st = await fh.stat();
-    const buf = Buffer.alloc(64 * 1024);
-    // Back from the end until a newline: records are short, so this reads one chunk.
-    for (let end = st.size; end > 0;) {
-      const start = Math.max(0, end - buf.length);
-      const { bytesRead } = await fh.read(buf, 0, end - start, start);
-      const nl = buf.subarray(0, bytesRead).lastIndexOf(0x0a);
-      if (nl >= 0) return { offset: start + nl + 1, ino: st.ino };
-      end = start;
-    }
-    return { offset: 0, ino: st.ino };
-  } finally {
-    await fh.close();
-  }
 }
 
 /**
@@ -113,11 +70,6 @@ export async function* readContainerLog(path: string, options: ReadLogOptions = 
     return true;
   };
   const files = [...Array.from({ length: options.rotated ?? 0 }, (_, i) => `${path}.${(options.rotated ?? 0) - i}`), path];
-
-  if (options.follow && options.from) {
-    yield* follow(path, options.from.offset, options.from.ino, want, options);
-    return;
-  }
 
   if (options.tail !== undefined && options.tail >= 0) {
     // Keep only the last N of the history; the live file is then followed from where it was read.

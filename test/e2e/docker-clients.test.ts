@@ -1,0 +1,629 @@
+// Docker's own clients against a real janus daemon: the docker CLI (28.x,
+// API 1.50), dockerode (the Node SDK) and docker-compose v1 (Python, through
+// docker-py), each driving the scenarios its users run — what they print,
+// their exit codes, stdout and stderr apart, errors in docker's words. The
+// daemon runs in a network namespace of its own (startDaemon), so published
+// ports are reached from there with nsenter.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile, spawn, spawnSync } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough, type Readable } from 'node:stream';
+import { promisify } from 'node:util';
+import Docker from 'dockerode';
+import tar from 'tar-stream';
+import { skipUnlessRoot, startDaemon, type CliResult, type TestDaemon } from '../support/daemon.ts';
+import { findContainerLeaks } from '../support/leaks.ts';
+import { eventually, fails, ok } from './helpers.ts';
+
+const run = promisify(execFile);
+
+const found = (cmd: string): boolean => spawnSync(cmd, ['version'], { stdio: 'ignore' }).status !== null;
+const noDocker = found('docker') ? undefined : 'the docker CLI is not installed (docker 28.x from docker.com)';
+const noCompose = found('docker-compose') ? undefined : 'docker-compose is not installed (Debian package docker-compose, which scripts/setup installs)';
+const noScript = spawnSync('script', ['--version'], { stdio: 'ignore' }).status === 0 ? undefined : 'needs util-linux script(1) to give the CLI a terminal';
+
+/** A command in the daemon's network namespace, where its published ports are. */
+async function inNetns(netns: string, args: string[]): Promise<CliResult> {
+  try {
+    const r = await run('nsenter', [`--net=/run/netns/${netns}`, ...args], { timeout: 30000 });
+    return { code: 0, stdout: r.stdout, stderr: r.stderr };
+  } catch (err) {
+    const e = err as { code?: number; stdout?: string; stderr?: string };
+    return { code: typeof e.code === 'number' ? e.code : 1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
+  }
+}
+
+/** Everything a stream carries until it ends. */
+function collect(s: NodeJS.ReadableStream): Promise<Buffer> {
+  return new Promise((done, fail) => {
+    const chunks: Buffer[] = [];
+    s.on('data', (c: Buffer) => chunks.push(c));
+    s.once('end', () => done(Buffer.concat(chunks)));
+    s.once('error', fail);
+  });
+}
+
+const SERVE = (text: string) => ['sh', '-c', `mkdir -p /www && echo ${text} > /www/index.html && exec httpd -f -p 80 -h /www`];
+
+describe('docker clients against a janus daemon', { skip: skipUnlessRoot() }, () => {
+  let d: TestDaemon;
+  let netns: string;
+  let home: string;
+
+  /** Options of one client run. */
+  interface ClientOptions { input?: string | Buffer; cwd?: string; timeoutMs?: number }
+
+  /** Runs PROGRAM (docker, docker-compose) against the daemon with a private HOME and config; never throws for a non-zero exit. */
+  function client(program: string, args: string[], opts: ClientOptions = {}): Promise<CliResult> {
+    return new Promise((done, fail) => {
+      const proc = spawn(program, args, {
+        cwd: opts.cwd ?? home,
+        env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', HOME: home, DOCKER_HOST: d.host, DOCKER_CONFIG: join(home, '.docker') },
+        stdio: ['pipe', 'pipe', 'pipe'],
+      });
+      const out: Buffer[] = [];
+      const err: Buffer[] = [];
+      const timer = setTimeout(() => proc.kill('SIGKILL'), opts.timeoutMs ?? 120000);
+      proc.stdout.on('data', (b: Buffer) => out.push(b));
+      proc.stderr.on('data', (b: Buffer) => err.push(b));
+      proc.once('error', (e) => { clearTimeout(timer); fail(e); });
+      proc.once('close', (code, signal) => {
+        clearTimeout(timer);
+        const stderr = Buffer.concat(err).toString('utf8') + (signal ? `\n[test] ${program} ${args.join(' ')} killed by ${signal}` : '');
+        done({ code: code ?? 128, stdout: Buffer.concat(out).toString('utf8'), stderr });
+      });
+      proc.stdin.on('error', () => { /* the client may exit before reading its input */ });
+      proc.stdin.end(opts.input ?? '');
+    });
+  }
+  const docker = (args: string[], opts?: ClientOptions) => client('docker', args, opts);
+  const inspect = async (ref: string, format: string) => ok(await docker(['inspect', '--format', format, ref]), `docker inspect ${format} ${ref}`).trim();
+  const wget = (url: string) => inNetns(netns, ['busybox', 'timeout', '10', 'wget', '-qO-', url]);
+
+  before(async () => {
+    d = await startDaemon();
+    assert.ok(d.netns, 'the test daemon runs in a network namespace of its own');
+    netns = d.netns;
+    home = await mkdtemp(join(tmpdir(), 'janus-docker-clients-'));
+    ok(await d.janus(['image', 'bootstrap', 'busybox']), 'bootstrap busybox');
+  });
+  /** Removes every container, so one failed scenario leaves nothing for the next to count (nor mounted when the daemon stops). */
+  const removeAllContainers = async (): Promise<void> => {
+    const ids = ok(await d.janus(['ps', '-aq']), 'ps -aq').split('\n').filter(Boolean);
+    if (ids.length > 0) ok(await d.janus(['rm', '-f', ...ids]), 'rm -f all');
+  };
+
+  after(async () => {
+    if (d) await removeAllContainers().catch(() => {});
+    await d?.stop();
+    if (home) await rm(home, { recursive: true, force: true });
+  });
+
+  describe('the docker CLI', { skip: noDocker }, () => {
+    test('version and info: the server, its API versions, storage and drivers', async () => {
+      const v = ok(await docker(['version', '--format', '{{.Server.Version}}|{{.Server.APIVersion}}|{{.Server.MinAPIVersion}}|{{.Server.Os}}']), 'docker version');
+      assert.match(v.trim(), /^\d+\.\d+\.\d+\|1\.50\|1\.24\|linux$/);
+      const table = ok(await docker(['version']), 'docker version');
+      assert.match(table, /^Server: Janus$/m);
+      const info = ok(await docker(['info', '--format', '{{.Images}}|{{.DockerRootDir}}|{{.Driver}}|{{json .Plugins.Volume}}|{{.Swarm.LocalNodeState}}']), 'docker info --format');
+      assert.equal(info.trim(), `1|${d.root}|overlay|["local"]|inactive`);
+      const text = await docker(['info']);
+      assert.equal(text.code, 0, text.stderr);
+      assert.match(text.stdout, /Server Version: /);
+      assert.match(text.stdout, /Network: bridge host null/);
+      assert.doesNotMatch(text.stderr, /ERROR|error during connect/);
+    });
+
+    test('images: list, tag, inspect --format, rmi; a missing image in docker\'s words', async () => {
+      const list = ok(await docker(['images']), 'docker images');
+      assert.match(list, /^REPOSITORY\s+TAG\s+IMAGE ID\s+CREATED\s+SIZE\n/);
+      assert.match(list, /^busybox\s+latest\s+[0-9a-f]{12}\s+/m);
+      ok(await docker(['tag', 'busybox', 'e2e/bb:1']), 'docker tag');
+      const id = await inspect('busybox', '{{.Id}}');
+      assert.equal(ok(await docker(['image', 'inspect', '--format', '{{.Id}} {{json .RepoTags}} {{.Os}}', 'e2e/bb:1']), 'image inspect').trim(), `${id} ["busybox:latest","e2e/bb:1"] linux`);
+      assert.deepEqual(ok(await docker(['images', '--format', '{{.Repository}}:{{.Tag}}']), 'images --format').trim().split('\n').sort(), ['busybox:latest', 'e2e/bb:1']);
+      assert.equal(ok(await docker(['rmi', 'e2e/bb:1']), 'rmi').trim(), 'Untagged: e2e/bb:1');
+      const missing = await docker(['rmi', 'nosuch']);
+      assert.equal(missing.code, 1);
+      assert.match(missing.stderr, /^Error response from daemon: No such image: nosuch/);
+      fails(await docker(['image', 'inspect', 'nosuch']), /No such image: nosuch/, 'image inspect of a missing image');
+    });
+
+    test('run --rm: stdout and stderr apart, the container\'s exit code, nothing left; a missing command is 127', async () => {
+      const r = await docker(['run', '--rm', '-e', 'WHO=janus', 'busybox', 'sh', '-c', 'echo out $WHO; echo err >&2; exit 3']);
+      assert.equal(r.code, 3, r.stderr);
+      assert.equal(r.stdout, 'out janus\n');
+      assert.equal(r.stderr, 'err\n');
+      assert.equal(ok(await docker(['ps', '-aq']), 'ps -aq').trim(), '');
+      const missing = await docker(['run', '--rm', 'busybox', 'nosuchcmd']);
+      assert.equal(missing.code, 127, missing.stderr);
+      assert.match(missing.stderr, /executable file not found/);
+    });
+
+    test('run -d, ps, logs -f, exec (-i, exit codes), stop, rm', async () => {
+      const id = ok(await docker(['run', '-d', '--name', 'ticker', '--label', 'role=e2e', 'busybox', 'sh', '-c', 'echo one; echo two >&2; while true; do sleep 1; done']), 'run -d').trim();
+      assert.match(id, /^[0-9a-f]{64}$/);
+      const ps = ok(await docker(['ps']), 'ps');
+      assert.match(ps, /^CONTAINER ID\s+IMAGE\s+COMMAND\s+CREATED\s+STATUS\s+PORTS\s+NAMES\n/);
+      assert.match(ps, new RegExp(`^${id.slice(0, 12)}\\s+busybox\\s+"sh -c 'echo one; ec…"\\s+.+\\s+Up .+\\s+ticker$`, 'm'));
+      assert.equal(ok(await docker(['ps', '-q', '--filter', 'label=role=e2e']), 'ps --filter').trim(), id.slice(0, 12));
+      const logs = await docker(['logs', 'ticker']);
+      assert.equal(logs.stdout, 'one\n');
+      assert.equal(logs.stderr, 'two\n');
+      assert.equal(ok(await docker(['exec', 'ticker', 'sh', '-c', 'echo $((6*7))']), 'exec').trim(), '42');
+      assert.equal((await docker(['exec', 'ticker', 'sh', '-c', 'exit 4'])).code, 4);
+      assert.equal(ok(await docker(['exec', '-i', 'ticker', 'tr', 'a-z', 'A-Z'], { input: 'piped in\n' }), 'exec -i'), 'PIPED IN\n');
+      assert.equal(ok(await docker(['exec', '-u', 'nobody', '-w', '/tmp', 'ticker', 'sh', '-c', 'echo $(id -u) $PWD']), 'exec -u -w').trim(), '65534 /tmp');
+      // sh as PID 1 ignores SIGTERM: stop waits its timeout and kills.
+      ok(await docker(['stop', '-t', '1', 'ticker']), 'stop');
+      assert.equal(await inspect('ticker', '{{.State.Status}} {{.State.ExitCode}}'), 'exited 137');
+      fails(await docker(['exec', 'ticker', 'true']), /is not running/, 'exec in a stopped container');
+      ok(await docker(['rm', 'ticker']), 'rm');
+      assert.deepEqual(await findContainerLeaks(d.root, id), []);
+
+      // logs -f follows until the container exits, then ends by itself.
+      ok(await docker(['run', '-d', '--name', 'follow', 'busybox', 'sh', '-c', 'echo first; sleep 2; echo second']), 'run -d follow');
+      const followed = await docker(['logs', '-f', 'follow']);
+      assert.equal(followed.code, 0, followed.stderr);
+      assert.equal(followed.stdout, 'first\nsecond\n');
+      ok(await docker(['rm', 'follow']), 'rm follow');
+    });
+
+    test('run -i takes stdin from a pipe; run -t gets a terminal', { skip: noScript }, async () => {
+      assert.equal(ok(await docker(['run', '-i', '--rm', 'busybox', 'wc', '-l'], { input: 'a\nb\nc\n' }), 'run -i').trim(), '3');
+      const r = spawnSync('script', ['-qefc', 'docker run -t --rm busybox sh -c "test -t 0 && test -t 1 && echo on-a-tty; exit 5"', '/dev/null'], {
+        env: { PATH: process.env.PATH, HOME: home, DOCKER_HOST: d.host, DOCKER_CONFIG: join(home, '.docker') }, encoding: 'utf8', timeout: 60000,
+      });
+      assert.equal(r.status, 5, r.stdout + r.stderr);
+      assert.match(r.stdout, /on-a-tty\r*\n/);
+    });
+
+    test('create, then start -a: the output and exit code of a created container', async () => {
+      ok(await docker(['create', '--name', 'later', 'busybox', 'sh', '-c', 'echo created-out; echo created-err >&2; exit 2']), 'create');
+      assert.equal(await inspect('later', '{{.State.Status}}'), 'created');
+      const r = await docker(['start', '-a', 'later']);
+      assert.equal(r.code, 2, r.stderr);
+      assert.equal(r.stdout, 'created-out\n');
+      assert.equal(r.stderr, 'created-err\n');
+      assert.match(ok(await docker(['ps', '-a', '--filter', 'name=later', '--format', '{{.Status}}']), 'ps').trim(), /^Exited \(2\) /);
+      ok(await docker(['rm', 'later']), 'rm');
+    });
+
+    test('cp both ways, diff, commit and run the committed image, export', async () => {
+      const dir = join(home, 'cp');
+      await mkdir(dir, { recursive: true });
+      await writeFile(join(dir, 'hello.txt'), 'hello from the host\n');
+      ok(await docker(['create', '--name', 'files', 'busybox', 'cat', '/hello.txt']), 'create');
+      ok(await docker(['cp', join(dir, 'hello.txt'), 'files:/hello.txt']), 'cp into');
+      ok(await docker(['cp', 'files:/hello.txt', join(dir, 'back.txt')]), 'cp out of');
+      assert.equal(await readFile(join(dir, 'back.txt'), 'utf8'), 'hello from the host\n');
+      assert.match(ok(await docker(['diff', 'files']), 'diff'), /^A \/hello\.txt$/m);
+      const image = ok(await docker(['commit', '-m', 'with hello', '-c', 'LABEL stage=e2e', 'files', 'e2e/committed:1']), 'commit').trim();
+      assert.match(image, /^sha256:[0-9a-f]{64}$/);
+      assert.equal(ok(await docker(['run', '--rm', 'e2e/committed:1']), 'run the committed image'), 'hello from the host\n');
+      assert.equal(await inspect('e2e/committed:1', '{{.Config.Labels.stage}} {{.Comment}}'), 'e2e with hello');
+      const tarPath = join(dir, 'export.tar');
+      ok(await docker(['export', '-o', tarPath, 'files']), 'export');
+      const names = (await run('tar', ['-tf', tarPath])).stdout.split('\n');
+      assert.ok(names.includes('hello.txt') && names.includes('bin/busybox'), 'the export has the container\'s files');
+      ok(await docker(['rm', 'files']), 'rm');
+      ok(await docker(['rmi', 'e2e/committed:1']), 'rmi');
+    });
+
+    test('networks: create, ls, inspect; containers resolve each other by name; connect, disconnect; rm in docker\'s words', async () => {
+      ok(await docker(['network', 'create', '--subnet', '10.91.0.0/24', '--label', 'app=e2e', 'e2enet']), 'network create');
+      const ls = ok(await docker(['network', 'ls']), 'network ls');
+      assert.match(ls, /^NETWORK ID\s+NAME\s+DRIVER\s+SCOPE\n/);
+      assert.match(ls, /^[0-9a-f]{12}\s+e2enet\s+bridge\s+local$/m);
+      assert.equal(ok(await docker(['network', 'inspect', '--format', '{{.Driver}} {{range .IPAM.Config}}{{.Subnet}} {{.Gateway}}{{end}} {{.Labels.app}}', 'e2enet']), 'network inspect').trim(), 'bridge 10.91.0.0/24 10.91.0.1 e2e');
+      ok(await docker(['run', '-d', '--name', 'srv', '--network', 'e2enet', '--network-alias', 'www', 'busybox', ...SERVE('by-name')]), 'run srv');
+      assert.match(await inspect('srv', '{{.NetworkSettings.Networks.e2enet.IPAddress}}'), /^10\.91\.0\.\d+$/);
+      for (const name of ['srv', 'www']) {
+        assert.equal(ok(await docker(['run', '--rm', '--network', 'e2enet', 'busybox', 'timeout', '10', 'wget', '-qO-', `http://${name}/`]), `wget ${name}`), 'by-name\n');
+      }
+      // A legacy link on a user network: the alias resolves in the linking container.
+      assert.equal(ok(await docker(['run', '--rm', '--network', 'e2enet', '--link', 'srv:linked', 'busybox', 'timeout', '10', 'wget', '-qO-', 'http://linked/']), '--link'), 'by-name\n');
+
+      ok(await docker(['network', 'create', 'e2eother']), 'network create other');
+      ok(await docker(['run', '-d', '--name', 'visitor', '--network', 'e2eother', 'busybox', 'sleep', '300']), 'run visitor');
+      ok(await docker(['network', 'connect', 'e2enet', 'visitor']), 'network connect');
+      assert.equal(ok(await docker(['exec', 'visitor', 'timeout', '10', 'wget', '-qO-', 'http://srv/']), 'wget after connect'), 'by-name\n');
+      const members = ok(await docker(['network', 'inspect', '--format', '{{range .Containers}}{{.Name}} {{end}}', 'e2enet']), 'members');
+      assert.deepEqual(members.trim().split(' ').sort(), ['srv', 'visitor']);
+      ok(await docker(['network', 'disconnect', 'e2enet', 'visitor']), 'network disconnect');
+
+      const inUse = await docker(['network', 'rm', 'e2enet']);
+      assert.equal(inUse.code, 1);
+      assert.match(inUse.stderr, /^Error response from daemon: error while removing network: network e2enet .*has active endpoints/m);
+      const missing = await docker(['network', 'rm', 'nosuchnet']);
+      assert.equal(missing.code, 1);
+      assert.match(missing.stderr, /^Error response from daemon: network nosuchnet not found$/m);
+      fails(await docker(['network', 'create', 'e2enet']), /network with name e2enet already exists/, 'duplicate network');
+      fails(await docker(['network', 'rm', 'bridge']), /pre-defined network/, 'rm bridge');
+      ok(await docker(['rm', '-f', 'srv', 'visitor']), 'rm');
+      ok(await docker(['network', 'rm', 'e2enet', 'e2eother']), 'network rm');
+    });
+
+    test('run -p: port and ps show the binding, the port answers from the host\'s side, rm releases it', async () => {
+      ok(await docker(['run', '-d', '--name', 'pub', '-p', '18181:80', 'busybox', ...SERVE('published')]), 'run -p');
+      assert.equal(ok(await docker(['port', 'pub']), 'port').trim(), '80/tcp -> 0.0.0.0:18181');
+      assert.equal(ok(await docker(['ps', '--filter', 'name=pub', '--format', '{{.Ports}}']), 'ps ports').trim(), '0.0.0.0:18181->80/tcp');
+      assert.equal(await inspect('pub', '{{json .NetworkSettings.Ports}}'), '{"80/tcp":[{"HostIp":"0.0.0.0","HostPort":"18181"}]}');
+      await eventually('the published port to answer', async () => ((await wget('http://127.0.0.1:18181/')).stdout === 'published\n' ? true : undefined));
+      const clash = await docker(['run', '-d', '--name', 'clash', '-p', '18181:80', 'busybox', 'true']);
+      assert.equal(clash.code, 125);
+      assert.match(clash.stderr, /port is already allocated/);
+      ok(await docker(['rm', '-f', 'pub', 'clash']), 'rm');
+      assert.notEqual((await wget('http://127.0.0.1:18181/')).code, 0, 'the port is closed after rm');
+    });
+
+    test('volumes: create, ls, inspect, -v (read-write and :ro), in-use refusal, rm', async () => {
+      ok(await docker(['volume', 'create', '--label', 'k=v', 'e2evol']), 'volume create');
+      assert.match(ok(await docker(['volume', 'ls']), 'volume ls'), /^DRIVER\s+VOLUME NAME\nlocal\s+e2evol\n/);
+      assert.equal(ok(await docker(['volume', 'inspect', '--format', '{{.Driver}} {{.Labels.k}} {{.Scope}}', 'e2evol']), 'volume inspect').trim(), 'local v local');
+      ok(await docker(['run', '--rm', '-v', 'e2evol:/data', 'busybox', 'sh', '-c', 'echo kept > /data/f']), 'write');
+      assert.equal(ok(await docker(['run', '--rm', '-v', 'e2evol:/data:ro', 'busybox', 'cat', '/data/f']), 'read'), 'kept\n');
+      fails(await docker(['run', '--rm', '-v', 'e2evol:/data:ro', 'busybox', 'touch', '/data/g']), /Read-only file system/, 'write to :ro');
+      const dir = join(home, 'bind');
+      await mkdir(dir, { recursive: true });
+      await writeFile(join(dir, 'b.txt'), 'bound\n');
+      assert.equal(ok(await docker(['run', '--rm', '-v', `${dir}:/b`, 'busybox', 'cat', '/b/b.txt']), 'bind mount'), 'bound\n');
+      ok(await docker(['run', '-d', '--name', 'holder', '-v', 'e2evol:/data', 'busybox', 'sleep', '300']), 'run holder');
+      fails(await docker(['volume', 'rm', 'e2evol']), /volume is in use/, 'rm a volume in use');
+      ok(await docker(['rm', '-f', 'holder']), 'rm holder');
+      assert.equal(ok(await docker(['volume', 'rm', 'e2evol']), 'volume rm').trim(), 'e2evol');
+      fails(await docker(['volume', 'rm', 'e2evol']), /no such volume/, 'rm a missing volume');
+    });
+
+    test('stats --no-stream and top of a running container', async () => {
+      ok(await docker(['run', '-d', '--name', 'busy', 'busybox', 'sleep', '300']), 'run');
+      const stats = ok(await docker(['stats', '--no-stream', 'busy']), 'stats');
+      assert.match(stats, /^CONTAINER ID\s+NAME\s+CPU %\s+MEM USAGE \/ LIMIT\s+MEM %\s+NET I\/O\s+BLOCK I\/O\s+PIDS\n/);
+      assert.match(stats, /^[0-9a-f]{12}\s+busy\s+\d+\.\d+%\s+\S+ \/ \S+\s+\d+\.\d+%\s+.+\s+1\n/m);
+      assert.match(ok(await docker(['stats', '--no-stream', '--format', '{{.Name}} {{.PIDs}}', 'busy']), 'stats --format').trim(), /^busy 1$/);
+      const top = ok(await docker(['top', 'busy']), 'top');
+      assert.match(top, /^UID\s+PID\s+PPID\s+C\s+STIME\s+TTY\s+TIME\s+CMD\n/);
+      assert.match(top, /sleep 300$/m);
+      ok(await docker(['rm', '-f', 'busy']), 'rm');
+    });
+
+    test('events --since/--until replay what happened, filtered by type, container and event', async () => {
+      const since = Math.floor(Date.now() / 1000) - 1;
+      ok(await docker(['run', '--rm', '--name', 'evented', 'busybox', 'true']), 'run');
+      ok(await docker(['network', 'create', 'evnet']), 'network create');
+      ok(await docker(['network', 'rm', 'evnet']), 'network rm');
+      const until = String(Math.floor(Date.now() / 1000) + 1);
+      const actions = ok(await docker(['events', '--since', String(since), '--until', until, '--filter', 'type=container', '--filter', 'container=evented', '--format', '{{.Type}} {{.Action}} {{.Actor.Attributes.name}}']), 'events');
+      const lines = actions.trim().split('\n');
+      const order = ['create', 'start', 'die', 'destroy'].map((a) => lines.indexOf(`container ${a} evented`));
+      assert.ok(order.every((i, n) => i >= 0 && (n === 0 || i > order[n - 1]!)), `create, start, die, destroy in order:\n${actions}`);
+      const die = ok(await docker(['events', '--since', String(since), '--until', until, '--filter', 'event=die', '--filter', 'container=evented', '--format', '{{.Action}} {{.Actor.Attributes.exitCode}}']), 'events die');
+      assert.equal(die.trim(), 'die 0');
+      const nets = ok(await docker(['events', '--since', String(since), '--until', until, '--filter', 'type=network', '--filter', 'network=evnet', '--format', '{{.Action}} {{.Actor.Attributes.name}}']), 'network events');
+      assert.deepEqual(nets.trim().split('\n'), ['create evnet', 'destroy evnet']);
+    });
+
+    test('system df and the prune commands: container, network, volume, image, system', async () => {
+      await removeAllContainers();
+      ok(await docker(['create', '--name', 'leftover', 'busybox', 'true']), 'create');
+      ok(await docker(['volume', 'create', 'unused']), 'volume create');
+      ok(await docker(['network', 'create', 'unusednet']), 'network create');
+      ok(await docker(['tag', 'busybox', 'e2e/spare:1']), 'tag');
+      const df = ok(await docker(['system', 'df']), 'system df');
+      assert.match(df, /^TYPE\s+TOTAL\s+ACTIVE\s+SIZE\s+RECLAIMABLE\n/);
+      assert.match(df, /^Images\s+1\s+1\s+/m);
+      assert.match(df, /^Containers\s+1\s+0\s+/m);
+      assert.match(df, /^Local Volumes\s+1\s+0\s+/m);
+      assert.match(df, /^Build Cache\s+0\s+0\s+0B\s+0B$/m);
+      assert.match(ok(await docker(['container', 'prune', '-f']), 'container prune'), /^Deleted Containers:\n[0-9a-f]{64}\n/);
+      assert.match(ok(await docker(['network', 'prune', '-f']), 'network prune'), /^Deleted Networks:\nunusednet\n/);
+      assert.match(ok(await docker(['volume', 'prune', '-af']), 'volume prune'), /^Deleted Volumes:\nunused\n/);
+      assert.match(ok(await docker(['image', 'prune', '-f']), 'image prune'), /Total reclaimed space: /);
+      const system = ok(await docker(['system', 'prune', '-f']), 'system prune');
+      assert.match(system, /Total reclaimed space: /);
+      assert.equal(ok(await docker(['images', '-q', 'e2e/spare']), 'images').trim().length, 12, 'a tagged image is not dangling');
+      ok(await docker(['rmi', 'e2e/spare:1']), 'rmi');
+    });
+
+    test('errors in docker\'s words and exit codes: no such container, name and state conflicts', async () => {
+      for (const args of [['inspect', 'ghost'], ['logs', 'ghost'], ['stop', 'ghost'], ['rm', 'ghost'], ['exec', 'ghost', 'true'], ['kill', 'ghost']]) {
+        const r = await docker(args);
+        assert.equal(r.code, 1, `docker ${args.join(' ')}`);
+        assert.match(r.stderr, args[0] === 'inspect' ? /^Error: No such object: ghost$/m : /^Error response from daemon: No such container: ghost$/m, `docker ${args.join(' ')}`);
+      }
+      const start = await docker(['start', 'ghost']);
+      assert.equal(start.code, 1);
+      assert.match(start.stderr, /No such container: ghost[\s\S]*failed to start containers: ghost/);
+      ok(await docker(['run', '-d', '--name', 'taken', 'busybox', 'sleep', '300']), 'run taken');
+      const dup = await docker(['run', '--name', 'taken', 'busybox', 'true']);
+      assert.equal(dup.code, 125, 'a daemon error of docker run exits 125');
+      assert.match(dup.stderr, /Conflict\. The container name "\/taken" is already in use by container "[0-9a-f]{64}"\. You have to remove \(or rename\) that container to be able to reuse that name\./);
+      const running = await docker(['rm', 'taken']);
+      assert.equal(running.code, 1);
+      assert.match(running.stderr, /container is running: stop the container before removing or force remove/);
+      const badImage = await docker(['run', '--rm', '--pull', 'never', 'nosuch/image:1', 'true']);
+      assert.equal(badImage.code, 125);
+      assert.match(badImage.stderr, /No such image: nosuch\/image:1/);
+      ok(await docker(['rm', '-f', 'taken']), 'rm -f');
+    });
+
+    test('swarm, services, secrets, configs, plugins and build say Janus does not offer them', async () => {
+      for (const [args, pattern] of [
+        [['swarm', 'init'], /swarm mode is not offered by Janus/],
+        [['node', 'ls'], /swarm mode is not offered by Janus/],
+        [['service', 'ls'], /swarm mode is not offered by Janus/],
+        [['secret', 'ls'], /secrets are not offered by Janus/],
+        [['config', 'ls'], /configs are not offered by Janus/],
+        [['plugin', 'ls'], /plugins are not offered by Janus/],
+      ] as const) {
+        const r = await docker([...args]);
+        assert.equal(r.code, 1, `docker ${args.join(' ')}: ${r.stderr}`);
+        assert.match(r.stderr, new RegExp(`^Error response from daemon: ${pattern.source}`, 'm'), `docker ${args.join(' ')}`);
+      }
+      const ctx = join(home, 'ctx');
+      await mkdir(ctx, { recursive: true });
+      await writeFile(join(ctx, 'Dockerfile'), 'FROM busybox\nRUN true\n');
+      const build = await docker(['build', '-t', 'e2e/built', ctx]);
+      assert.equal(build.code, 1);
+      assert.match(build.stderr, /Error response from daemon: docker build is not offered by Janus yet/);
+      fails(await docker(['inspect', 'ghost']), /No such object: ghost/, 'inspect asks every kind of object and goes on past plugins');
+    });
+  });
+
+  describe('dockerode', () => {
+    let api: Docker;
+    before(() => { api = new Docker({ socketPath: d.socket }); });
+
+    /** docker's multiplexed stream (8-byte frame headers) split into stdout and stderr. */
+    const demux = (buf: Buffer): { stdout: string; stderr: string } => {
+      const out: Record<number, Buffer[]> = { 1: [], 2: [] };
+      for (let at = 0; at + 8 <= buf.length;) {
+        const size = buf.readUInt32BE(at + 4);
+        out[buf[at]!]?.push(buf.subarray(at + 8, at + 8 + size));
+        at += 8 + size;
+      }
+      return { stdout: Buffer.concat(out[1]!).toString('utf8'), stderr: Buffer.concat(out[2]!).toString('utf8') };
+    };
+    /** A hijacked stream demultiplexed by dockerode's own helper. */
+    const demuxStream = async (stream: NodeJS.ReadWriteStream): Promise<{ stdout: string; stderr: string }> => {
+      const stdout = new PassThrough();
+      const stderr = new PassThrough();
+      api.modem.demuxStream(stream, stdout, stderr);
+      stream.once('end', () => { stdout.end(); stderr.end(); });
+      const [o, e] = await Promise.all([collect(stdout), collect(stderr)]);
+      return { stdout: o.toString('utf8'), stderr: e.toString('utf8') };
+    };
+
+    test('ping, version, info, images: list, tag, inspect, remove', async () => {
+      assert.equal(String(await api.ping()), 'OK');
+      const version = await api.version();
+      assert.equal(version.ApiVersion, '1.50');
+      assert.equal(version.Os, 'linux');
+      const info = await api.info();
+      assert.equal(info.DockerRootDir, d.root);
+      const images = await api.listImages();
+      assert.deepEqual(images.map((i) => i.RepoTags), [['busybox:latest']]);
+      await api.getImage('busybox').tag({ repo: 'sdk/bb', tag: '1' });
+      assert.deepEqual((await api.getImage('sdk/bb:1').inspect()).RepoTags, ['busybox:latest', 'sdk/bb:1']);
+      assert.deepEqual(await api.getImage('sdk/bb:1').remove(), [{ Untagged: 'sdk/bb:1' }]);
+    });
+
+    test('containers: create, start, wait, demultiplexed logs; attach with stdin; the run helper', async () => {
+      const c = await api.createContainer({ name: 'sdk-one', Image: 'busybox', Cmd: ['sh', '-c', 'echo out; echo err >&2; exit 3'], Labels: { via: 'dockerode' } });
+      await c.start();
+      assert.deepEqual(await c.wait(), { StatusCode: 3 });
+      const logs = demux(await c.logs({ stdout: true, stderr: true, follow: false }) as unknown as Buffer);
+      assert.deepEqual(logs, { stdout: 'out\n', stderr: 'err\n' });
+      const listed = await api.listContainers({ all: true, filters: { label: ['via=dockerode'] } });
+      assert.deepEqual(listed.map((x) => [x.Names[0], x.State, x.Status.replace(/\d+ seconds?|Less than a second/, 'T')]), [['/sdk-one', 'exited', 'Exited (3) T ago']]);
+      await c.remove();
+
+      // Attach before start, stdin sent through the hijacked connection, output demultiplexed.
+      const cat = await api.createContainer({ Image: 'busybox', Cmd: ['sh', '-c', 'cat; echo done >&2'], OpenStdin: true, StdinOnce: true, AttachStdin: true, AttachStdout: true, AttachStderr: true });
+      const stream = await cat.attach({ stream: true, stdin: true, stdout: true, stderr: true, hijack: true });
+      const output = demuxStream(stream);
+      await cat.start();
+      stream.end('through stdin\n');
+      assert.deepEqual(await cat.wait(), { StatusCode: 0 });
+      assert.deepEqual(await output, { stdout: 'through stdin\n', stderr: 'done\n' });
+      await cat.remove();
+
+      const sink = new PassThrough();
+      const printed = collect(sink);
+      const [result, container] = await api.run('busybox', ['echo', 'via run'], sink, { name: 'sdk-run' }) as [{ StatusCode: number }, Docker.Container];
+      sink.end();
+      assert.equal(result.StatusCode, 0);
+      assert.equal((await printed).toString('utf8').replace(/\r/g, ''), 'via run\n');
+      await container.remove();
+    });
+
+    test('exec streams and exit codes, archives both ways, top, stats, inspect', async () => {
+      const c = await api.createContainer({ name: 'sdk-live', Image: 'busybox', Cmd: ['sleep', '300'] });
+      await c.start();
+      const exec = await c.exec({ Cmd: ['sh', '-c', 'echo to-out; echo to-err >&2; exit 4'], AttachStdout: true, AttachStderr: true });
+      const started = await exec.start({ hijack: true, stdin: false });
+      assert.deepEqual(await demuxStream(started), { stdout: 'to-out\n', stderr: 'to-err\n' });
+      const ended = await exec.inspect();
+      assert.equal(ended.ExitCode, 4);
+      assert.equal(ended.Running, false);
+
+      const withStdin = await c.exec({ Cmd: ['wc', '-c'], AttachStdin: true, AttachStdout: true, AttachStderr: true });
+      const duplex = await withStdin.start({ hijack: true, stdin: true });
+      const counted = demuxStream(duplex);
+      duplex.end('12345');
+      assert.equal((await counted).stdout.trim(), '5');
+
+      const pack = tar.pack();
+      pack.entry({ name: 'put.txt', mode: 0o644 }, 'put by dockerode\n');
+      pack.finalize();
+      await c.putArchive(pack as unknown as Readable, { path: '/tmp' });
+      const archive = await c.getArchive({ path: '/tmp/put.txt' });
+      const extract = tar.extract();
+      const files: Record<string, string> = {};
+      extract.on('entry', (header, body, next) => { void collect(body as unknown as NodeJS.ReadableStream).then((b) => { files[header.name] = b.toString('utf8'); next(); }); });
+      const finished = new Promise<void>((done) => extract.once('finish', () => done()));
+      archive.pipe(extract);
+      await finished;
+      assert.deepEqual(files, { 'put.txt': 'put by dockerode\n' });
+
+      const top = await c.top();
+      assert.ok(top.Titles.includes('PID') && top.Processes.some((p: string[]) => p.at(-1) === 'sleep 300'), JSON.stringify(top));
+      const stats = await c.stats({ stream: false });
+      assert.ok(stats.memory_stats.usage > 0 && stats.pids_stats?.current === 1, JSON.stringify(stats.pids_stats));
+      const view = await c.inspect();
+      assert.equal(view.Name, '/sdk-live');
+      assert.equal(view.State.Running, true);
+      assert.deepEqual(view.Config.Cmd, ['sleep', '300']);
+      await c.remove({ force: true });
+    });
+
+    test('networks, volumes, a published port, events, df and prune', async () => {
+      const since = Math.floor(Date.now() / 1000) - 1;
+      const net = await api.createNetwork({ Name: 'sdknet', Labels: { via: 'dockerode' } });
+      const volume = await api.createVolume({ Name: 'sdkvol' });
+      assert.equal((volume as unknown as { name: string }).name, 'sdkvol');
+      const srv = await api.createContainer({
+        name: 'sdk-web', Image: 'busybox', Cmd: SERVE('from-sdk'), ExposedPorts: { '80/tcp': {} },
+        HostConfig: { NetworkMode: 'sdknet', Binds: ['sdkvol:/data'], PortBindings: { '80/tcp': [{ HostPort: '18282' }] } },
+        NetworkingConfig: { EndpointsConfig: { sdknet: { Aliases: ['web'] } } },
+      });
+      await srv.start();
+      const view = await srv.inspect();
+      assert.deepEqual(view.NetworkSettings.Ports, { '80/tcp': [{ HostIp: '0.0.0.0', HostPort: '18282' }] });
+      assert.ok(view.NetworkSettings.Networks.sdknet?.Aliases?.includes('web'));
+      // httpd listens a moment after start returns.
+      await eventually('the published port to answer', async () => ((await wget('http://127.0.0.1:18282/')).stdout === 'from-sdk\n' ? true : undefined));
+
+      const client = await api.createContainer({ Image: 'busybox', Cmd: ['sleep', '300'] });
+      await client.start();
+      await net.connect({ Container: client.id, EndpointConfig: { Aliases: ['visitor'] } });
+      // By address: a container that started on the default bridge keeps the host's resolvers after connect (Janus does not yet rewrite its resolv.conf).
+      const address = (await srv.inspect()).NetworkSettings.Networks.sdknet!.IPAddress;
+      const exec = await client.exec({ Cmd: ['timeout', '10', 'wget', '-qO-', `http://${address}/`], AttachStdout: true, AttachStderr: true });
+      assert.equal((await demuxStream(await exec.start({ hijack: true, stdin: false }))).stdout, 'from-sdk\n');
+      const members = Object.values((await net.inspect()).Containers ?? {}).map((m) => (m as { Name: string }).Name).sort();
+      assert.equal(members.length, 2);
+      assert.ok(members.includes('sdk-web'));
+      await net.disconnect({ Container: client.id });
+      await client.remove({ force: true });
+
+      const networks = await api.listNetworks({ filters: { label: ['via=dockerode'] } });
+      assert.deepEqual(networks.map((n) => n.Name), ['sdknet']);
+      const volumes = await api.listVolumes({ filters: { name: ['sdkvol'] } });
+      assert.deepEqual(volumes.Volumes.map((v) => v.Name), ['sdkvol']);
+      const df = await api.df();
+      assert.ok(df.Images.length === 1 && df.Containers.some((c: { Names: string[] }) => c.Names[0] === '/sdk-web'), 'df lists images and containers');
+      await srv.remove({ force: true });
+      await net.remove();
+      await api.getVolume('sdkvol').remove();
+
+      const events = await api.getEvents({ since, until: Math.floor(Date.now() / 1000) + 1, filters: { type: ['network'], network: ['sdknet'] } });
+      const seen = (await collect(events)).toString('utf8').trim().split('\n').map((l) => JSON.parse(l) as { Action: string });
+      assert.deepEqual(seen.map((e) => e.Action), ['create', 'connect', 'connect', 'disconnect', 'disconnect', 'destroy']);
+
+      await api.createContainer({ name: 'sdk-leftover', Image: 'busybox', Cmd: ['true'] });
+      const pruned = await api.pruneContainers();
+      assert.equal(pruned.ContainersDeleted?.length, 1);
+      assert.deepEqual(await api.pruneNetworks(), { NetworksDeleted: null });
+    });
+
+    test('errors carry docker\'s status codes and messages; swarm, secrets and plugins are 501', async () => {
+      const failure = async (p: Promise<unknown>): Promise<{ statusCode: number; message: string }> => {
+        try {
+          await p;
+        } catch (err) {
+          const e = err as { statusCode: number; json?: { message?: string } };
+          return { statusCode: e.statusCode, message: e.json?.message ?? '' };
+        }
+        return assert.fail('the call should have failed');
+      };
+      assert.deepEqual(await failure(api.getContainer('ghost').inspect()), { statusCode: 404, message: 'No such container: ghost' });
+      assert.deepEqual(await failure(api.getImage('ghost:1').inspect()), { statusCode: 404, message: 'No such image: ghost:1' });
+      const c = await api.createContainer({ name: 'sdk-dup', Image: 'busybox', Cmd: ['sleep', '300'] });
+      await c.start();
+      const dup = await failure(api.createContainer({ name: 'sdk-dup', Image: 'busybox' }));
+      assert.equal(dup.statusCode, 409);
+      assert.match(dup.message, /Conflict\. The container name "\/sdk-dup" is already in use/);
+      const running = await failure(c.remove());
+      assert.equal(running.statusCode, 409);
+      await c.remove({ force: true });
+      for (const [call, pattern] of [
+        [() => api.listServices(), /swarm mode is not offered by Janus/],
+        [() => api.swarmInspect(), /swarm mode is not offered by Janus/],
+        [() => api.listSecrets(), /secrets are not offered by Janus/],
+        [() => api.listConfigs(), /configs are not offered by Janus/],
+        [() => api.listPlugins(), /plugins are not offered by Janus/],
+      ] as const) {
+        const e = await failure(call());
+        assert.equal(e.statusCode, 501);
+        assert.match(e.message, pattern);
+      }
+    });
+  });
+
+  describe('docker-compose', { skip: noCompose }, () => {
+    const project = 'e2estack';
+    let dir: string;
+    const compose = (args: string[]) => client('docker-compose', ['-p', project, ...args], { cwd: dir, timeoutMs: 300000 });
+
+    before(async () => {
+      dir = join(home, 'stack');
+      await mkdir(dir, { recursive: true });
+      await writeFile(join(dir, 'docker-compose.yml'), [
+        'version: "3.8"',
+        'services:',
+        '  web:',
+        '    image: busybox',
+        `    command: ["sh", "-c", "mkdir -p /www && echo from-web > /www/index.html && exec httpd -f -p 80 -h /www"]`,
+        '    ports: ["18383:80"]',
+        '    networks: [back]',
+        '    volumes: ["data:/data"]',
+        // Both commands run as PID 1 and ignore SIGTERM: without this every stop waits docker's 10 s.
+        '    stop_grace_period: 1s',
+        '  client:',
+        '    image: busybox',
+        `    command: ["sh", "-c", "until wget -qO- http://web/; do sleep 1; done; exec sleep 300"]`,
+        '    depends_on: [web]',
+        '    stop_grace_period: 1s',
+        '    networks: [back]',
+        'networks:',
+        '  back: {}',
+        'volumes:',
+        '  data: {}',
+        '',
+      ].join('\n'));
+    });
+
+    test('a two-service stack on a user network with a published port and a volume: up, ps, logs, exec, run, down -v', async () => {
+      const up = await compose(['up', '-d']);
+      assert.equal(up.code, 0, up.stderr);
+      assert.match(up.stderr, /Creating network "e2estack_back" with the default driver/);
+      assert.match(up.stderr, /Creating volume "e2estack_data" with default driver/);
+      const ps = ok(await compose(['ps']), 'compose ps');
+      assert.match(ps, /^e2estack_client_1\s+.+\s+Up\s*$/m);
+      assert.match(ps, /^e2estack_web_1\s+.+\s+Up\s+0\.0\.0\.0:18383->80\/tcp\s*$/m);
+      // The client reached web by its service name; wait for its first line, a loop retries until web serves.
+      await eventually('the client to log web\'s page', async () => (/from-web/.test((await compose(['logs', '--no-color', 'client'])).stdout) ? true : undefined));
+      assert.equal(ok(await compose(['exec', '-T', 'client', 'wget', '-qO-', 'http://web/']), 'compose exec'), 'from-web\n');
+      await eventually('the published port to answer', async () => ((await wget('http://127.0.0.1:18383/')).stdout === 'from-web\n' ? true : undefined));
+      const oneOff = await compose(['run', '--rm', '-T', 'client', 'sh', '-c', 'wget -qO- http://web/ && ping -c1 client_1 >/dev/null && echo linked']);
+      assert.equal(oneOff.code, 0, oneOff.stderr);
+      assert.equal(oneOff.stdout, 'from-web\nlinked\n');
+      const labels = ok(await docker(['ps', '--filter', `label=com.docker.compose.project=${project}`, '--format', '{{.Names}} {{.Label "com.docker.compose.service"}}']), 'docker ps by label');
+      assert.deepEqual(labels.trim().split('\n').sort(), ['e2estack_client_1 client', 'e2estack_web_1 web']);
+      ok(await compose(['restart', 'web']), 'compose restart');
+      await eventually('web to serve again', async () => ((await wget('http://127.0.0.1:18383/')).stdout === 'from-web\n' ? true : undefined));
+
+      const down = await compose(['down', '-v']);
+      assert.equal(down.code, 0, down.stderr);
+      assert.match(down.stderr, /Removing network e2estack_back/);
+      assert.match(down.stderr, /Removing volume e2estack_data/);
+      assert.equal(ok(await docker(['ps', '-aq', '--filter', `label=com.docker.compose.project=${project}`]), 'ps').trim(), '');
+      assert.doesNotMatch(ok(await docker(['network', 'ls']), 'network ls'), /e2estack/);
+      assert.doesNotMatch(ok(await docker(['volume', 'ls']), 'volume ls'), /e2estack/);
+    });
+  });
+});

@@ -172,13 +172,35 @@ describe('docker clients against a janus daemon', { skip: skipUnlessRoot() }, ()
       ok(await docker(['rm', 'follow']), 'rm follow');
     });
 
-    test('run -i takes stdin from a pipe; run -t gets a terminal', { skip: noScript }, async () => {
+    test('run -i takes stdin from a pipe; run -t gets a terminal; run -it takes what is typed', { skip: noScript }, async () => {
       assert.equal(ok(await docker(['run', '-i', '--rm', 'busybox', 'wc', '-l'], { input: 'a\nb\nc\n' }), 'run -i').trim(), '3');
       const r = spawnSync('script', ['-qefc', 'docker run -t --rm busybox sh -c "test -t 0 && test -t 1 && echo on-a-tty; exit 5"', '/dev/null'], {
         env: { PATH: process.env.PATH, HOME: home, DOCKER_HOST: d.host, DOCKER_CONFIG: join(home, '.docker') }, encoding: 'utf8', timeout: 60000,
       });
       assert.equal(r.status, 5, r.stdout + r.stderr);
       assert.match(r.stdout, /on-a-tty\r*\n/);
+      // -it: what is typed on the terminal reaches the shell in the container.
+      const typed = spawnSync('script', ['-qefc', 'docker run -it --rm busybox sh', '/dev/null'], {
+        env: { PATH: process.env.PATH, HOME: home, DOCKER_HOST: d.host, DOCKER_CONFIG: join(home, '.docker') }, encoding: 'utf8', timeout: 60000,
+        input: 'echo typed-$((40+2))\nexit 6\n',
+      });
+      assert.equal(typed.status, 6, typed.stdout + typed.stderr);
+      assert.match(typed.stdout, /^typed-42\r*$/m);
+    });
+
+    test('kill, wait, restart, pause and unpause, rename, inspect --format', async () => {
+      ok(await docker(['run', '-d', '--name', 'sleeper', 'busybox', 'sleep', '300']), 'run -d');
+      ok(await docker(['pause', 'sleeper']), 'pause');
+      assert.match(ok(await docker(['ps', '--filter', 'name=sleeper', '--format', '{{.Status}}']), 'ps').trim(), /^Up .+ \(Paused\)$/);
+      ok(await docker(['unpause', 'sleeper']), 'unpause');
+      ok(await docker(['rename', 'sleeper', 'dozer']), 'rename');
+      ok(await docker(['restart', '-t', '1', 'dozer']), 'restart');
+      assert.equal(await inspect('dozer', '{{.Name}} {{.State.Status}} {{.RestartCount}}'), '/dozer running 0');
+      const waiting = docker(['wait', 'dozer']);
+      ok(await docker(['kill', '-s', 'KILL', 'dozer']), 'kill');
+      assert.equal(ok(await waiting, 'wait').trim(), '137');
+      assert.equal(await inspect('dozer', '{{.State.Status}} {{.State.ExitCode}} {{.State.OOMKilled}} {{json .Config.Cmd}}'), 'exited 137 false ["sleep","300"]');
+      ok(await docker(['rm', 'dozer']), 'rm');
     });
 
     test('create, then start -a: the output and exit code of a created container', async () => {

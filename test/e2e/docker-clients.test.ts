@@ -619,7 +619,7 @@ describe('docker clients against a janus daemon', { skip: skipUnlessRoot() }, ()
       ].join('\n'));
     });
 
-    test('a two-service stack on a user network with a published port and a volume: up, ps, logs, exec, run, down -v', async () => {
+    test('a two-service stack on a user network with a published port and a volume: up, ps, logs, exec, run, restart, recreate, down -v', async () => {
       const up = await compose(['up', '-d']);
       assert.equal(up.code, 0, up.stderr);
       assert.match(up.stderr, /Creating network "e2estack_back" with the default driver/);
@@ -638,6 +638,11 @@ describe('docker clients against a janus daemon', { skip: skipUnlessRoot() }, ()
       assert.deepEqual(labels.trim().split('\n').sort(), ['e2estack_client_1 client', 'e2estack_web_1 web']);
       ok(await compose(['restart', 'web']), 'compose restart');
       await eventually('web to serve again', async () => ((await wget('http://127.0.0.1:18383/')).stdout === 'from-web\n' ? true : undefined));
+      // Recreating reads the image's ContainerConfig (docker-compose v1 fails with KeyError 'ContainerConfig' without it).
+      const recreate = await compose(['up', '-d', '--force-recreate', 'client']);
+      assert.equal(recreate.code, 0, recreate.stderr);
+      assert.match(recreate.stderr, /Recreating e2estack_client_1 \.\.\. done/);
+      assert.match(ok(await compose(['ps']), 'compose ps').trim(), /^e2estack_client_1\s+.+\s+Up\s*$/m);
 
       const down = await compose(['down', '-v']);
       assert.equal(down.code, 0, down.stderr);

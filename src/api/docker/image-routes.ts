@@ -112,7 +112,11 @@ export function registerImageRoutes(router: Router, options: ImageRoutesOptions)
   });
 
   router.add('GET', '/images/{name...}/json', async (r) => {
-    r.send(200, imageInspectWire(await images.inspect(r.param('name')), r.apiVersion));
+    // docker-compose v1 negotiates the newest API version, then reads ContainerConfig (gone since 1.45) to
+    // recreate a container: it crashes with KeyError 'ContainerConfig' against docker 26+ too. It names itself
+    // in the User-Agent, so it alone gets the field back.
+    const composeV1 = /^docker-compose\/1\./.test(r.req.headers['user-agent'] ?? '');
+    r.send(200, imageInspectWire(await images.inspect(r.param('name')), r.apiVersion, { withContainerConfig: composeV1 }));
   });
 
   router.add('GET', '/images/{name...}/history', async (r) => {

@@ -28,8 +28,12 @@ export function imageSummaryWire(s: ImageSummary, apiVersion: string): Record<st
   };
 }
 
-/** `GET /images/{name}/json`. */
-export function imageInspectWire(d: ImageDetail, apiVersion: string): Record<string, unknown> {
+/**
+ * `GET /images/{name}/json`. `withContainerConfig` adds the Container and
+ * ContainerConfig fields docker dropped in API 1.45 whatever the version
+ * (they are always there below 1.45).
+ */
+export function imageInspectWire(d: ImageDetail, apiVersion: string, options: { withContainerConfig?: boolean } = {}): Record<string, unknown> {
   const legacy = compareApiVersions(apiVersion, '1.50') < 0;
   return {
     Id: d.id,
@@ -41,6 +45,10 @@ export function imageInspectWire(d: ImageDetail, apiVersion: string): Record<str
     DockerVersion: '',
     Author: d.author,
     Config: legacy ? legacyConfigWire(d.config) : ociConfigWire(d.config),
+    // Before API 1.45 docker also sent the config of the container an image was made from; docker-compose v1
+    // reads ContainerConfig.Volumes when it recreates a container and fails without it. The image's own config
+    // stands in for it (what that container ran with, as far as anyone can tell now).
+    ...(options.withContainerConfig || compareApiVersions(apiVersion, '1.45') < 0 ? { Container: '', ContainerConfig: legacyConfigWire(d.config) } : {}),
     Architecture: d.architecture,
     ...(d.variant ? { Variant: d.variant } : {}),
     Os: d.os,

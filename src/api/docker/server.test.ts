@@ -255,6 +255,14 @@ describe('Docker API server', () => {
     assert.equal(legacy.Config.Labels, null);
     assert.equal(legacy.Config.OnBuild, null);
     assert.deepEqual(legacy.Config.Cmd, ['sh']);
+    assert.equal('ContainerConfig' in legacy, false, 'API 1.45 dropped ContainerConfig');
+    // docker-compose v1 (API 1.35–1.38) reads ContainerConfig.Volumes when it recreates a container.
+    const compose = (await call('GET', '/v1.38/images/busybox:latest/json')).json();
+    assert.equal(compose.Container, '');
+    assert.deepEqual(compose.ContainerConfig, compose.Config);
+    // ... and negotiates the newest version: by its User-Agent it gets the field there too.
+    const negotiated = (await call('GET', '/v1.50/images/busybox:latest/json', { headers: { 'User-Agent': 'docker-compose/1.29.2 docker-py/5.0.3 Linux/6.1.0' } })).json();
+    assert.equal(negotiated.ContainerConfig.Cmd[0], 'sh');
   });
 
   test('engine errors map to statuses with {"message"}', async () => {

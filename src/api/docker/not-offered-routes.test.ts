@@ -25,6 +25,7 @@ test('swarm, secrets, configs, plugins, distribution, sessions, checkpoints and 
     ['POST', '/session', /BuildKit sessions are not offered/],
     ['GET', '/containers/abc/checkpoints', /checkpoints are not offered/],
     ['POST', '/build', /docker build is not offered by Janus yet/],
+    ['PUT', '/volumes/data', /only cluster volumes can be updated/],
   ];
   for (const [method, path, message] of cases) {
     const route = router.match(method, path);

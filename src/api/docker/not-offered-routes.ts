@@ -46,6 +46,10 @@ export function registerNotOfferedRoutes(router: Router): void {
   router.add('GET', '/plugins/{name...}/json', async (r) => {
     throw notFound(`plugin ${JSON.stringify(r.param('name'))} not found: Janus does not offer plugins`);
   });
+  // Only cluster volumes can be updated.
+  router.add('PUT', '/volumes/{name}', async () => {
+    throw notImplemented('updating a volume is not offered by Janus: only cluster volumes can be updated, and they belong to swarm mode');
+  });
   for (const { prefixes, message } of NOT_OFFERED) {
     const handler = async (): Promise<void> => { throw notImplemented(message); };
     for (const prefix of prefixes) {

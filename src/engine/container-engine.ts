@@ -19,6 +19,7 @@ import type { Logger } from '../util/logger.ts';
 import { containerHostsFile, containerResolvConf } from './container-etc-files.ts';
 import { ContainerFiles, containerFsOf, type ContainerFs } from './container-files.ts';
 import { copyImageContent, readUserDb } from './image-content.ts';
+import { overlayLayersOf } from './container-files-mount.ts';
 import { writableLayerSize } from './writable-layer-size.ts';
 import { matchesContainerFilters } from './container-filters.ts';
 import { readContainerLog } from './container-log.ts';
@@ -317,6 +318,10 @@ export class ContainerEngine implements ContainerService, ContainerNetworking {
   async create(request: ContainerCreateRequest, options: { signal?: AbortSignal } = {}): Promise<{ id: string; warnings: string[] }> {
     validateRunOptions(request.run);
     const { isolation, runtime } = this.#chooseRuntime(request);
+    if (runtime === 'runsc' && (request.run.pidsLimit ?? 0) > 0) {
+      // The limit would cap the host cgroup of the whole gVisor sandbox, whose own threads count against it.
+      throw notImplemented('--pids-limit is not supported at the sandbox level: gVisor\'s own threads would count against it (the sandbox fails to start or dies)');
+    }
     const network = await this.#network(request, runtime);
     const publishes = (request.publish?.length ?? 0) > 0 || !!request.publishAll;
     if (publishes && (network.mode === 'none' || network.mode === 'container')) {
@@ -470,7 +475,8 @@ export class ContainerEngine implements ContainerService, ContainerNetworking {
           ...(request.run.stopTimeout !== undefined ? { stopTimeout: request.run.stopTimeout } : {}),
           exposedPorts: exposed,
           volumes: [...new Set([...Object.keys(image.config.Volumes ?? {}), ...(request.volumes ?? []).filter((v) => !v.name).map((v) => v.destination)])],
-          ...(healthcheck && !(healthcheck.Test?.[0] === 'NONE') ? { healthcheck } : {}),
+          // docker keeps a disabled check as {Test: ["NONE"]} (what --no-healthcheck shows and commit keeps).
+          ...(healthcheck ? { healthcheck } : {}),
         },
         path: userArgs[0] ?? '',
         args: userArgs.slice(1),
@@ -693,7 +699,7 @@ export class ContainerEngine implements ContainerService, ContainerNetworking {
     this.#exited.set(rec.id, exited);
     rec.state = { ...rec.state, status: 'running', pid: task.pid, exitCode: 0, error: '', oomKilled: false, startedAt: new Date().toISOString() };
     delete rec.state.finishedAt;
-    if (rec.config.healthcheck) rec.state.health = { status: 'starting', failingStreak: 0, log: [] };
+    if (hasHealthcheck(rec)) rec.state.health = { status: 'starting', failingStreak: 0, log: [] };
     await this.#save(rec);
     this.#tasks.set(rec.id, task);
     await this.#keepLog(rec);
@@ -836,9 +842,20 @@ export class ContainerEngine implements ContainerService, ContainerNetworking {
         if (!isJanusError(err, 'Conflict')) throw err;
       }
     };
-    if (!paused) await trySignal(signal);
+    await trySignal(signal);
+    if (paused && timeout !== 0) {
+      // docker: the stop signal is queued in the frozen cgroup, then the container is thawed to act on it.
+      await task.resume().catch(() => {});
+      await this.#locks.run(rec.id, async () => {
+        if (rec.state.status === 'paused') {
+          rec.state.status = 'running';
+          await this.#save(rec);
+          this.#event(rec, 'unpause');
+        }
+      });
+    }
     let timer: NodeJS.Timeout | undefined;
-    const timedOut = paused || timeout === 0
+    const timedOut = timeout === 0
       ? true
       : timeout < 0
         ? await exited.then(() => false)
@@ -847,7 +864,7 @@ export class ContainerEngine implements ContainerService, ContainerNetworking {
     if (timedOut) {
       await trySignal('SIGKILL', true);
       // A frozen cgroup holds the SIGKILL until it is thawed.
-      if (paused) await task.resume().catch(() => {});
+      if (paused && timeout === 0) await task.resume().catch(() => {});
       await exited;
     }
   }
@@ -980,6 +997,7 @@ export class ContainerEngine implements ContainerService, ContainerNetworking {
     const rec = this.#resolve(ref);
     await this.#locks.run(rec.id, async () => {
       const task = this.#tasks.get(rec.id);
+      if (rec.state.status === 'paused') throw conflict(`Container ${rec.id} is already paused`);
       if (!task || rec.state.status !== 'running') throw conflict(`Container ${rec.id} is not running`);
       await task.pause();
       rec.state.status = 'paused';
@@ -1003,6 +1021,7 @@ export class ContainerEngine implements ContainerService, ContainerNetworking {
   async rename(ref: string, name: string): Promise<void> {
     const rec = this.#resolve(ref);
     if (!name) throw invalidArgument('Neither old nor new names may be empty');
+    if (name.replace(/^\//, '') === rec.name) throw invalidArgument('Renaming a container with the same name as its current name');
     const newName = await this.#claimName(name, rec.id);
     try {
       await this.#locks.run(rec.id, async () => {
@@ -1283,10 +1302,19 @@ export class ContainerEngine implements ContainerService, ContainerNetworking {
     }
     let user = base.user;
     if (r.user) {
-      const root = `/proc/${rec.state.pid}/root`;
-      const passwd = await readFile(`${root}/etc/passwd`, 'utf8').catch(() => undefined);
-      const group = await readFile(`${root}/etc/group`, 'utf8').catch(() => undefined);
-      user = resolveUser(r.user, { passwd, group }).user;
+      let db: { passwd?: string; group?: string };
+      if (rec.runtime === 'runsc') {
+        // gVisor's /proc/<pid>/root is the sandbox's own empty root: read the container's layers instead.
+        const layers = overlayLayersOf(await this.#o.snapshotter.mounts(rec.snapshotKey), `container ${rec.name}`);
+        db = await readUserDb(await this.#files.imageView([...layers.lowerDirs].reverse().concat(layers.upperDir)));
+      } else {
+        const root = `/proc/${rec.state.pid}/root`;
+        db = {
+          passwd: await readFile(`${root}/etc/passwd`, 'utf8').catch(() => undefined),
+          group: await readFile(`${root}/etc/group`, 'utf8').catch(() => undefined),
+        };
+      }
+      user = resolveUser(r.user, db).user;
     }
     const caps = r.privileged ? this.#o.host.capabilities : undefined;
     return {
@@ -1783,4 +1811,10 @@ function resolversFor(primary: JoinedEndpoint | undefined, hostResolvConf: strin
   if (!servers.some(loopback)) return undefined;
   const usable = servers.filter((ip) => !loopback(ip));
   return usable.length > 0 ? usable : [primary.nameServer];
+}
+
+/** Whether the container runs a healthcheck (not absent, not disabled with NONE). */
+function hasHealthcheck(rec: ContainerRecord): boolean {
+  const test = rec.config.healthcheck?.Test;
+  return !!test && test.length > 0 && test[0] !== 'NONE';
 }

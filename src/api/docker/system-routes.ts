@@ -133,9 +133,11 @@ export function infoWire(info: SystemInfo, imageCount: number): Record<string, u
     Runtimes: runtimes,
     DefaultRuntime: info.defaultRuntime,
     Swarm: { NodeID: '', NodeAddr: '', LocalNodeState: 'inactive', ControlAvailable: false, Error: '', RemoteManagers: null },
-    LiveRestoreEnabled: false,
+    // Containers outlive the daemon (one conmon each) and are re-adopted when it starts again.
+    LiveRestoreEnabled: true,
     Isolation: '',
-    InitBinary: '',
+    // --init mounts the host's catatonit (or tini) at docker's path, /sbin/docker-init.
+    InitBinary: 'docker-init',
     ContainerdCommit: { ID: '' },
     RuncCommit: { ID: '' },
     InitCommit: { ID: '' },

@@ -140,7 +140,8 @@ describe('docker clients against a janus daemon', { skip: skipUnlessRoot() }, ()
       assert.equal(ok(await docker(['ps', '-aq']), 'ps -aq').trim(), '');
       const missing = await docker(['run', '--rm', 'busybox', 'nosuchcmd']);
       assert.equal(missing.code, 127, missing.stderr);
-      assert.match(missing.stderr, /executable file not found/);
+      assert.match(missing.stderr, /^docker: Error response from daemon: container [0-9a-f]{64}: .*exec: "nosuchcmd": executable file not found in \$PATH$/m);
+      assert.doesNotMatch(missing.stderr, /level=error/, 'runc\'s log line is reduced to its message');
     });
 
     test('run -d, ps, logs -f, exec (-i, exit codes), stop, rm', async () => {
@@ -155,6 +156,11 @@ describe('docker clients against a janus daemon', { skip: skipUnlessRoot() }, ()
       assert.equal(logs.stderr, 'two\n');
       assert.equal(ok(await docker(['exec', 'ticker', 'sh', '-c', 'echo $((6*7))']), 'exec').trim(), '42');
       assert.equal((await docker(['exec', 'ticker', 'sh', '-c', 'exit 4'])).code, 4);
+      // A command that cannot run: docker's 127 and 126, the reason on stdout (the stream), as dockerd does it.
+      const missing = await docker(['exec', 'ticker', 'nosuchcmd']);
+      assert.equal(missing.code, 127, missing.stderr);
+      assert.match(missing.stdout, /exec: "nosuchcmd": executable file not found in \$PATH\r\n$/);
+      assert.equal((await docker(['exec', 'ticker', '/etc/passwd'])).code, 126);
       assert.equal(ok(await docker(['exec', '-i', 'ticker', 'tr', 'a-z', 'A-Z'], { input: 'piped in\n' }), 'exec -i'), 'PIPED IN\n');
       assert.equal(ok(await docker(['exec', '-u', 'nobody', '-w', '/tmp', 'ticker', 'sh', '-c', 'echo $(id -u) $PWD']), 'exec -u -w').trim(), '65534 /tmp');
       // sh as PID 1 ignores SIGTERM: stop waits its timeout and kills.

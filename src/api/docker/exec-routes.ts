@@ -1,11 +1,13 @@
 import { invalidArgument } from '../../core/errors.ts';
 import type { ContainerService, ExecCreateRequest, ExecView } from '../../engine/container-service.ts';
+import { ProcessStartError } from '../../runtimes/oci/process-start-error.ts';
 import type { Logger } from '../../util/logger.ts';
 import { compareApiVersions } from './api-version.ts';
 import { streamMediaType, ttySize } from './container-routes.ts';
 import { errorResponse } from './errors.ts';
 import type { Router } from './router.ts';
 import { serveStreamSession } from './serve-stream-session.ts';
+import { muxFrame } from './stream-frames.ts';
 import { WireObject } from './wire-object.ts';
 
 /** What the exec routes need. */
@@ -96,7 +98,20 @@ export function registerExecRoutes(router: Router, options: ExecRoutesOptions): 
     // docker: no initial console size before API 1.42, nor without a TTY.
     if (compareApiVersions(r.apiVersion, '1.42') < 0) size = undefined;
     const execId = r.param('id');
-    const session = await containers.execStart(execId, { detach, ...(tty !== undefined ? { tty } : {}), signal: r.signal });
+    let session;
+    try {
+      session = await containers.execStart(execId, { detach, ...(tty !== undefined ? { tty } : {}), signal: r.signal });
+    } catch (err) {
+      // docker starts the process after taking over the connection: a command that cannot run is told on the
+      // stream's stdout and the exec records 126/127, which the docker CLI then reads as its own exit code
+      // (an error status instead makes it say "unable to upgrade to tcp, received 400" and exit 1).
+      if (detach || !(err instanceof ProcessStartError)) throw err;
+      const withTty = tty ?? (await containers.execInspect(execId)).processConfig.tty;
+      const conn = r.hijack(streamMediaType(withTty, r.apiVersion));
+      const text = Buffer.from(`${err.message}\r\n`);
+      conn.output.end(withTty ? text : muxFrame('stdout', text));
+      return;
+    }
     if (detach) {
       session.close();
       r.sendEmpty(200);

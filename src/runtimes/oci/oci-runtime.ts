@@ -12,7 +12,7 @@ import { buildConmonArgs, launchConmon, type Spawn } from './conmon.ts';
 import { cgroupPathsOf } from './cgroup-stats.ts';
 import { mountAll } from './rootfs-mount.ts';
 import { OciTask, removeTask, taskPaths, type AttachStdin, type OciTaskContext, type OciTaskState } from './oci-task.ts';
-import { ProcessStartError, startFailureCode } from './process-start-error.ts';
+import { ProcessStartError, runtimeErrorText, startFailureCode } from './process-start-error.ts';
 import { makeBusyboxRootfs } from './busybox-rootfs.ts';
 
 /** Options of `OciRuntime`. */
@@ -119,7 +119,7 @@ export class OciRuntime implements Runtime {
       });
       options.signal?.throwIfAborted();
       if (!msg || msg.data <= 0) {
-        const why = msg?.message?.trim() || 'conmon exited without reporting the container pid';
+        const why = runtimeErrorText(msg?.message ?? '') || 'conmon exited without reporting the container pid';
         const code = startFailureCode(why);
         if (code) throw new ProcessStartError(code, `container ${id}: ${why}`);
         throw internal(`${ctx.name} create ${id}: ${why}`);

@@ -14,7 +14,7 @@ import { buildConmonArgs, launchConmon, type Spawn, type SyncPipeReader } from '
 import { oomKilled, readCgroupStats, type CgroupPaths } from './cgroup-stats.ts';
 import { readExitFile, waitExitFile } from './exit-file.ts';
 import { unmountAll } from './rootfs-mount.ts';
-import { ProcessStartError, startFailureCode } from './process-start-error.ts';
+import { ProcessStartError, runtimeErrorText, startFailureCode } from './process-start-error.ts';
 
 /** What every task of one OciRuntime shares: the host tools and directories. */
 export interface OciTaskContext {
@@ -150,7 +150,7 @@ export class OciTask implements Task {
     const r = await runRuntime(this.#ctx, ['start', this.id], { check: false });
     if (r.code === 0) return;
     const code = startFailureCode(r.stderr);
-    if (code) throw new ProcessStartError(code, `container ${this.id}: ${r.stderr.trim()}`);
+    if (code) throw new ProcessStartError(code, `container ${this.id}: ${runtimeErrorText(r.stderr)}`);
     const status = await this.status().catch(() => undefined);
     if (status !== undefined && status !== 'created') throw conflict(`container ${this.id} cannot be started: it is ${status}`);
     throw internal(`${this.#ctx.name} start ${this.id}: ${r.stderr.trim() || `exit status ${r.code}`}`);
@@ -234,7 +234,7 @@ export class OciTask implements Task {
     const first = await reader.next();
     if (!first || first.data <= 0) {
       reader.close();
-      const message = first?.message?.trim() ?? 'conmon exited without reporting the exec pid';
+      const message = runtimeErrorText(first?.message ?? '') || 'conmon exited without reporting the exec pid';
       await rm(dir, { recursive: true, force: true });
       const code = startFailureCode(message);
       if (code) throw new ProcessStartError(code, `exec in container ${this.id}: ${message}`);

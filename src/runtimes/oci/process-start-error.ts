@@ -31,3 +31,21 @@ export function startFailureCode(runtimeStderr: string): 126 | 127 | undefined {
   if (s.includes('permission denied') || s.includes('exec format error') || s.includes('is a directory')) return 126;
   return undefined;
 }
+
+/**
+ * What a runtime's error output says, for people: runc logs through logrus
+ * (`time="…" level=error msg="…"`), whose msg value (unquoted) is the
+ * sentence; other lines come back as they are, trimmed. Pure.
+ */
+export function runtimeErrorText(output: string): string {
+  return output.trim().split('\n').map((line) => {
+    const m = /\blevel=\w+\s+msg="((?:[^"\\]|\\.)*)"/.exec(line);
+    if (!m) return line;
+    try {
+      return JSON.parse(`"${m[1]}"`) as string;
+    } catch {
+      // Go's quoting has escapes JSON lacks (\x..): the raw value is still readable.
+      return m[1]!;
+    }
+  }).join('\n').trim();
+}

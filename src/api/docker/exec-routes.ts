@@ -49,6 +49,8 @@ export function parseExecCreate(body: unknown): ExecCreateRequest {
   // The initial size is applied by exec start (which gets it again); Detach is a client-side choice.
   consoleSize(o);
   o.bool('Detach');
+  // docker-py names the container in the body too (a field of docker's old ExecConfig).
+  o.ignore('Container');
   o.rejectUnknown();
   return request;
 }

@@ -14,7 +14,8 @@ const typeName = (v: unknown): string => (v === null ? 'null' : Array.isArray(v)
  * One JSON object of a docker request body, read field by field with its
  * path (`HostConfig.Memory`) in every error: a value of the wrong type is
  * InvalidArgument naming the field and what it wants. `null` reads as
- * absent, as Go's decoder treats it. Fields read are remembered, so
+ * absent, as Go's decoder treats it, and a field name matches whatever its
+ * case, as Go's decoder matches it. Fields read are remembered, so
  * `rejectUnknown` can refuse what nobody looked at. Valid while the
  * request is parsed.
  */
@@ -40,10 +41,22 @@ export class WireObject {
     return this.path === '' ? key : `${this.path}.${key}`;
   }
 
+  /**
+   * The body's key for field `key`: itself, else one that differs only in
+   * case — Go's decoder matches field names so, and clients rely on it
+   * (docker-py sends exec's `detachKeys`).
+   */
+  #actual(key: string): string {
+    if (Object.hasOwn(this.#o, key)) return key;
+    const lower = key.toLowerCase();
+    return Object.keys(this.#o).find((k) => k.toLowerCase() === lower) ?? key;
+  }
+
   /** The raw value (undefined for null), marking the field read. */
   raw(key: string): unknown {
-    this.#seen.add(key);
-    const v = this.#o[key];
+    const k = this.#actual(key);
+    this.#seen.add(k);
+    const v = this.#o[k];
     return v === null ? undefined : v;
   }
 
@@ -54,7 +67,8 @@ export class WireObject {
 
   /** Whether `key` is present and not null. */
   has(key: string): boolean {
-    return this.#o[key] !== undefined && this.#o[key] !== null;
+    const v = this.#o[this.#actual(key)];
+    return v !== undefined && v !== null;
   }
 
   #want(key: string, what: string, v: unknown): never {
@@ -140,7 +154,7 @@ export class WireObject {
 
   /** Marks fields as read without looking at them (informational fields Janus accepts and ignores). */
   ignore(...keys: string[]): void {
-    for (const k of keys) this.#seen.add(k);
+    for (const k of keys) this.#seen.add(this.#actual(k));
   }
 
   /**

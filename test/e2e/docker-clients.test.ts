@@ -1,6 +1,6 @@
 // Docker's own clients against a real janus daemon: the docker CLI (28.x,
-// API 1.50), dockerode (the Node SDK) and docker-compose v1 (Python, through
-// docker-py), each driving the scenarios its users run — what they print,
+// API 1.50), dockerode (the Node SDK), docker-py (the Python SDK) and
+// docker-compose v1 (Python, through docker-py), each driving the scenarios its users run — what they print,
 // their exit codes, stdout and stderr apart, errors in docker's words. The
 // daemon runs in a network namespace of its own (startDaemon), so published
 // ports are reached from there with nsenter.
@@ -23,6 +23,8 @@ const run = promisify(execFile);
 const found = (cmd: string): boolean => spawnSync(cmd, ['version'], { stdio: 'ignore' }).status !== null;
 const noDocker = found('docker') ? undefined : 'the docker CLI is not installed (docker 28.x from docker.com)';
 const noCompose = found('docker-compose') ? undefined : 'docker-compose is not installed (Debian package docker-compose, which scripts/setup installs)';
+// Debian's python3-docker (docker-py 5.0.3), which docker-compose brings along.
+const noDockerPy = spawnSync('/usr/bin/python3', ['-c', 'import docker'], { stdio: 'ignore' }).status === 0 ? undefined : 'docker-py is not installed (Debian package python3-docker, a dependency of docker-compose)';
 const noScript = spawnSync('script', ['--version'], { stdio: 'ignore' }).status === 0 ? undefined : 'needs util-linux script(1) to give the CLI a terminal';
 
 /** A command in the daemon's network namespace, where its published ports are. */
@@ -589,6 +591,66 @@ describe('docker clients against a janus daemon', { skip: skipUnlessRoot() }, ()
         assert.equal(e.statusCode, 501);
         assert.match(e.message, pattern);
       }
+    });
+  });
+
+  describe('docker-py', { skip: noDockerPy }, () => {
+    // One script, one line of JSON per step: what the SDK's users get back.
+    const SCRIPT = String.raw`
+import docker, io, json, sys, tarfile
+c = docker.DockerClient(base_url=sys.argv[1], version='auto')
+def out(k, v): print(json.dumps([k, v]), flush=True)
+out('version', c.version()['ApiVersion'])
+out('run', c.containers.run('busybox', ['sh', '-c', 'echo out; echo err >&2'], remove=True, stderr=True).decode())
+try:
+    c.containers.run('busybox', ['sh', '-c', 'exit 3'], remove=True)
+except docker.errors.ContainerError as e:
+    out('exit', e.exit_status)
+ct = c.containers.run('busybox', ['sleep', '300'], detach=True, name='py-live', labels={'via': 'docker-py'}, environment={'X': '1'})
+r = ct.exec_run(['sh', '-c', 'echo $X; exit 2'])
+out('exec', [r.exit_code, r.output.decode()])
+e = c.api.exec_create(ct.id, ['echo', 'keys'], detach_keys='ctrl-x')
+out('exec-keys', [c.api.exec_start(e['Id']).decode(), c.api.exec_inspect(e['Id'])['DetachKeys']])
+buf = io.BytesIO(); t = tarfile.open(fileobj=buf, mode='w'); data = b'from docker-py\n'
+info = tarfile.TarInfo('py.txt'); info.size = len(data); t.addfile(info, io.BytesIO(data)); t.close()
+out('put', ct.put_archive('/tmp', buf.getvalue()))
+out('cat', ct.exec_run('cat /tmp/py.txt').output.decode())
+out('list', [x.name for x in c.containers.list(filters={'label': 'via=docker-py'})])
+n = c.networks.create('pynet')
+n.connect(ct, aliases=['pyalias']); n.reload()
+out('net', [x.name for x in n.containers])
+n.disconnect(ct); n.remove()
+v = c.volumes.create('pyvol'); out('vol', v.name); v.remove()
+ct.stop(timeout=1); out('wait', ct.wait()['StatusCode']); ct.remove()
+try:
+    c.containers.get('ghost')
+except docker.errors.NotFound as e:
+    out('notfound', e.explanation)
+try:
+    c.swarm.init()
+except docker.errors.APIError as e:
+    out('swarm', [e.status_code, e.explanation])
+`;
+
+    test('run, exec (with detach keys), archives, networks, volumes, errors through docker-py', async () => {
+      const r = await client('/usr/bin/python3', ['-c', SCRIPT, d.host]);
+      assert.equal(r.code, 0, r.stderr);
+      const got = Object.fromEntries(r.stdout.trim().split('\n').map((l) => JSON.parse(l) as [string, unknown]));
+      assert.deepEqual(got, {
+        version: '1.50',
+        run: 'out\nerr\n',
+        exit: 3,
+        exec: [2, '1\n'],
+        'exec-keys': ['keys\n', 'ctrl-x'],
+        put: true,
+        cat: 'from docker-py\n',
+        list: ['py-live'],
+        net: ['py-live'],
+        vol: 'pyvol',
+        wait: 137,
+        notfound: 'No such container: ghost',
+        swarm: [501, 'swarm mode is not offered by Janus: it runs workloads on this host only (use docker-compose for multi-service stacks)'],
+      });
     });
   });
 

@@ -470,7 +470,7 @@ describe('docker clients against a janus daemon', { skip: skipUnlessRoot() }, ()
       await container.remove();
     });
 
-    test('exec streams and exit codes, archives both ways, top, stats, inspect', async () => {
+    test('exec streams and exit codes, archives both ways, commit, top, stats, inspect', async () => {
       const c = await api.createContainer({ name: 'sdk-live', Image: 'busybox', Cmd: ['sleep', '300'] });
       await c.start();
       const exec = await c.exec({ Cmd: ['sh', '-c', 'echo to-out; echo to-err >&2; exit 4'], AttachStdout: true, AttachStderr: true });
@@ -498,6 +498,10 @@ describe('docker clients against a janus daemon', { skip: skipUnlessRoot() }, ()
       archive.pipe(extract);
       await finished;
       assert.deepEqual(files, { 'put.txt': 'put by dockerode\n' });
+      const committed = await c.commit({ repo: 'sdk/snap', tag: '1', comment: 'via dockerode' }) as { Id: string };
+      assert.match(committed.Id, /^sha256:[0-9a-f]{64}$/);
+      assert.equal((await api.getImage('sdk/snap:1').inspect()).Comment, 'via dockerode');
+      await api.getImage('sdk/snap:1').remove();
 
       const top = await c.top();
       assert.ok(top.Titles.includes('PID') && top.Processes.some((p: string[]) => p.at(-1) === 'sleep 300'), JSON.stringify(top));

@@ -486,6 +486,7 @@ describe('container and exec routes (fake engine, unix socket)', () => {
     assert.deepEqual(commit.json(), { Id: `sha256:${'c'.repeat(64)}` });
     assert.deepEqual(fake.calls.at(-1)!.args, ['upd', { reference: 'mine:v1', message: 'c', author: 'a', changes: ['CMD ["sh"]'], pause: false }]);
     assert.equal((await call('POST', '/commit?container=upd', json({ Cmd: ['x'] }))).status, 501);
+    assert.equal((await call('POST', '/commit?container=upd&repo=mine', json({ container: 'upd', repo: 'mine', pause: true }))).status, 201, 'dockerode repeats the query in the body');
     await create({}, 'dead1');
     const pruned = (await call('POST', `/containers/prune?filters=${encodeURIComponent('{"until":["2100-01-01T00:00:00Z"]}')}`)).json();
     assert.equal(pruned.ContainersDeleted.length, 1);

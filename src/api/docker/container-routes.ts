@@ -35,6 +35,7 @@ const PRUNE_FILTERS = ['until', 'label', 'label!'] as const;
 const STATUSES: readonly ContainerStatus[] = ['created', 'running', 'paused', 'restarting', 'removing', 'exited', 'dead'];
 const HEALTH = ['starting', 'healthy', 'unhealthy', 'none'] as const;
 const WAIT_CONDITIONS = ['not-running', 'next-exit', 'removed'] as const;
+const COMMIT_QUERY = ['container', 'repo', 'tag', 'comment', 'author', 'pause', 'changes'];
 
 /** A whole-number query parameter that may be negative (`t=-1`: wait forever). */
 function signedInt(r: ApiRequest, name: string): number | undefined {
@@ -198,7 +199,8 @@ export function registerContainerRoutes(router: Router, options: ContainerRoutes
     const container = r.string('container');
     if (container === undefined) throw invalidArgument('query parameter container is required');
     const body = WireObject.from(await r.jsonBody(), 'body of POST /commit');
-    if (body && body.keys().some((k) => body.has(k))) {
+    // dockerode sends its options (the query parameters) as the body as well; they are no config fields.
+    if (body && body.keys().some((k) => !COMMIT_QUERY.includes(k) && body.has(k))) {
       throw notImplemented('a container config in the body of POST /commit is not supported; give Dockerfile instructions with the changes parameter');
     }
     const repo = r.string('repo');

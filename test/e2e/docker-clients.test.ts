@@ -99,9 +99,12 @@ describe('docker clients against a janus daemon', { skip: skipUnlessRoot() }, ()
   };
 
   after(async () => {
-    if (d) await removeAllContainers().catch(() => {});
-    await d?.stop();
-    if (home) await rm(home, { recursive: true, force: true });
+    try {
+      if (d) await removeAllContainers().catch(() => {});
+      await d?.stop();
+    } finally {
+      if (home) await rm(home, { recursive: true, force: true });
+    }
   });
 
   describe('the docker CLI', { skip: noDocker }, () => {

@@ -56,7 +56,8 @@ export async function treeBytes(dir: string): Promise<number> {
   for (const e of entries) {
     const p = join(dir, e.name);
     if (e.isDirectory()) total += await treeBytes(p);
-    else if (e.isFile()) total += (await lstat(p)).size;
+    // A file may go between readdir and lstat (the daemon renames its temporary files into place).
+    else if (e.isFile()) total += (await lstat(p).catch(() => undefined))?.size ?? 0;
   }
   return total;
 }

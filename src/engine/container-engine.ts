@@ -1418,8 +1418,16 @@ export class ContainerEngine implements ContainerService, ContainerNetworking {
         // Its namespace was not made by Janus's network part (or is another container's): nothing to plug into.
         throw conflict(`container ${rec.name} cannot be connected to a network: it uses ${rec.networkMode.startsWith('container:') ? 'the network of another container' : `the ${rec.networkMode} network mode`}`);
       }
-      const ifIndex = Math.max(-1, ...this.#o.networks.endpointsOf(id).map((e) => Number(e.ifName.slice(3)))) + 1;
-      await this.#o.networks.join(networkId, { id, name: rec.name }, { ...request, ifIndex });
+      const before = this.#o.networks.endpointsOf(id);
+      const ifIndex = Math.max(-1, ...before.map((e) => Number(e.ifName.slice(3)))) + 1;
+      const joined = await this.#o.networks.join(networkId, { id, name: rec.name }, { ...request, ifIndex });
+      if (joined.resolvesNames && joined.nameServer && !before.some((e) => e.resolvesNames) && !rec.request.dns?.length && rec.resolvConfPath) {
+        // Like docker switching to its embedded DNS: the first network with names becomes the resolver.
+        // Rewritten in place (same inode): the container sees the file through a bind mount.
+        await writeFile(rec.resolvConfPath, containerResolvConf(this.#o.host.resolvConf, {
+          dns: [joined.nameServer], dnsSearch: rec.request.dnsSearch, dnsOptions: rec.request.dnsOptions,
+        }));
+      }
       if (rec.state.status === 'running' || rec.state.status === 'paused') {
         try {
           await this.#o.networks.hotplug(id, networkId);

@@ -81,6 +81,11 @@ describe('networks end to end', { skip: skipUnlessRoot() }, () => {
     const again = await janus(['exec', 'client', 'timeout', '3', 'wget', '-qO-', `http://${ip}/`]);
     assert.notEqual(again.code, 0, 'disconnected again');
     ok(await janus(['rm', '-f', 'client']), 'rm client');
+    // A container of the default bridge (host resolvers) switches to the network's DNS when connected.
+    ok(await janus(['run', '-d', '--name', 'plain', 'busybox', 'sleep', '300']), 'run on the default bridge');
+    ok(await janus(['network', 'connect', 'app', 'plain']), 'connect plain');
+    assert.equal(ok(await janus(['exec', 'plain', 'timeout', '10', 'wget', '-qO-', 'http://web/']), 'wget by name after connect'), 'hello\n');
+    ok(await janus(['rm', '-f', 'plain']), 'rm plain');
 
     ok(await janus(['network', 'create', '--internal', 'closed']), 'network create --internal');
     const gw = await inspect('web', '{{.NetworkSettings.Networks.app.Gateway}}');

@@ -1392,6 +1392,7 @@ export class ContainerEngine implements ContainerService, ContainerNetworking {
     if (!task || (rec.state.status !== 'running' && rec.state.status !== 'paused')) throw conflict(`Container ${rec.id} is not running`);
     const s = await task.stats();
     const io = await readBlkio(rec.state.pid);
+    const net = await readNetDev(rec.state.pid);
     return {
       read: s.readAt,
       cpuUsageNanos: s.cpuUsageNanos,
@@ -1403,8 +1404,8 @@ export class ContainerEngine implements ContainerService, ContainerNetworking {
       pids: s.pids,
       blkioReadBytes: io.read,
       blkioWriteBytes: io.write,
-      netRxBytes: 0,
-      netTxBytes: 0,
+      netRxBytes: net.rx,
+      netTxBytes: net.tx,
     };
   }
 
@@ -1825,4 +1826,23 @@ function resolversFor(primary: JoinedEndpoint | undefined, hostResolvConf: strin
 function hasHealthcheck(rec: ContainerRecord): boolean {
   const test = rec.config.healthcheck?.Test;
   return !!test && test.length > 0 && test[0] !== 'NONE';
+}
+
+/**
+ * Bytes received and sent by the interfaces of a process's network
+ * namespace, loopback left out (docker counts the container's interfaces).
+ * Zero when the file cannot be read (the process is gone, or gVisor).
+ */
+async function readNetDev(pid: number): Promise<{ rx: number; tx: number }> {
+  const text = await readFile(`/proc/${pid}/net/dev`, 'utf8').catch(() => '');
+  let rx = 0;
+  let tx = 0;
+  for (const line of text.split('\n').slice(2)) {
+    const colon = line.indexOf(':');
+    if (colon < 0 || line.slice(0, colon).trim() === 'lo') continue;
+    const f = line.slice(colon + 1).trim().split(/\s+/).map(Number);
+    rx += f[0] ?? 0;
+    tx += f[8] ?? 0;
+  }
+  return { rx, tx };
 }

@@ -5,16 +5,14 @@
 // container, and N containers started at once.
 // Usage: node bench/start.ts [--runs N] [--idle N] [--concurrent N]
 // Prints figures only; there is no pass/fail threshold.
-import { spawn } from 'node:child_process';
-import { request } from 'node:http';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { NodeExec } from '../src/util/exec.ts';
 import { makeBusyboxRootfs } from '../src/runtimes/oci/busybox-rootfs.ts';
 import { JANUS_BIN, startDaemon } from '../test/support/daemon.ts';
+import { api, apiOk, hardLimit, median, mountsUnder, preparePodman, timed } from './bench-support.ts';
 
 const { values } = parseArgs({
   options: {
@@ -32,76 +30,9 @@ if (process.getuid?.() !== 0) {
   process.exit(1);
 }
 const exec = new NodeExec();
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 const ms = (x: number): string => `${x.toFixed(1)} ms`;
 const MiB = 1024 * 1024;
 const progress = (text: string): void => { process.stderr.write(`bench/start: ${text}\n`); };
-
-/** Wall time of one program run, ms; throws when it fails. */
-function timed(file: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const t0 = performance.now();
-    const p = spawn(file, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
-    let err = '';
-    p.stderr.on('data', (b: Buffer) => { err += b.toString(); });
-    p.on('error', reject);
-    p.on('close', (code) => (code === 0 ? resolve(performance.now() - t0) : reject(new Error(`${file} ${args.join(' ')} exited ${code}: ${err.trim()}`))));
-  });
-}
-
-/** One Engine API call over the daemon's socket; resolves with status and parsed body. */
-function api(socket: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
-  return new Promise((resolve, reject) => {
-    const data = body === undefined ? undefined : JSON.stringify(body);
-    const req = request({ socketPath: socket, method, path, headers: data ? { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(data) } : {} }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString();
-        let parsed: unknown = text;
-        try { parsed = text ? JSON.parse(text) : undefined; } catch { /* not JSON */ }
-        resolve({ status: res.statusCode ?? 0, body: parsed });
-      });
-    });
-    req.on('error', reject);
-    req.end(data);
-  });
-}
-
-/** An API call that must answer `want`; throws with the daemon's message otherwise. */
-async function apiOk(socket: string, want: number, method: string, path: string, body?: unknown): Promise<any> {
-  const r = await api(socket, method, path, body);
-  if (r.status !== want) throw new Error(`${method} ${path}: ${r.status} ${JSON.stringify(r.body)}`);
-  return r.body;
-}
-
-/** The hard limit of one resource of this process, from /proc/self/limits ("Max open files"). */
-async function hardLimit(name: string): Promise<number> {
-  const line = (await readFile('/proc/self/limits', 'utf8')).split('\n').find((l) => l.startsWith(name));
-  const hard = line?.slice(name.length).trim().split(/\s+/)[1];
-  return hard === undefined || hard === 'unlimited' ? Number.POSITIVE_INFINITY : Number(hard);
-}
-
-/** `file` found on PATH, or undefined. */
-function onPath(file: string): string | undefined {
-  for (const dir of (process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin').split(delimiter)) {
-    if (dir && existsSync(join(dir, file))) return join(dir, file);
-  }
-  return undefined;
-}
-
-/** Mount points at or below `dir`, deepest first, from the kernel's table. */
-async function mountsUnder(dir: string): Promise<string[]> {
-  const points = (await readFile('/proc/self/mountinfo', 'utf8')).split('\n')
-    .map((l) => l.split(' ')[4])
-    .filter((p): p is string => !!p)
-    .map((p) => p.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(Number.parseInt(o, 8))))
-    .filter((p) => p === dir || p.startsWith(`${dir}/`));
-  return points.reverse();
-}
 
 /** Resident and proportional memory of one process, bytes (0 when it is gone). */
 async function memoryOf(pid: number): Promise<{ rss: number; pss: number }> {
@@ -126,30 +57,12 @@ try {
   await exec.run(JANUS_BIN, ['image', 'bootstrap', 'busybox'], { env });
   const runtimes = JSON.parse((await exec.run(JANUS_BIN, ['info', '--format', '{{json .Janus.IsolationLevels}}'], { env })).stdout) as unknown;
 
-  // podman with a private configuration and storage under the work dir: runc,
-  // cgroupfs, file events, and ulimits within the host's hard limits. Its
-  // defaults (nofile 1048576, nproc 4194304) exceed them, and root here lacks
-  // CAP_SYS_RESOURCE, so runc cannot raise a hard limit: those runs fail with
-  // EPERM. podman 4.3 also lowers its own RLIMIT_NPROC to 32768 before it
-  // starts conmon (seen with strace), so nproc may not exceed that either.
-  const podman = onPath('podman');
-  const podmanEnv: NodeJS.ProcessEnv = { ...process.env, CONTAINERS_CONF: join(work, 'podman', 'containers.conf'), CONTAINERS_STORAGE_CONF: join(work, 'podman', 'storage.conf') };
+  const prepared = await preparePodman(work, { env });
+  const podman = prepared?.podman;
+  const podmanEnv = prepared?.env ?? {};
   const nofile = Math.min(await hardLimit('Max open files'), 1048576);
   const nproc = Math.min(await hardLimit('Max processes'), 32768);
-  if (podman) {
-    progress('loading busybox into podman');
-    await mkdir(join(work, 'podman'), { recursive: true });
-    await writeFile(podmanEnv.CONTAINERS_CONF!, [
-      '[containers]', `default_ulimits = ["nofile=${nofile}:${nofile}", "nproc=${nproc}:${nproc}"]`,
-      '[engine]', 'runtime = "runc"', 'cgroup_manager = "cgroupfs"', 'events_logger = "file"', '',
-    ].join('\n'));
-    await writeFile(podmanEnv.CONTAINERS_STORAGE_CONF!, [
-      '[storage]', 'driver = "overlay"', `graphroot = "${join(work, 'podman', 'root')}"`, `runroot = "${join(work, 'podman', 'run')}"`, '',
-    ].join('\n'));
-    const archive = join(work, 'busybox.tar');
-    await exec.run(JANUS_BIN, ['save', '-o', archive, 'busybox'], { env });
-    await exec.run(podman, ['load', '-q', '-i', archive], { env: podmanEnv });
-  }
+  if (prepared) progress('loaded busybox into podman');
 
   // raw runc: a bundle prepared once, the same rlimits.
   const bundle = join(work, 'bundle');

@@ -94,6 +94,18 @@ try {
     await Promise.race([ended, new Promise((r) => setTimeout(r, 10000))]);
   }
   await d.stop();
-  for (const p of await mountsUnder(work)) await exec.run('umount', ['-l', p], { check: false });
-  await rm(work, { recursive: true, force: true }).catch((err: unknown) => console.error(`bench/api: cleanup of ${work}: ${(err as Error).message}`));
+  // podman's storage keeps a bind mount of its own that the exiting service may still hold: unmount, retry once.
+  for (let attempt = 0; ; attempt++) {
+    for (const p of await mountsUnder(work)) await exec.run('umount', ['-l', p], { check: false });
+    try {
+      await rm(work, { recursive: true, force: true });
+      break;
+    } catch (err) {
+      if (attempt > 0) {
+        console.error(`bench/api: cleanup of ${work}: ${(err as Error).message}`);
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
 }

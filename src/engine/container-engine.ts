@@ -209,7 +209,7 @@ export class ContainerEngine implements ContainerService, ContainerNetworking {
     if (status === 'running' || status === 'paused') {
       if (this.#joinsNetworks(rec)) {
         // The sandbox and veths outlived the daemon; this re-takes the port reservations and DNS names.
-        await this.#o.networks.up(this.#netIdentity(rec), (rec.state.ports ?? []).map((m) => ({ ...m, hostPort: m.hostPort })))
+        await this.#o.networks.up(rec.id, rec.state.ports ?? [])
           .catch((err: unknown) => this.#log.error('cannot restore the network of a re-adopted container', { id: rec.id, error: err }));
       }
       this.#tasks.set(rec.id, task);
@@ -611,10 +611,6 @@ export class ContainerEngine implements ContainerService, ContainerNetworking {
     return this.#o.networks.endpointsOf(rec.id).length > 0;
   }
 
-  #netIdentity(rec: ContainerRecord): { id: string; name: string; hostname: string } {
-    return { id: rec.id, name: rec.name, hostname: rec.config.hostname };
-  }
-
   /** Starts keeping rotated log files for a running container with `max-file` above 1. */
   async #keepLog(rec: ContainerRecord): Promise<void> {
     if (rec.logConfig.maxFiles <= 1 || !rec.logPath || this.#logKeepers.has(rec.id)) return;
@@ -664,7 +660,7 @@ export class ContainerEngine implements ContainerService, ContainerNetworking {
     let oci = rec.spec;
     try {
       if (this.#joinsNetworks(rec)) {
-        const net = await this.#o.networks.up(this.#netIdentity(rec), rec.portRequests ?? []);
+        const net = await this.#o.networks.up(rec.id, rec.portRequests ?? []);
         rec.state.ports = net.ports;
         oci = withNetworkNamespace(rec.spec, net.sandbox);
       }

@@ -132,7 +132,7 @@ test('up and down: sandbox, interfaces in join order, ports, DNS names; undone i
   await engine.join('app', { id: cid, name: 'web' }, { ifIndex: 0, aliases: ['www'] });
   await engine.join('bridge', { id: cid, name: 'web' }, { ifIndex: 1 });
   driver.calls = [];
-  const state = await engine.up({ id: cid, name: 'web', hostname: 'h' }, [
+  const state = await engine.up(cid, [
     { protocol: 'tcp', hostIp: '0.0.0.0', hostPort: 8080, containerPort: 80 },
     { protocol: 'udp', hostIp: '127.0.0.1', hostPort: 0, containerPort: 53 },
   ]);
@@ -160,11 +160,11 @@ test('a taken host port fails up with docker\'s words and leaves nothing up', as
   const cid = 'a'.repeat(64);
   await engine.join('bridge', { id: cid, name: 'web' }, { ifIndex: 0 });
   driver.taken.add(8080);
-  await assert.rejects(engine.up({ id: cid, name: 'web', hostname: 'h' }, [{ protocol: 'tcp', hostIp: '0.0.0.0', hostPort: 8080, containerPort: 80 }]),
+  await assert.rejects(engine.up(cid, [{ protocol: 'tcp', hostIp: '0.0.0.0', hostPort: 8080, containerPort: 80 }]),
     is('Conflict', /Bind for 0\.0\.0\.0:8080 failed: port is already allocated/));
   assert.ok(driver.calls.includes(`remove-sandbox ${cid}`));
   assert.equal(engine.sandboxOf(cid), undefined);
   // A range takes the first port that binds.
-  const state = await engine.up({ id: cid, name: 'web', hostname: 'h' }, [{ protocol: 'tcp', hostIp: '0.0.0.0', hostPort: [8080, 8082], containerPort: 80 }]);
+  const state = await engine.up(cid, [{ protocol: 'tcp', hostIp: '0.0.0.0', hostPort: [8080, 8082], containerPort: 80 }]);
   assert.equal(state.ports[0]?.hostPort, 8081);
 });

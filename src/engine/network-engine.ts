@@ -409,29 +409,29 @@ export class NetworkEngine implements NetworkService {
    * again for the containers it re-adopts (the ports' reservations are
    * taken again). On failure everything it made is undone.
    */
-  async up(container: { id: string; name: string; hostname: string }, ports: PortRequest[], options: { signal?: AbortSignal } = {}): Promise<SandboxState> {
-    const endpoints = this.endpointsOf(container.id);
+  async up(containerId: string, ports: PortRequest[], options: { signal?: AbortSignal } = {}): Promise<SandboxState> {
+    const endpoints = this.endpointsOf(containerId);
     // docker: the default route goes through the first network that has one (internal networks have none),
     // and ports are published on it; a container only on internal networks publishes nothing.
     const routed = endpoints.find((ep) => !this.#records.get(ep.networkId)!.internal);
-    const sandbox = await this.#o.driver.createSandbox(container.id, options);
+    const sandbox = await this.#o.driver.createSandbox(containerId, options);
     try {
       for (const ep of endpoints) {
         const rec = this.#records.get(ep.networkId)!;
         await this.#ensure(rec);
-        await this.#o.driver.connect(this.#spec(rec), sandbox, this.#endpointSpec(container.id, ep, ep === routed), options);
+        await this.#o.driver.connect(this.#spec(rec), sandbox, this.#endpointSpec(containerId, ep, ep === routed), options);
       }
-      const published = routed ? await this.#publish(container.id, routed, ports, options) : [];
+      const published = routed ? await this.#publish(containerId, routed, ports, options) : [];
       const state: SandboxState = { sandbox, ports: published };
-      this.#up.set(container.id, state);
+      this.#up.set(containerId, state);
       for (const ep of endpoints) {
         const rec = this.#records.get(ep.networkId)!;
         this.#refreshNames(rec);
-        this.#event(rec, 'connect', { container: container.id });
+        this.#event(rec, 'connect', { container: containerId });
       }
       return state;
     } catch (err) {
-      await this.down(container.id).catch(() => {});
+      await this.down(containerId).catch(() => {});
       throw err;
     }
   }

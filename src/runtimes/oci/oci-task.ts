@@ -369,6 +369,8 @@ export class OciExecProcess implements ExecProcess {
   readonly #taskId: string;
   readonly #ctx: OciTaskContext;
   readonly #exit: Promise<Exit>;
+  /** The exit file was read: the process is gone and conmon is finishing. */
+  #exited = false;
   readonly #cuuid: string;
   readonly #stdin: boolean;
 
@@ -388,6 +390,7 @@ export class OciExecProcess implements ExecProcess {
         supervisorAlive: async () => (await Promise.all((await conmonPidsIn(o.dir)).map(isConmon))).some(Boolean),
         pollMs: o.ctx.pollMs,
       });
+      this.#exited = true;
       return exitFromStatus(status, false);
     })();
   }
@@ -411,8 +414,11 @@ export class OciExecProcess implements ExecProcess {
   }
 
   async delete(): Promise<void> {
-    const alive = (await Promise.all((await conmonPidsIn(this.#dir)).map(isConmon))).some(Boolean);
-    if (alive) throw conflict(`exec ${this.id} in container ${this.#taskId} is still running`);
+    const alive = async () => (await Promise.all((await conmonPidsIn(this.#dir)).map(isConmon))).some(Boolean);
+    // Once the exit is known conmon is only finishing (it writes the exit file, then the sync pipe, then
+    // ends): give it a moment rather than refusing a delete that follows wait() at once.
+    for (let i = 0; this.#exited && i < 100 && (await alive()); i++) await new Promise((r) => setTimeout(r, 20));
+    if (await alive()) throw conflict(`exec ${this.id} in container ${this.#taskId} is still running`);
     await rm(join(this.#ctx.socketDir, this.#cuuid), { force: true });
     await rm(this.#dir, { recursive: true, force: true });
   }

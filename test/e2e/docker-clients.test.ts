@@ -3,7 +3,8 @@
 // docker-compose v1 (Python, through docker-py), each driving the scenarios its users run — what they print,
 // their exit codes, stdout and stderr apart, errors in docker's words. The
 // daemon runs in a network namespace of its own (startDaemon), so published
-// ports are reached from there with nsenter.
+// ports are reached from there with nsenter, and the registry that pull and
+// push talk to listens on that namespace's 127.0.0.1.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn, spawnSync } from 'node:child_process';
@@ -16,6 +17,7 @@ import Docker from 'dockerode';
 import tar from 'tar-stream';
 import { skipUnlessRoot, startDaemon, type CliResult, type TestDaemon } from '../support/daemon.ts';
 import { findContainerLeaks } from '../support/leaks.ts';
+import { skipUnlessRegistry, startRegistry } from '../support/registry.ts';
 import { eventually, fails, ok } from './helpers.ts';
 
 const run = promisify(execFile);
@@ -25,6 +27,8 @@ const noDocker = found('docker') ? undefined : 'the docker CLI is not installed 
 const noCompose = found('docker-compose') ? undefined : 'docker-compose is not installed (Debian package docker-compose, which scripts/setup installs)';
 // Debian's python3-docker (docker-py 5.0.3), which docker-compose brings along.
 const noDockerPy = spawnSync('/usr/bin/python3', ['-c', 'import docker'], { stdio: 'ignore' }).status === 0 ? undefined : 'docker-py is not installed (Debian package python3-docker, a dependency of docker-compose)';
+/** A string matched literally inside a RegExp. */
+const literal = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const noScript = spawnSync('script', ['--version'], { stdio: 'ignore' }).status === 0 ? undefined : 'needs util-linux script(1) to give the CLI a terminal';
 
 /** A command in the daemon's network namespace, where its published ports are. */
@@ -135,6 +139,63 @@ describe('docker clients against a janus daemon', { skip: skipUnlessRoot() }, ()
       assert.equal(missing.code, 1);
       assert.match(missing.stderr, /^Error response from daemon: No such image: nosuch/);
       fails(await docker(['image', 'inspect', 'nosuch']), /No such image: nosuch/, 'image inspect of a missing image');
+    });
+
+    test('push to and pull from a local registry: tag, push, rmi, pull back, the digest line and images', { skip: skipUnlessRegistry() }, async () => {
+      await removeAllContainers();
+      // The daemon has a network namespace of its own: the registry listens on its 127.0.0.1, plain http as for any loopback registry.
+      const reg = await startRegistry({ netns });
+      try {
+        const repo = `${reg.host}/e2e/bb`;
+        const ref = `${repo}:1`;
+        const id = await inspect('busybox', '{{.Id}}');
+        ok(await docker(['tag', 'busybox', ref]), 'tag');
+        const push = await docker(['push', ref]);
+        assert.equal(push.code, 0, push.stderr);
+        assert.match(push.stdout, new RegExp(`^The push refers to repository \\[${literal(repo)}\\]$`, 'm'));
+        assert.match(push.stdout, /^[0-9a-f]{12}: Pushed$/m);
+        const digest = /^1: digest: (sha256:[0-9a-f]{64}) size: \d+$/m.exec(push.stdout)?.[1];
+        assert.ok(digest, `push prints "1: digest: sha256:… size: N":\n${push.stdout}`);
+        assert.equal(push.stderr, '');
+        // The registry has it, asked from where the daemon is.
+        const tags = await inNetns(netns, ['busybox', 'timeout', '10', 'wget', '-qO-', `http://${reg.host}/v2/e2e/bb/tags/list`]);
+        assert.deepEqual(JSON.parse(tags.stdout), { name: 'e2e/bb', tags: ['1'] });
+        const again = ok(await docker(['push', ref]), 'second push');
+        assert.match(again, /^[0-9a-f]{12}: Layer already exists$/m);
+        assert.match(again, new RegExp(`^1: digest: ${digest} size: \\d+$`, 'm'), 'the same manifest');
+
+        // Gone locally, every name of it: the pull has to fetch it all.
+        const removed = ok(await docker(['rmi', 'busybox', ref]), 'rmi');
+        assert.match(removed, new RegExp(`^Untagged: busybox:latest$`, 'm'));
+        assert.match(removed, new RegExp(`^Untagged: ${literal(ref)}$`, 'm'));
+        assert.match(removed, new RegExp(`^Deleted: ${id}$`, 'm'));
+        assert.equal(ok(await docker(['images', '-q']), 'images -q'), '');
+
+        const pull = await docker(['pull', ref]);
+        assert.equal(pull.code, 0, pull.stderr);
+        assert.match(pull.stdout, /^1: Pulling from e2e\/bb$/m);
+        assert.match(pull.stdout, /^[0-9a-f]{12}: Pull complete$/m);
+        assert.match(pull.stdout, new RegExp(`^Digest: ${digest}$`, 'm'));
+        assert.match(pull.stdout, new RegExp(`^Status: Downloaded newer image for ${literal(ref)}\n${literal(ref)}\n$`, 'm'));
+        assert.equal(pull.stderr, '');
+        const rows = ok(await docker(['images', '--digests', '--format', '{{.Repository}} {{.Tag}} {{.Digest}} {{.ID}}']), 'images --digests');
+        assert.equal(rows.trim(), `${repo} 1 ${digest} ${id.slice(7, 19)}`);
+        assert.equal(await inspect(ref, '{{.Id}} {{json .RepoDigests}}'), `${id} ["${repo}@${digest}"]`);
+        const upToDate = ok(await docker(['pull', ref]), 'second pull');
+        assert.match(upToDate, new RegExp(`^Status: Image is up to date for ${literal(ref)}$`, 'm'));
+        // By digest, as users pin it.
+        assert.match(ok(await docker(['pull', `${repo}@${digest}`]), 'pull by digest'), new RegExp(`^Digest: ${digest}$`, 'm'));
+        const missing = await docker(['pull', `${repo}:nosuch`]);
+        assert.equal(missing.code, 1);
+        assert.match(missing.stderr, /^Error response from daemon: .*(not found|manifest unknown)/m);
+
+        // The pulled image is the one the other scenarios run: the same ID under its old name.
+        ok(await docker(['tag', ref, 'busybox']), 'tag busybox');
+        ok(await docker(['rmi', ref, `${repo}@${digest}`]), 'rmi the registry names');
+        assert.deepEqual(ok(await docker(['images', '--format', '{{.Repository}}:{{.Tag}} {{.ID}}']), 'images').trim().split('\n'), [`busybox:latest ${id.slice(7, 19)}`]);
+      } finally {
+        await reg.stop();
+      }
     });
 
     test('run --rm: stdout and stderr apart, the container\'s exit code, nothing left; a missing command is 127', async () => {

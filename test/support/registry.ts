@@ -15,7 +15,7 @@ export const REGISTRY_REALM = 'janus-test';
 
 /** A running test registry. */
 export interface TestRegistry {
-  /** `127.0.0.1:PORT`, usable as the registry part of an image reference. */
+  /** `127.0.0.1:PORT`, usable as the registry part of an image reference (on the loopback of `netns` when given). */
   host: string;
   /** The registry's storage root (a fresh temp directory). */
   dataDir: string;
@@ -29,6 +29,12 @@ export interface StartRegistryOptions {
   htpasswd?: { username: string; password: string };
   /** Gives up waiting for the registry after this many milliseconds (default 15000). */
   timeoutMs?: number;
+  /**
+   * Runs the registry in this network namespace (`/run/netns/<netns>`, e.g. a
+   * test daemon's `netns`), listening on that namespace's 127.0.0.1: reachable
+   * by the daemon there and not from the host.
+   */
+  netns?: string;
 }
 
 /**
@@ -43,9 +49,10 @@ export function skipUnlessRegistry(options: { htpasswd?: boolean } = {}): string
 }
 
 /**
- * Starts Debian's real distribution registry on 127.0.0.1 with a kernel-chosen
- * port, a temp storage directory and deletes enabled, and resolves once `/v2/`
- * answers (401 counts as answering when auth is on). The process is killed
+ * Starts Debian's real distribution registry on 127.0.0.1 (of `netns` when
+ * given) with a kernel-chosen port, a temp storage directory and deletes
+ * enabled, and resolves once `/v2/` answers (401 counts as answering when
+ * auth is on). The process is killed
  * when the test process exits even if `stop` is never called, so a failed test
  * cannot leave a registry behind.
  */
@@ -87,11 +94,14 @@ export async function startRegistry(options: StartRegistryOptions = {}): Promise
       auth,
     ].join('\n'));
 
-    child = spawn(REGISTRY_BINARY, ['serve', configPath], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // nsenter --net execs the registry itself (no fork), so the child is the registry and signals reach it.
+    child = options.netns
+      ? spawn('nsenter', [`--net=/run/netns/${options.netns}`, REGISTRY_BINARY, 'serve', configPath], { stdio: ['ignore', 'pipe', 'pipe'] })
+      : spawn(REGISTRY_BINARY, ['serve', configPath], { stdio: ['ignore', 'pipe', 'pipe'] });
     process.once('exit', killOnExit);
     const proc = child;
     const host = await waitForAddress(proc, options.timeoutMs ?? 15000);
-    await waitForV2(host, proc, options.timeoutMs ?? 15000);
+    await waitForV2(host, proc, options.timeoutMs ?? 15000, options.netns);
 
     let stopped: Promise<void> | undefined;
     return {
@@ -149,22 +159,36 @@ function waitForAddress(child: ChildProcess, timeoutMs: number): Promise<string>
   });
 }
 
-async function waitForV2(host: string, child: ChildProcess, timeoutMs: number): Promise<void> {
+async function waitForV2(host: string, child: ChildProcess, timeoutMs: number, netns?: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < deadline) {
     if (child.exitCode !== null || child.signalCode !== null) throw new Error(`docker-registry on ${host} exited during start-up`);
     try {
-      const res = await fetch(`http://${host}/v2/`, { signal: AbortSignal.timeout(2000) });
-      await res.arrayBuffer();
-      if (res.status === 200 || res.status === 401) return;
-      last = new Error(`status ${res.status}`);
+      const status = netns ? await v2StatusIn(netns, host) : await v2Status(host);
+      if (status === 200 || status === 401) return;
+      last = new Error(`status ${status}`);
     } catch (err) {
       last = err;
     }
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error(`docker-registry on ${host} did not answer /v2/ within ${timeoutMs} ms: ${String(last)}`);
+}
+
+async function v2Status(host: string): Promise<number> {
+  const res = await fetch(`http://${host}/v2/`, { signal: AbortSignal.timeout(2000) });
+  await res.arrayBuffer();
+  return res.status;
+}
+
+/** The status of `/v2/` asked from inside `netns`: this process cannot enter it, so a child Node does the request there. */
+async function v2StatusIn(netns: string, host: string): Promise<number> {
+  const probe = `fetch(${JSON.stringify(`http://${host}/v2/`)}, { signal: AbortSignal.timeout(2000) })`
+    + '.then(async (r) => { await r.arrayBuffer(); console.log(r.status); }, (e) => { console.error(String(e.cause ?? e)); process.exit(1); })';
+  const r = await new NodeExec().run('nsenter', [`--net=/run/netns/${netns}`, process.execPath, '-e', probe], { check: false });
+  if (r.code !== 0) throw new Error(r.stderr.trim() || `probe exited ${r.code}`);
+  return Number(r.stdout.trim());
 }
 
 function killAndWait(child: ChildProcess): Promise<void> {

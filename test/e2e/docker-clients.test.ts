@@ -27,6 +27,12 @@ const noDocker = found('docker') ? undefined : 'the docker CLI is not installed 
 const noCompose = found('docker-compose') ? undefined : 'docker-compose is not installed (Debian package docker-compose, which scripts/setup installs)';
 // Debian's python3-docker (docker-py 5.0.3), which docker-compose brings along.
 const noDockerPy = spawnSync('/usr/bin/python3', ['-c', 'import docker'], { stdio: 'ignore' }).status === 0 ? undefined : 'docker-py is not installed (Debian package python3-docker, a dependency of docker-compose)';
+/** Nanoseconds since the epoch of an RFC 3339 time with up to 9 fraction digits (Go trims trailing zeros, so the strings do not sort). */
+const rfc3339Nanos = (t: string): bigint => {
+  const m = /^([^.]+?)(?:\.(\d{1,9}))?(Z|[+-]\d\d:\d\d)$/.exec(t);
+  assert.ok(m, `an RFC 3339 time: ${t}`);
+  return BigInt(Date.parse(`${m[1]}${m[3]}`)) * 1_000_000n + BigInt((m[2] ?? '').padEnd(9, '0'));
+};
 /** A string matched literally inside a RegExp. */
 const literal = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const noScript = spawnSync('script', ['--version'], { stdio: 'ignore' }).status === 0 ? undefined : 'needs util-linux script(1) to give the CLI a terminal';
@@ -730,16 +736,25 @@ except docker.errors.APIError as e:
     before(async () => {
       dir = join(home, 'stack');
       await mkdir(dir, { recursive: true });
+      // Three services in a chain: store keeps its page in the named volume, web (which mounts it too) serves its own
+      // page on a published port, client waits for web by name. Each command runs as PID 1 and ignores SIGTERM:
+      // stop_grace_period keeps every stop from waiting docker's 10 s.
       await writeFile(join(dir, 'docker-compose.yml'), [
         'version: "3.8"',
         'services:',
+        '  store:',
+        '    image: busybox',
+        `    command: ["sh", "-c", "echo from-store > /data/index.html && exec httpd -f -p 80 -h /data"]`,
+        '    networks: [back]',
+        '    volumes: ["data:/data"]',
+        '    stop_grace_period: 1s',
         '  web:',
         '    image: busybox',
         `    command: ["sh", "-c", "mkdir -p /www && echo from-web > /www/index.html && exec httpd -f -p 80 -h /www"]`,
+        '    depends_on: [store]',
         '    ports: ["18383:80"]',
         '    networks: [back]',
-        '    volumes: ["data:/data"]',
-        // Both commands run as PID 1 and ignore SIGTERM: without this every stop waits docker's 10 s.
+        '    volumes: ["data:/shared:ro"]',
         '    stop_grace_period: 1s',
         '  client:',
         '    image: busybox',
@@ -755,23 +770,46 @@ except docker.errors.APIError as e:
       ].join('\n'));
     });
 
-    test('a two-service stack on a user network with a published port and a volume: up, ps, logs, exec, run, restart, recreate, down -v', async () => {
+    test('a three-service project with a network, a named volume and depends_on: up -d, ps, logs, exec, run, restart, recreate, down -v', async () => {
       const up = await compose(['up', '-d']);
       assert.equal(up.code, 0, up.stderr);
       assert.match(up.stderr, /Creating network "e2estack_back" with the default driver/);
       assert.match(up.stderr, /Creating volume "e2estack_data" with default driver/);
+      for (const service of ['store', 'web', 'client']) assert.match(up.stderr, new RegExp(`^Creating e2estack_${service}_1\\s+\\.\\.\\. done`, 'm'));
+      // depends_on: each service started after the one it depends on.
+      const started = await Promise.all(['store', 'web', 'client'].map((s) => inspect(`e2estack_${s}_1`, '{{.State.StartedAt}}')));
+      const [store, web, client] = started.map(rfc3339Nanos);
+      assert.ok(store! < web! && web! < client!, `store, web, client started in order: ${started.join(', ')}`);
+
       const ps = ok(await compose(['ps']), 'compose ps');
+      assert.match(ps, /^\s*Name\s+Command\s+State\s+Ports\s*\n-+\n/);
       assert.match(ps, /^e2estack_client_1\s+.+\s+Up\s*$/m);
+      assert.match(ps, /^e2estack_store_1\s+.+\s+Up\s*$/m);
       assert.match(ps, /^e2estack_web_1\s+.+\s+Up\s+0\.0\.0\.0:18383->80\/tcp\s*$/m);
-      // The client reached web by its service name; wait for its first line, a loop retries until web serves.
+      assert.deepEqual(ok(await compose(['ps', '--services']), 'compose ps --services').trim().split('\n').sort(), ['client', 'store', 'web']);
+
+      // Service names resolve on the project's network: the client reached web (a loop retries until web serves) ...
       await eventually('the client to log web\'s page', async () => (/from-web/.test((await compose(['logs', '--no-color', 'client'])).stdout) ? true : undefined));
-      assert.equal(ok(await compose(['exec', '-T', 'client', 'wget', '-qO-', 'http://web/']), 'compose exec'), 'from-web\n');
+      const logs = ok(await compose(['logs', '--no-color', 'client']), 'compose logs');
+      assert.match(logs, /^client_1\s+\| from-web$/m);
+      // ... and every service reaches the others by name, from inside (exec).
+      assert.equal(ok(await compose(['exec', '-T', 'client', 'wget', '-qO-', 'http://web/']), 'exec client → web'), 'from-web\n');
+      assert.equal(ok(await compose(['exec', '-T', 'web', 'wget', '-qO-', 'http://store/']), 'exec web → store'), 'from-store\n');
+      const resolved = ok(await compose(['exec', '-T', 'client', 'sh', '-c', 'for n in store web client e2estack_store_1; do nslookup $n >/dev/null && echo $n; done']), 'nslookup');
+      assert.deepEqual(resolved.trim().split('\n'), ['store', 'web', 'client', 'e2estack_store_1']);
+      // The named volume is one volume: what store wrote, web reads (mounted read-only there).
+      assert.equal(ok(await compose(['exec', '-T', 'web', 'cat', '/shared/index.html']), 'exec web cat'), 'from-store\n');
+      fails(await compose(['exec', '-T', 'web', 'touch', '/shared/x']), /Read-only file system/, 'write to the :ro volume');
+      assert.equal((await compose(['exec', '-T', 'client', 'sh', '-c', 'exit 3'])).code, 3, 'exec keeps the exit code');
+      assert.equal(await inspect('e2estack_data', '{{.Driver}} {{index .Labels "com.docker.compose.project"}} {{index .Labels "com.docker.compose.volume"}}'), 'local e2estack data');
+      assert.deepEqual((await inspect('e2estack_back', '{{range .Containers}}{{.Name}} {{end}}')).split(' ').sort(), ['e2estack_client_1', 'e2estack_store_1', 'e2estack_web_1']);
+
       await eventually('the published port to answer', async () => ((await wget('http://127.0.0.1:18383/')).stdout === 'from-web\n' ? true : undefined));
-      const oneOff = await compose(['run', '--rm', '-T', 'client', 'sh', '-c', 'wget -qO- http://web/ && ping -c1 client_1 >/dev/null && echo linked']);
+      const oneOff = await compose(['run', '--rm', '-T', 'client', 'sh', '-c', 'wget -qO- http://web/ && wget -qO- http://store/ && ping -c1 client_1 >/dev/null && echo linked']);
       assert.equal(oneOff.code, 0, oneOff.stderr);
-      assert.equal(oneOff.stdout, 'from-web\nlinked\n');
+      assert.equal(oneOff.stdout, 'from-web\nfrom-store\nlinked\n');
       const labels = ok(await docker(['ps', '--filter', `label=com.docker.compose.project=${project}`, '--format', '{{.Names}} {{.Label "com.docker.compose.service"}}']), 'docker ps by label');
-      assert.deepEqual(labels.trim().split('\n').sort(), ['e2estack_client_1 client', 'e2estack_web_1 web']);
+      assert.deepEqual(labels.trim().split('\n').sort(), ['e2estack_client_1 client', 'e2estack_store_1 store', 'e2estack_web_1 web']);
       ok(await compose(['restart', 'web']), 'compose restart');
       await eventually('web to serve again', async () => ((await wget('http://127.0.0.1:18383/')).stdout === 'from-web\n' ? true : undefined));
       // Recreating reads the image's ContainerConfig (docker-compose v1 fails with KeyError 'ContainerConfig' without it).
@@ -782,11 +820,18 @@ except docker.errors.APIError as e:
 
       const down = await compose(['down', '-v']);
       assert.equal(down.code, 0, down.stderr);
-      assert.match(down.stderr, /Removing network e2estack_back/);
-      assert.match(down.stderr, /Removing volume e2estack_data/);
+      for (const service of ['client', 'web', 'store']) {
+        assert.match(down.stderr, new RegExp(`^Stopping e2estack_${service}_1\\s+\\.\\.\\. done`, 'm'));
+        assert.match(down.stderr, new RegExp(`^Removing e2estack_${service}_1\\s+\\.\\.\\. done`, 'm'));
+      }
+      assert.match(down.stderr, /^Removing network e2estack_back$/m);
+      assert.match(down.stderr, /^Removing volume e2estack_data$/m);
       assert.equal(ok(await docker(['ps', '-aq', '--filter', `label=com.docker.compose.project=${project}`]), 'ps').trim(), '');
       assert.doesNotMatch(ok(await docker(['network', 'ls']), 'network ls'), /e2estack/);
       assert.doesNotMatch(ok(await docker(['volume', 'ls']), 'volume ls'), /e2estack/);
+      fails(await docker(['volume', 'inspect', 'e2estack_data']), /no such volume/, 'the volume is gone');
+      fails(await docker(['network', 'inspect', 'e2estack_back']), /network e2estack_back not found/, 'the network is gone');
+      assert.equal(ok(await compose(['ps', '-q']), 'compose ps -q').trim(), '');
     });
   });
 });

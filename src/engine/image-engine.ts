@@ -27,6 +27,7 @@ import { formatPlatform, hostPlatform, normalizePlatform, selectManifest } from 
 import { familiarName, formatReference, parseReference } from '../registry/reference.ts';
 import { chainIds } from './chain-id.ts';
 import { matchesImageFilters, referenceMatches, type FilterableImage } from './image-filters.ts';
+import { sharedLayerBytes } from './shared-layer-bytes.ts';
 import type {
   HistoryItem, ImageDetail, ImageFilters, ImageService, ImageSummary, RemoteOptions, RemovedItem,
 } from './image-service.ts';
@@ -611,10 +612,18 @@ export class ImageEngine implements ImageService {
 
   // ---------------------------------------------------------------- queries
 
-  async list(options: { all?: boolean; filters?: ImageFilters } = {}): Promise<ImageSummary[]> {
+  async list(options: { all?: boolean; filters?: ImageFilters; sharedSize?: boolean } = {}): Promise<ImageSummary[]> {
     const groups = await this.#groups();
     const filters = options.filters ?? {};
-    const summaries = await Promise.all(groups.map((g) => this.#summary(g)));
+    const layerSizes = await Promise.all(groups.map((g) => this.#layerSizes(g)));
+    let summaries = await Promise.all(groups.map((g, i) => this.#summary(g, layerSizes[i])));
+    if (options.sharedSize) {
+      const shared = sharedLayerBytes(groups.map((g, i) => ({
+        id: g.image.configDigest,
+        layers: g.image.chainIds.map((chainId, n) => ({ chainId, size: layerSizes[i]![n]! })),
+      })));
+      summaries = summaries.map((s) => ({ ...s, sharedSize: shared.get(s.id) ?? 0 }));
+    }
     const resolved = {
       beforeCreated: filters.before ? (await this.#summary(await this.#resolveLocal(filters.before))).created : undefined,
       sinceCreated: filters.since ? (await this.#summary(await this.#resolveLocal(filters.since))).created : undefined,
@@ -1046,9 +1055,14 @@ export class ImageEngine implements ImageService {
     throw notFound(`No such image: ${ref}`);
   }
 
-  async #summary(group: ImageGroup): Promise<ImageSummary> {
+  /** The unpacked size of each of the group's layers, bottom first (0 for a layer not unpacked). */
+  #layerSizes(group: ImageGroup): Promise<number[]> {
+    return Promise.all(group.image.chainIds.map((c) => this.#layerSize(c)));
+  }
+
+  async #summary(group: ImageGroup, layerSizes?: number[]): Promise<ImageSummary> {
     const { image, records } = group;
-    const sizes = await Promise.all(image.chainIds.map((c) => this.#layerSize(c)));
+    const sizes = layerSizes ?? await this.#layerSizes(group);
     const repoTags = records.filter((r) => isTagName(r.name)).map((r) => displayName(r.name)).sort();
     const repoDigests = records
       .filter((r) => !isTagName(r.name) && !r.name.startsWith(DANGLING_PREFIX))

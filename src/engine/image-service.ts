@@ -19,6 +19,11 @@ export interface ImageSummary {
   labels: Record<string, string>;
   /** Containers using the image (-1 when not computed). */
   containers: number;
+  /**
+   * Bytes of its layers that other local images also have (docker's
+   * SharedSize); absent when not computed (`list` without `sharedSize`).
+   */
+  sharedSize?: number;
 }
 
 /** Everything `image inspect` shows. */
@@ -89,7 +94,12 @@ export interface ImageService {
   tag(source: string, target: string): Promise<void>;
   /** Untags (and deletes when no name is left) like `docker rmi`. Conflict when a name is shared and `force` is not set. */
   remove(ref: string, options?: { force?: boolean; noPrune?: boolean }): Promise<RemovedItem[]>;
-  list(options?: { all?: boolean; filters?: ImageFilters }): Promise<ImageSummary[]>;
+  /**
+   * The local images, newest first. With `sharedSize` each summary carries
+   * `sharedSize`, counted against every local image (not only those the
+   * filters keep).
+   */
+  list(options?: { all?: boolean; filters?: ImageFilters; sharedSize?: boolean }): Promise<ImageSummary[]>;
   inspect(ref: string): Promise<ImageDetail>;
   history(ref: string): Promise<HistoryItem[]>;
   /** Removes dangling images (all unused with `all`) and unreferenced blobs and snapshots. */

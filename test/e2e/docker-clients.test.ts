@@ -412,9 +412,35 @@ describe('docker clients against a janus daemon', { skip: skipUnlessRoot() }, ()
       ok(await docker(['volume', 'create', 'unused']), 'volume create');
       ok(await docker(['network', 'create', 'unusednet']), 'network create');
       ok(await docker(['tag', 'busybox', 'e2e/spare:1']), 'tag');
+      // An image on top of busybox: busybox's layer is shared, the new one is the child's own.
+      ok(await docker(['run', '--name', 'writer', 'busybox', 'sh', '-c', 'head -c 100000 /dev/zero > /blob']), 'run writer');
+      ok(await docker(['commit', 'writer', 'e2e/child:1']), 'commit');
+      ok(await docker(['rm', 'writer']), 'rm writer');
       const df = ok(await docker(['system', 'df']), 'system df');
       assert.match(df, /^TYPE\s+TOTAL\s+ACTIVE\s+SIZE\s+RECLAIMABLE\n/);
-      assert.match(df, /^Images\s+1\s+1\s+/m);
+      assert.match(df, /^Images\s+2\s+1\s+/m);
+      const verbose = ok(await docker(['system', 'df', '-v']), 'system df -v');
+      assert.match(verbose, /^REPOSITORY\s+TAG\s+IMAGE ID\s+CREATED\s+SIZE\s+SHARED SIZE\s+UNIQUE SIZE\s+CONTAINERS$/m);
+      const row = (name: string): string[] => {
+        const line = verbose.split('\n').find((l) => l.startsWith(`${name} `));
+        assert.ok(line, `df -v lists ${name}:\n${verbose}`);
+        // SIZE, SHARED SIZE, UNIQUE SIZE, CONTAINERS: the last four columns (CREATED has spaces).
+        return line.trim().split(/\s+/).slice(-4);
+      };
+      // The CLI prints SIZE with 3 significant digits and SHARED SIZE with 4: compare the figures, not the text.
+      const bytes = (text: string | undefined): number => {
+        const m = /^(\d+(?:\.\d+)?)(B|kB|MB|GB)$/.exec(text ?? '');
+        assert.ok(m, `a size: ${text}`);
+        return Number(m[1]) * 1000 ** ['B', 'kB', 'MB', 'GB'].indexOf(m[2]!);
+      };
+      const about = (a: string | undefined, b: string | undefined): boolean => Math.abs(bytes(a) - bytes(b)) <= bytes(a) * 0.005;
+      const [busyboxSize, busyboxShared, busyboxUnique, busyboxUsers] = row('busybox');
+      assert.ok(about(busyboxShared, busyboxSize), `all of busybox is shared with the child: ${busyboxShared} of ${busyboxSize}`);
+      assert.deepEqual([busyboxUnique, busyboxUsers], ['0B', '1'], 'nothing of busybox is its own; leftover uses it');
+      const [childSize, childShared, childUnique, childUsers] = row('e2e/child');
+      assert.ok(about(childShared, busyboxSize), `the child shares busybox's layer: ${childShared} of ${childSize}`);
+      assert.equal(childUsers, '0');
+      assert.match(childUnique!, /^\d+(\.\d+)?kB$/, `the child's own layer holds the 100 kB file: ${childSize} ${childUnique}`);
       assert.match(df, /^Containers\s+1\s+0\s+/m);
       assert.match(df, /^Local Volumes\s+1\s+0\s+/m);
       assert.match(df, /^Build Cache\s+0\s+0\s+0B\s+0B$/m);
@@ -425,7 +451,7 @@ describe('docker clients against a janus daemon', { skip: skipUnlessRoot() }, ()
       const system = ok(await docker(['system', 'prune', '-f']), 'system prune');
       assert.match(system, /Total reclaimed space: /);
       assert.equal(ok(await docker(['images', '-q', 'e2e/spare']), 'images').trim().length, 12, 'a tagged image is not dangling');
-      ok(await docker(['rmi', 'e2e/spare:1']), 'rmi');
+      ok(await docker(['rmi', 'e2e/spare:1', 'e2e/child:1']), 'rmi');
     });
 
     test('errors in docker\'s words and exit codes: no such container, name and state conflicts', async () => {

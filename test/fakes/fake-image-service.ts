@@ -74,12 +74,13 @@ export class FakeImageService implements ImageService {
     return left ? [{ untagged: ref }] : [{ untagged: ref }, { deleted: d.id }];
   }
 
-  async list(options: { all?: boolean; filters?: ImageFilters } = {}): Promise<ImageSummary[]> {
+  async list(options: { all?: boolean; filters?: ImageFilters; sharedSize?: boolean } = {}): Promise<ImageSummary[]> {
     this.calls.push({ method: 'list', args: [options] });
     const seen = new Map<string, ImageSummary>();
     for (const d of this.byName.values()) {
       const { id, parentId, repoTags, repoDigests, created, size, labels, containers } = d;
-      seen.set(id, { id, parentId, repoTags, repoDigests, created, size, labels, containers });
+      // Asked for, an image's sharedSize is what the test gave it (0 by default).
+      seen.set(id, { id, parentId, repoTags, repoDigests, created, size, labels, containers, ...(options.sharedSize ? { sharedSize: d.sharedSize ?? 0 } : {}) });
     }
     return [...seen.values()];
   }

@@ -11,7 +11,9 @@ const TYPES = ['container', 'image', 'volume', 'build-cache'] as const;
 
 /**
  * `GET /system/df`: disk usage by images (LayersSize counts each shared
- * layer once), containers (every one, as in `GET /containers/json?all=1&size=1`:
+ * layer once; each image's SharedSize is the bytes of its layers other
+ * images also have, so the docker CLI's reclaimable figure and `df -v`'s
+ * SHARED and UNIQUE SIZE columns are right), containers (every one, as in `GET /containers/json?all=1&size=1`:
  * SizeRw is its writable layer, SizeRootFs that plus its image), volumes
  * and build cache. `type` (API 1.42+) limits which parts are computed —
  * sizing containers walks their writable layers.
@@ -29,7 +31,7 @@ export function registerDiskUsageRoutes(router: Router, options: { images: Image
       // As docker's df does: each image's containers are counted (its ACTIVE column and what is reclaimable follow).
       const users = new Map<string, number>();
       for (const v of containers) users.set(v.imageId, (users.get(v.imageId) ?? 0) + 1);
-      body.Images = (await options.images.list({ all: true })).map((s) => imageSummaryWire({ ...s, containers: users.get(s.id) ?? 0 }, r.apiVersion));
+      body.Images = (await options.images.list({ all: true, sharedSize: true })).map((s) => imageSummaryWire({ ...s, containers: users.get(s.id) ?? 0 }, r.apiVersion));
     }
     if (want('container')) {
       const now = Date.now();

@@ -38,9 +38,8 @@ export function registerImageRoutes(router: Router, options: ImageRoutesOptions)
   router.add('GET', '/images/json', async (r) => {
     const filters = imageFilters(parseFilters(r.string('filters'), LIST_FILTERS));
     r.bool('digests');
-    r.bool('shared-size');
     r.bool('manifests');
-    const list = await images.list({ all: r.bool('all'), filters });
+    const list = await images.list({ all: r.bool('all'), filters, sharedSize: r.bool('shared-size') });
     r.send(200, list.map((s) => imageSummaryWire(s, r.apiVersion)));
   });
 

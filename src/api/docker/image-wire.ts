@@ -20,7 +20,8 @@ export function imageSummaryWire(s: ImageSummary, apiVersion: string): Record<st
     RepoDigests: s.repoDigests,
     Created: s.created,
     Size: s.size,
-    SharedSize: -1,
+    // -1 unless asked for (shared-size=1, or /system/df), as docker sends it.
+    SharedSize: s.sharedSize ?? -1,
     // Removed in API 1.44; older clients still read it.
     ...(compareApiVersions(apiVersion, '1.44') < 0 ? { VirtualSize: s.size } : {}),
     Labels: Object.keys(s.labels).length > 0 ? s.labels : null,

@@ -206,9 +206,18 @@ describe('Docker API server', () => {
     assert.equal(img.Containers, -1);
     assert.equal(img.Labels, null);
     assert.equal('VirtualSize' in img, false);
-    assert.deepEqual(images.calls.at(-1)?.args[0], { all: true, filters: { dangling: false, label: ['a=b'], reference: ['busy*'], until: 1700000000 } });
+    assert.deepEqual(images.calls.at(-1)?.args[0], { all: true, filters: { dangling: false, label: ['a=b'], reference: ['busy*'], until: 1700000000 }, sharedSize: false });
     const old = (await call('GET', '/v1.43/images/json')).json();
     assert.equal(old[0].VirtualSize, 4261550, 'API < 1.44 still gets VirtualSize');
+  });
+
+  test('GET /images/json?shared-size=1 computes SharedSize', async () => {
+    images.byName.clear();
+    images.add(makeDetail({ sharedSize: 4000 }));
+    const [img] = (await call('GET', '/images/json?shared-size=1')).json();
+    assert.equal(img.SharedSize, 4000);
+    assert.equal((images.calls.at(-1)?.args[0] as { sharedSize?: boolean }).sharedSize, true);
+    assert.equal((await call('GET', '/images/json?shared-size=0')).json()[0].SharedSize, -1);
   });
 
   test('bad query values and filters are 400 naming the parameter', async () => {
@@ -478,6 +487,8 @@ describe('Docker API server', () => {
     assert.equal(df.LayersSize, makeDetail().size);
     assert.equal(df.Images.length, 1);
     assert.equal(df.Images[0].Containers, 1, 'the image counts the container using it, as docker\'s df does');
+    assert.equal(df.Images[0].SharedSize, 0, 'df computes SharedSize (docker\'s CLI skips an image whose SharedSize is -1 when it sums what is in use)');
+    assert.equal((images.calls.filter((c) => c.method === 'list').at(-1)?.args[0] as { sharedSize?: boolean }).sharedSize, true);
     assert.deepEqual(df.Containers.map((c: { Id: string }) => c.Id), [id], 'every container, stopped ones too');
     assert.equal(df.Containers[0].SizeRw, 12, 'the writable layer is measured');
     assert.equal(df.Containers[0].State, 'created');

@@ -1,0 +1,295 @@
+import { randomBytes } from 'node:crypto';
+import { statSync } from 'node:fs';
+import { mkdir, readFile, readdir, rm, stat } from 'node:fs/promises';
+import { cpus as hostCpus } from 'node:os';
+import { join, resolve } from 'node:path';
+import { conflict, internal, invalidArgument, isJanusError, notFound, unavailable } from '../../core/errors.ts';
+import type { Exit, Runtime, Task, TaskSpec } from '../../core/runtime.ts';
+import { writeFileAtomic } from '../../util/atomic-file.ts';
+import type { Exec } from '../../util/exec.ts';
+import type { Logger } from '../../util/logger.ts';
+import { AgentConnection } from './agent-connection.ts';
+import { Msg } from './agent-protocol.ts';
+import { installedKernels, type GuestKernel } from './guest-kernel.ts';
+import { configRecords, guestMounts } from './guest-spec.ts';
+import { buildInitramfs } from './initramfs.ts';
+import { buildQemuArgs, guestCmdline, type VmLaunchSpec } from './qemu-args.ts';
+import { QmpClient } from './qmp-client.ts';
+import { QemuTask, isQemuOf, removeVmTask, type VmTaskContext, type VmTaskPaths, type VmTaskState } from './qemu-task.ts';
+import { RootDisks, lowerDirsOf } from './root-disks.ts';
+import { attachGuestNics, type GuestNic, type GuestRoute } from './vm-network.ts';
+
+/** The smallest guest RAM a VM gets: below it Debian's kernel and the agent do not come up reliably. */
+export const MIN_VM_MEMORY_MIB = 128;
+/** Guest RAM when the workload sets no memory limit. */
+export const DEFAULT_VM_MEMORY_MIB = 512;
+
+/** Options of `QemuRuntime`. */
+export interface QemuRuntimeOptions {
+  /** `<root>/runtimes/qemu`: one directory per task, plus the disk and initramfs caches. */
+  stateDir: string;
+  exec: Exec;
+  logger: Logger;
+  /** qemu-system-x86_64. */
+  qemu: string;
+  /** The static guest agent (build/janus-agent). */
+  agent: string;
+  /** busybox-static, copied into the initramfs for debugging. */
+  busybox?: string;
+  /** The guest kernel; default the newest installed one (`/boot/vmlinuz-*` with modules). */
+  kernel?: string;
+  /** The KVM device; default /dev/kvm. The accelerator is decided by booting a probe guest with it. */
+  kvmDevice?: string;
+  /** How long one boot may take until the agent answers (the boot watchdog). Default 20 s under TCG, 5 s with KVM. */
+  bootTimeoutMs?: number;
+  /** Boots tried before giving up. Default 3. */
+  bootAttempts?: number;
+  /** Where sockets go (paths must stay under 108 bytes); default `<stateDir>/.s`. */
+  socketDir?: string;
+}
+
+const ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
+
+/**
+ * The `vm` isolation level: each task is a QEMU microVM with its own Linux
+ * kernel, whose guest agent runs the OCI process as the container inside
+ * the VM. It takes the same TaskSpec as the OCI runtimes: the overlay root's
+ * image layers become a cached ext4 disk with a qcow2 per VM, bind mounts
+ * become virtio-9p shares, and the VM joins the workload's network
+ * namespace by taking over its interfaces through taps. QEMU outlives the
+ * daemon; `load` re-adopts a VM through its QMP and agent sockets.
+ */
+export class QemuRuntime implements Runtime {
+  readonly name = 'qemu';
+  readonly #o: QemuRuntimeOptions;
+  readonly #ctx: VmTaskContext;
+  readonly #stateDir: string;
+  readonly #socketDir: string;
+  readonly #disks: RootDisks;
+  #kernel: Promise<GuestKernel> | undefined;
+  #accel: Promise<{ accel: 'kvm' | 'tcg'; reason: string }> | undefined;
+
+  constructor(options: QemuRuntimeOptions) {
+    this.#o = options;
+    this.#stateDir = resolve(options.stateDir);
+    this.#socketDir = options.socketDir ?? join(this.#stateDir, '.s');
+    this.#ctx = { exec: options.exec, logger: options.logger.child({ runtime: 'qemu' }), killGraceMs: 5000 };
+    this.#disks = new RootDisks({ dir: join(this.#stateDir, '.disks'), exec: options.exec });
+  }
+
+  /** The guest kernel VMs boot. Unavailable when none is installed. */
+  kernel(): Promise<GuestKernel> {
+    this.#kernel ??= (async () => {
+      const all = await installedKernels();
+      if (this.#o.kernel) {
+        const found = all.find((k) => k.path === this.#o.kernel);
+        if (found) return found;
+        const { kernelRelease } = await import('./guest-kernel.ts');
+        return { path: this.#o.kernel, release: await kernelRelease(this.#o.kernel) };
+      }
+      if (!all[0]) throw unavailable('no guest kernel: install one (Debian package linux-image-amd64; scripts/setup does)');
+      return all[0];
+    })();
+    this.#kernel.catch(() => { this.#kernel = undefined; });
+    return this.#kernel;
+  }
+
+  /** KVM when a probe guest boots with it, else TCG; probed once per runtime. */
+  accelerator(): Promise<{ accel: 'kvm' | 'tcg'; reason: string }> {
+    this.#accel ??= probeAccelerator(() => this.#probeKvm(), this.#o.kvmDevice);
+    return this.#accel;
+  }
+
+  async #probeKvm(): Promise<boolean> {
+    const kernel = await this.kernel();
+    const initrd = await this.#initramfs(kernel);
+    const id = `probe${randomBytes(4).toString('hex')}`;
+    const paths = this.#paths(id);
+    await mkdir(paths.dir, { recursive: true });
+    await mkdir(this.#socketDir, { recursive: true });
+    const state = { id, pid: 0 } as VmTaskState;
+    try {
+      const { conn, qmp } = await this.#boot({
+        name: `janus-${id}`, accel: 'kvm', cpus: 1, memoryMiB: MIN_VM_MEMORY_MIB, kernel: kernel.path, initrd, cmdline: guestCmdline(),
+        agentSocket: paths.agentSocket, qmpSocket: paths.qmpSocket, consoleLog: paths.consoleLog, pidFile: paths.pidFile, shares: [],
+      }, state, undefined, undefined, { attempts: 1, timeoutMs: 5000 });
+      conn.send(Msg.SHUTDOWN, 0);
+      conn.close();
+      qmp.close();
+      return true;
+    } catch (err) {
+      this.#ctx.logger.info('KVM cannot run a guest here: using TCG', { error: (err as Error).message });
+      return false;
+    } finally {
+      if (state.pid && (await isQemuOf(state.pid, id))) {
+        try { process.kill(state.pid, 'SIGKILL'); } catch { /* gone */ }
+      }
+      await removeVmTask(this.#ctx, paths, undefined);
+    }
+  }
+
+  #initramfs(kernel: GuestKernel): Promise<string> {
+    return buildInitramfs({ kernel, agent: this.#o.agent, busybox: this.#o.busybox, cacheDir: join(this.#stateDir, '.initramfs') }, this.#o.exec);
+  }
+
+  #paths(id: string): VmTaskPaths {
+    const dir = join(this.#stateDir, id);
+    return {
+      dir,
+      state: join(dir, 'task.json'),
+      exit: join(dir, 'exit.json'),
+      agentSocket: join(this.#socketDir, `${id.slice(0, 12)}.agent`),
+      qmpSocket: join(this.#socketDir, `${id.slice(0, 12)}.qmp`),
+      consoleLog: join(dir, 'console.log'),
+      pidFile: join(dir, 'qemu.pid'),
+      rootDisk: join(dir, 'root.qcow2'),
+    };
+  }
+
+  async create(id: string, spec: TaskSpec, options: { signal?: AbortSignal } = {}): Promise<Task> {
+    if (!ID.test(id)) throw invalidArgument(`invalid task id: ${id}`);
+    const oci = spec.oci;
+    const netns = oci.linux?.namespaces?.find((n) => n.type === 'network');
+    if (!netns) throw invalidArgument('the vm level cannot share the host\'s network namespace (--network host): a VM has its own kernel and network stack');
+    const memLimit = oci.linux?.resources?.memory?.limit;
+    const memoryMiB = memLimit && memLimit > 0 ? Math.floor(memLimit / (1024 * 1024)) : DEFAULT_VM_MEMORY_MIB;
+    if (memoryMiB < MIN_VM_MEMORY_MIB) throw invalidArgument(`Minimum memory limit allowed for a VM is ${MIN_VM_MEMORY_MIB}MB (asked for ${memoryMiB}MB): its own kernel needs it`);
+    const cpu = oci.linux?.resources?.cpu;
+    const wantCpus = cpu?.quota && cpu.quota > 0 && cpu.period ? Math.ceil(cpu.quota / cpu.period) : 1;
+    const cpus = Math.max(1, Math.min(wantCpus, hostCpus().length));
+    if (!oci.process?.args?.length) throw invalidArgument('no command specified');
+
+    const paths = this.#paths(id);
+    await mkdir(this.#stateDir, { recursive: true });
+    await mkdir(this.#socketDir, { recursive: true });
+    try {
+      await mkdir(paths.dir);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw conflict(`task ${id} already exists`);
+      throw err;
+    }
+    const state: VmTaskState = {
+      id, accel: 'tcg', kernelRelease: '', memoryMiB, cpus, pid: 0, tty: spec.io.tty, stdin: spec.io.stdin, logPath: spec.io.logPath,
+      process: oci.process, started: false, ...(netns.path ? { netnsPath: netns.path } : {}), nics: [],
+      ...(oci.process.consoleSize ? { consoleSize: { rows: oci.process.consoleSize.height, cols: oci.process.consoleSize.width } } : {}),
+    };
+    try {
+      const kernel = await this.kernel();
+      const { accel } = await this.accelerator();
+      state.accel = accel;
+      state.kernelRelease = kernel.release;
+      const initrd = await this.#initramfs(kernel);
+      const base = await this.#disks.base(lowerDirsOf(spec.rootfs));
+      await this.#disks.overlay(base, paths.rootDisk);
+      options.signal?.throwIfAborted();
+      let net: { nics: GuestNic[]; routes: GuestRoute[] } = { nics: [], routes: [] };
+      if (netns.path) {
+        net = await attachGuestNics(this.#o.exec, netns.path);
+        state.nics = net.nics.map((n) => ({ name: n.name, tap: n.tap }));
+      }
+      const { shares, records: mountRecords } = guestMounts(oci, (p) => statSync(p).isDirectory());
+      for (const s of shares) await stat(s.path).catch(() => { throw invalidArgument(`bind source path does not exist: ${s.path}`); });
+      const launch: VmLaunchSpec = {
+        name: `janus-${id.slice(0, 12)}`, accel, cpus, memoryMiB, kernel: kernel.path, initrd,
+        cmdline: guestCmdline({ debug: process.env.JANUS_VM_DEBUG === '1' }),
+        rootDisk: paths.rootDisk, agentSocket: paths.agentSocket, qmpSocket: paths.qmpSocket, consoleLog: paths.consoleLog, pidFile: paths.pidFile,
+        ...(net.nics.length ? { nic: { tap: net.nics[0].tap, mac: net.nics[0].mac } } : {}),
+        shares,
+      };
+      if (net.nics.length > 1) throw invalidArgument('a VM joins one network for now: connect it to one network only');
+      const { conn, qmp } = await this.#boot(launch, state, netns.path, options.signal);
+      await writeFileAtomic(paths.state, JSON.stringify(state));
+      const task = new QemuTask({ ctx: this.#ctx, paths, state, conn, qmp });
+      try {
+        await task.configure(configRecords(oci, net, mountRecords, new Date()));
+      } catch (err) {
+        await task.delete({ force: true }).catch(() => {});
+        throw err;
+      }
+      return task;
+    } catch (err) {
+      if (state.pid && (await isQemuOf(state.pid, id))) {
+        try { process.kill(state.pid, 'SIGKILL'); } catch { /* gone */ }
+      }
+      await removeVmTask(this.#ctx, paths, state);
+      throw err;
+    }
+  }
+
+  /**
+   * Starts QEMU and waits for the agent's HELLO — the boot watchdog. A boot
+   * that does not answer in time is killed and tried again; after the last
+   * attempt the error carries the end of the guest's console.
+   */
+  async #boot(launch: VmLaunchSpec, state: VmTaskState, netnsPath: string | undefined, signal?: AbortSignal, limits: { attempts?: number; timeoutMs?: number } = {}): Promise<{ conn: AgentConnection; qmp: QmpClient }> {
+    const attempts = limits.attempts ?? this.#o.bootAttempts ?? 3;
+    const timeoutMs = limits.timeoutMs ?? this.#o.bootTimeoutMs ?? (launch.accel === 'kvm' ? 5000 : 20000);
+    let last: Error | undefined;
+    for (let attempt = 1; attempt <= attempts; attempt++) {
+      await rm(launch.agentSocket, { force: true });
+      await rm(launch.qmpSocket, { force: true });
+      await rm(launch.consoleLog, { force: true });
+      const argv = [this.#o.qemu, ...buildQemuArgs(launch)];
+      const r = await this.#o.exec.run(netnsPath ? 'nsenter' : argv[0], netnsPath ? [`--net=${netnsPath}`, '--', ...argv] : argv.slice(1), { check: false });
+      if (r.code !== 0) throw internal(`QEMU did not start: ${r.stderr.trim() || `exit status ${r.code}`}`);
+      state.pid = Number((await readFile(launch.pidFile, 'utf8')).trim());
+      try {
+        const qmp = await QmpClient.connect(launch.qmpSocket, { signal });
+        const { conn } = await AgentConnection.open(launch.agentSocket, { timeoutMs, signal });
+        if (attempt > 1) this.#ctx.logger.info('VM booted after a retry', { name: launch.name, attempt });
+        return { conn, qmp };
+      } catch (err) {
+        last = err as Error;
+        const console = await readFile(launch.consoleLog, 'utf8').catch(() => '');
+        this.#ctx.logger.warn('VM boot failed', { name: launch.name, attempt, error: last.message, console: console.split('\n').slice(-5).join(' | ') });
+        try { process.kill(state.pid, 'SIGKILL'); } catch { /* gone */ }
+        for (let i = 0; i < 50 && (await isQemuOf(state.pid, state.id)); i++) await new Promise((r) => setTimeout(r, 20));
+        signal?.throwIfAborted();
+        if (attempt === attempts) {
+          const tail = console.trim().split('\n').slice(-5).join(' | ');
+          throw unavailable(`the VM did not boot after ${attempts} attempts: ${last.message}${tail ? ` (console: ${tail})` : ''}`);
+        }
+      }
+    }
+    throw last ?? internal('unreachable');
+  }
+
+  async load(id: string): Promise<Task> {
+    const paths = this.#paths(id);
+    let state: VmTaskState;
+    try {
+      state = JSON.parse(await readFile(paths.state, 'utf8')) as VmTaskState;
+    } catch {
+      throw notFound(`no VM task ${id}`);
+    }
+    const exitText = await readFile(paths.exit, 'utf8').catch(() => undefined);
+    const exit: Exit | undefined = exitText ? { ...JSON.parse(exitText), exitedAt: new Date(JSON.parse(exitText).exitedAt) } : undefined;
+    if (!(await isQemuOf(state.pid, id))) return new QemuTask({ ctx: this.#ctx, paths, state, exit: exit ?? { code: 137, signal: 'SIGKILL', exitedAt: new Date(), oomKilled: false } });
+    try {
+      const qmp = await QmpClient.connect(paths.qmpSocket);
+      const { conn } = await AgentConnection.open(paths.agentSocket, { timeoutMs: 10_000 });
+      return new QemuTask({ ctx: this.#ctx, paths, state, conn, qmp, ...(exit ? { exit } : {}) });
+    } catch (err) {
+      if (isJanusError(err, 'Unavailable')) this.#ctx.logger.warn('cannot re-adopt a VM', { id, error: err });
+      throw err;
+    }
+  }
+
+  async list(): Promise<string[]> {
+    const names = await readdir(this.#stateDir).catch(() => [] as string[]);
+    return names.filter((n) => ID.test(n));
+  }
+}
+
+/**
+ * Decides the accelerator by booting, not by the existence of /dev/kvm: a
+ * host can have the device and still fail to run a guest (nested or
+ * restricted KVM). `tryBoot` boots a guest with KVM and resolves true when
+ * its agent answered.
+ */
+export async function probeAccelerator(tryBoot: () => Promise<boolean>, kvmDevice = '/dev/kvm'): Promise<{ accel: 'kvm' | 'tcg'; reason: string }> {
+  const present = await stat(kvmDevice).then(() => true, () => false);
+  if (!present) return { accel: 'tcg', reason: `${kvmDevice} does not exist` };
+  const ok = await tryBoot().catch(() => false);
+  return ok ? { accel: 'kvm', reason: 'a guest booted with KVM' } : { accel: 'tcg', reason: `${kvmDevice} exists but a guest did not boot with KVM` };
+}

@@ -6,6 +6,8 @@ import type { ContainerHostFacts, RuntimeSet } from '../engine/container-engine.
 import type { HostFacts } from '../host/host-probe.ts';
 import { OciRuntime, probeOciRuntime } from '../runtimes/oci/oci-runtime.ts';
 import type { AttachStdin } from '../runtimes/oci/oci-task.ts';
+import { QemuRuntime, defaultGuestAgent } from '../runtimes/qemu/qemu-runtime.ts';
+import { installedKernels } from '../runtimes/qemu/guest-kernel.ts';
 import type { Exec } from '../util/exec.ts';
 import type { Logger } from '../util/logger.ts';
 
@@ -34,6 +36,10 @@ export async function probeRuntimes(facts: HostFacts, options: {
   logger: Logger;
   /** Connects to conmon's attach sockets; absent: container stdin is unavailable. */
   attach?: AttachStdin;
+  /** The static guest agent of microVMs; default build/janus-agent. */
+  guestAgent?: string;
+  /** The guest kernel (`janus daemon --kernel`); default the newest installed one. */
+  kernel?: string;
 }): Promise<RuntimeProbeReport> {
   const byName = new Map<string, Runtime>();
   const refused: Record<string, string> = {};
@@ -70,8 +76,33 @@ export async function probeRuntimes(facts: HostFacts, options: {
   else unavailable.container = Object.entries(refused).filter(([n]) => n !== 'runsc').map(([n, why]) => `${n}: ${why}`).join('; ') || 'neither crun nor runc was found';
   if (byName.has('runsc')) levels.sandbox = 'runsc';
   else unavailable.sandbox = refused.runsc ? `runsc: ${refused.runsc}` : 'runsc (gVisor) was not found';
-  unavailable.vm = 'microVMs are not available yet';
+  const vm = await vmRuntime(facts, options);
+  if (typeof vm === 'string') unavailable.vm = vm;
+  else {
+    byName.set(vm.name, vm);
+    levels.vm = vm.name;
+  }
   return { set: { byName, levels, unavailable }, refused };
+}
+
+/** The QEMU runtime, or why the vm level cannot work here. */
+async function vmRuntime(facts: HostFacts, options: { root: string; exec: Exec; logger: Logger; guestAgent?: string; kernel?: string }): Promise<QemuRuntime | string> {
+  const qemu = facts.qemu.find((t) => t.name === 'qemu-system-x86_64');
+  if (!qemu) return 'qemu-system-x86_64 was not found (Debian package qemu-system-x86)';
+  if (!facts.qemu.some((t) => t.name === 'qemu-img')) return 'qemu-img was not found (Debian package qemu-utils)';
+  const agent = options.guestAgent ?? defaultGuestAgent();
+  if (!(await exists(agent))) return `the guest agent ${agent} is missing (scripts/setup builds it)`;
+  if (!options.kernel && (await installedKernels()).length === 0) return 'no guest kernel is installed (Debian package linux-image-amd64)';
+  const busybox = (await exists('/bin/busybox')) ? '/bin/busybox' : undefined;
+  return new QemuRuntime({
+    stateDir: join(options.root, 'runtimes', 'qemu'),
+    exec: options.exec,
+    logger: options.logger,
+    qemu: qemu.path,
+    agent,
+    ...(busybox ? { busybox } : {}),
+    ...(options.kernel ? { kernel: options.kernel } : {}),
+  });
 }
 
 const GOARCH: Readonly<Record<string, string>> = { x86_64: 'amd64', aarch64: 'arm64', armv7l: 'arm', i686: '386', ppc64le: 'ppc64le', s390x: 's390x', riscv64: 'riscv64' };

@@ -556,14 +556,13 @@ export class ContainerEngine implements ContainerService, ContainerNetworking {
       if (!rts.byName.has(rt)) {
         throw invalidArgument(`unknown or unusable runtime ${JSON.stringify(rt)} (usable here: ${[...rts.byName.keys()].join(', ') || 'none'})`);
       }
-      const level: IsolationLevel = rt === 'runsc' ? 'sandbox' : 'container';
+      const level: IsolationLevel = rt === 'runsc' ? 'sandbox' : rt === 'qemu' ? 'vm' : 'container';
       if (request.isolation && request.isolation !== level) {
         throw invalidArgument(`--runtime ${rt} runs the ${level} isolation level, not ${request.isolation}`);
       }
       return { isolation: level, runtime: rt };
     }
     const isolation = request.isolation ?? 'container';
-    if (isolation === 'vm') throw notImplemented('the vm isolation level is not available yet: microVMs arrive with the QEMU runtime');
     const rt = rts.levels[isolation];
     if (!rt) throw unavailable(`the ${isolation} isolation level does not work on this host: ${rts.unavailable[isolation] ?? 'no runtime for it was found'}`);
     return { isolation, runtime: rt };
@@ -1396,7 +1395,9 @@ export class ContainerEngine implements ContainerService, ContainerNetworking {
       onlineCpus: this.#o.host.cpuCount,
       memoryUsageBytes: s.memoryUsageBytes,
       memoryLimitBytes: s.memoryLimitBytes,
-      memoryCacheBytes: 0,
+      memoryStat: s.memoryStat ?? {},
+      ...(s.memoryMaxUsageBytes !== undefined ? { memoryMaxUsageBytes: s.memoryMaxUsageBytes } : {}),
+      ...(s.memoryFailcnt !== undefined ? { memoryFailcnt: s.memoryFailcnt } : {}),
       pids: s.pids,
       blkioReadBytes: io.read,
       blkioWriteBytes: io.write,
@@ -1454,6 +1455,8 @@ export class ContainerEngine implements ContainerService, ContainerNetworking {
 
   /** The file-system view ContainerFiles works on, as the container is now. */
   async #fsOf(rec: ContainerRecord): Promise<ContainerFs> {
+    // A VM's files live on its own disk, inside the guest; the overlay here is not what it sees.
+    if (rec.isolation === 'vm') throw notImplemented(`container ${rec.name} runs at the vm level, whose filesystem is its VM's disk: cp, diff, commit and export are not supported there yet`);
     return containerFsOf(rec, await this.#o.snapshotter.mounts(rec.snapshotKey));
   }
 

@@ -50,6 +50,11 @@ export interface QemuRuntimeOptions {
 
 const ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 
+/** Where scripts/setup builds the guest agent. */
+export function defaultGuestAgent(): string {
+  return resolve(import.meta.dirname, '../../../build/janus-agent');
+}
+
 /**
  * The `vm` isolation level: each task is a QEMU microVM with its own Linux
  * kernel, whose guest agent runs the OCI process as the container inside

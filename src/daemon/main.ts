@@ -19,6 +19,7 @@ import { EmbeddedNameServer } from '../network/dns/embedded-name-server.ts';
 import { resolvConfNameservers } from '../network/dns/resolv-conf-nameservers.ts';
 import type { AttachStdin } from '../runtimes/oci/oci-task.ts';
 import { attachStdin, defaultAttachHelper } from '../runtimes/oci/attach-socket.ts';
+import { QemuRuntime } from '../runtimes/qemu/qemu-runtime.ts';
 import { containerHostFacts, probeRuntimes, type RuntimeProbeReport } from './container-host.ts';
 import { LocalVolumeDriver } from '../volumes/local/local-volume-driver.ts';
 import { LocalContentStore } from '../content/local/local-content-store.ts';
@@ -130,6 +131,7 @@ export async function startDaemon(options: StartDaemonOptions): Promise<RunningD
     const snapshotter = new OverlaySnapshotter({ root: join(root, 'overlay') });
     let containers: ContainerEngine | undefined;
     let runtimeReport: RuntimeProbeReport | undefined;
+    let vmAccelerator: { accel: 'kvm' | 'tcg'; reason: string } | undefined;
     const deps: EngineDeps = {
       root, exec, events, registry, logger: logger.child({ component: 'engine' }), snapshotter,
       imageUsers: () => containers?.imageUsers() ?? new Map(),
@@ -148,7 +150,7 @@ export async function startDaemon(options: StartDaemonOptions): Promise<RunningD
       ...source,
       insecureRegistries,
       debug: options.debug ?? false,
-      levels: () => runtimeReport && { levels: runtimeReport.set.levels, unavailable: runtimeReport.set.unavailable, refused: runtimeReport.refused },
+      levels: () => runtimeReport && { levels: runtimeReport.set.levels, unavailable: runtimeReport.set.unavailable, refused: runtimeReport.refused, ...(vmAccelerator ? { vmAccelerator } : {}) },
       containers: () => containers?.counts(),
     });
     const facts = await system.hostFacts();
@@ -163,6 +165,14 @@ export async function startDaemon(options: StartDaemonOptions): Promise<RunningD
 
     const runtimes = await probeRuntimes(facts, { root, exec, logger: logger.child({ component: 'runtime' }), attach: options.attach ?? attachStdin({ helper: defaultAttachHelper() }) });
     runtimeReport = runtimes;
+    const qemu = runtimes.set.byName.get('qemu');
+    if (qemu instanceof QemuRuntime) {
+      // KVM is decided by booting a guest, in the background: start-up does not wait for it, the first VM does.
+      void qemu.accelerator().then((a) => {
+        vmAccelerator = a;
+        logger.info('vm accelerator', a);
+      }, (err: unknown) => logger.warn('vm accelerator probe failed', { error: err }));
+    }
     const hostFacts = await containerHostFacts(facts);
     // Sandboxes (network namespace files) live on /run's tmpfs, private to this root, so a reboot clears them.
     const netDriver = new BridgeNetworkDriver({

@@ -322,6 +322,9 @@ export class ContainerEngine implements ContainerService, ContainerNetworking {
       // The limit would cap the host cgroup of the whole gVisor sandbox, whose own threads count against it.
       throw notImplemented('--pids-limit is not supported at the sandbox level: gVisor\'s own threads would count against it (the sandbox fails to start or dies)');
     }
+    if (runtime === 'qemu' && (request.run.pidsLimit ?? 0) > 0) {
+      throw notImplemented('--pids-limit is not supported at the vm level yet: the guest agent does not limit processes inside the VM');
+    }
     const network = await this.#network(request, runtime);
     const publishes = (request.publish?.length ?? 0) > 0 || !!request.publishAll;
     if (publishes && (network.mode === 'none' || network.mode === 'container')) {

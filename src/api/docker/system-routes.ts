@@ -149,6 +149,7 @@ export function infoWire(info: SystemInfo, imageCount: number): Record<string, u
             Name: level,
             Backends: info.levels!.levels[level] ? [info.levels!.levels[level]] : [],
             ...(info.levels!.unavailable[level] ? { Unavailable: info.levels!.unavailable[level] } : {}),
+            ...(level === 'vm' && info.levels!.levels.vm ? { Accelerator: info.levels!.vmAccelerator?.accel ?? 'probing', AcceleratorReason: info.levels!.vmAccelerator?.reason ?? 'a probe guest is booting' } : {}),
           }))
         : [
             { Name: 'container', Backends: h.ociRuntimes.filter((t) => t.name !== 'runsc').map((t) => t.name) },

@@ -25,7 +25,13 @@ export interface SystemInfo {
    * Which runtime serves each isolation level after probing (absent level:
    * it does not work here) and why refused runtimes cannot be used.
    */
-  levels?: { levels: Partial<Record<'container' | 'sandbox' | 'vm', string>>; unavailable: Partial<Record<'container' | 'sandbox' | 'vm', string>>; refused: Record<string, string> };
+  levels?: {
+    levels: Partial<Record<'container' | 'sandbox' | 'vm', string>>;
+    unavailable: Partial<Record<'container' | 'sandbox' | 'vm', string>>;
+    refused: Record<string, string>;
+    /** The vm level's accelerator once probed by booting a guest (kvm or tcg), and why. */
+    vmAccelerator?: { accel: 'kvm' | 'tcg'; reason: string };
+  };
   /** Containers by state. */
   containers?: { total: number; running: number; paused: number; stopped: number };
 }

@@ -62,8 +62,21 @@ export interface ExecProcess {
 /** Live resource use of a task, from its cgroup. */
 export interface TaskStats {
   cpuUsageNanos: bigint;
+  /** All memory charged to the task, page cache included (v1 `memory.usage_in_bytes`, v2 `memory.current`). */
   memoryUsageBytes: number;
   memoryLimitBytes: number;
+  /**
+   * The counters of the cgroup's `memory.stat` under the kernel's own names:
+   * cgroup v1's (`cache`, `rss`, `total_inactive_file`, …) or v2's (`anon`,
+   * `file`, `inactive_file`, …). How much of the usage is page cache the
+   * kernel can drop is read from these. Absent (or empty) when the backend
+   * has no memory cgroup to read, e.g. a VM.
+   */
+  memoryStat?: Readonly<Record<string, number>>;
+  /** cgroup v1 only: the highest usage seen (`memory.max_usage_in_bytes`). */
+  memoryMaxUsageBytes?: number;
+  /** cgroup v1 only: how often the limit was hit (`memory.failcnt`). */
+  memoryFailcnt?: number;
   pids: number;
   readAt: Date;
 }

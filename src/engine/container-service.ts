@@ -334,8 +334,17 @@ export interface ContainerStatsSample {
   onlineCpus: number;
   memoryUsageBytes: number;
   memoryLimitBytes: number;
-  /** Page cache counted in usage (docker subtracts it for its MEM USAGE column). */
-  memoryCacheBytes: number;
+  /**
+   * The memory cgroup's `memory.stat` counters under the kernel's names (v1
+   * or v2, see TaskStats.memoryStat): the page cache counted in usage is
+   * read from them (docker's CLI subtracts v1 `total_inactive_file` or v2
+   * `inactive_file` for its MEM USAGE column).
+   */
+  memoryStat: Readonly<Record<string, number>>;
+  /** cgroup v1 only: the highest usage seen. */
+  memoryMaxUsageBytes?: number;
+  /** cgroup v1 only: how often the limit was hit. */
+  memoryFailcnt?: number;
   pids: number;
   /** Block I/O bytes. */
   blkioReadBytes: number;

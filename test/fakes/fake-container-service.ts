@@ -540,7 +540,8 @@ export class FakeContainerService implements ContainerService {
       onlineCpus: 2,
       memoryUsageBytes: 10_000_000,
       memoryLimitBytes: 100_000_000,
-      memoryCacheBytes: 1_000_000,
+      // cgroup v2's names (a v1 host's would be total_inactive_file and friends).
+      memoryStat: { anon: 8_000_000, file: 2_000_000, active_file: 1_000_000, inactive_file: 1_000_000 },
       pids: 3,
       blkioReadBytes: 4096,
       blkioWriteBytes: 8192,

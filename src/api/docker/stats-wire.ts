@@ -5,8 +5,10 @@ import { ZERO_TIME, formatRfc3339Nano } from './time-format.ts';
  * One docker stats object (`GET /containers/{id}/stats`), computed from the
  * engine's samples. Docker's CLI derives its columns from these fields:
  * CPU % from the cpu_stats − precpu_stats deltas, MEM USAGE as
- * memory_stats.usage minus stats.inactive_file, NET and BLOCK I/O from the
- * sums of networks and blkio_stats.io_service_bytes_recursive.
+ * memory_stats.usage minus the droppable page cache in memory_stats.stats
+ * (`total_inactive_file` on cgroup v1, `inactive_file` on v2; older CLIs
+ * took v1's `cache`), NET and BLOCK I/O from the sums of networks and
+ * blkio_stats.io_service_bytes_recursive.
  */
 
 /** Docker's zero-valued CPU stats (what precpu_stats holds before a previous sample exists). */
@@ -64,10 +66,12 @@ export function statsWire(container: { id: string; name: string }, sample: Conta
     storage_stats: {},
     cpu_stats: cpuWire(sample),
     precpu_stats: cpuWire(previous),
+    // As dockerd sends them: memory.stat as the kernel names its counters (v1 or v2), max_usage and failcnt on v1 only.
     memory_stats: {
       usage: sample.memoryUsageBytes,
-      // cgroup v2's name for reclaimable page cache: docker's CLI subtracts it from usage.
-      stats: { inactive_file: sample.memoryCacheBytes },
+      ...(sample.memoryMaxUsageBytes !== undefined ? { max_usage: sample.memoryMaxUsageBytes } : {}),
+      stats: { ...sample.memoryStat },
+      ...(sample.memoryFailcnt !== undefined ? { failcnt: sample.memoryFailcnt } : {}),
       limit: sample.memoryLimitBytes,
     },
     ...(sample.netRxBytes > 0 || sample.netTxBytes > 0

@@ -66,6 +66,16 @@ async function readKeyed(path: string): Promise<Map<string, string>> {
   return out;
 }
 
+/** A flat-keyed cgroup file (`memory.stat`) as numbers; lines whose value is not a number are left out. */
+async function readCounters(path: string): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  for (const [k, v] of await readKeyed(path)) {
+    const n = Number(v);
+    if (v !== '' && Number.isFinite(n)) out[k] = n;
+  }
+  return out;
+}
+
 /** The host's memory, the limit docker reports when none is set. */
 async function hostMemory(): Promise<number> {
   const info = await readKeyed('/proc/meminfo');
@@ -73,10 +83,11 @@ async function hostMemory(): Promise<number> {
 }
 
 /**
- * Live usage from the task's cgroups. Memory is reported docker's way:
- * usage minus the page cache it could drop is not attempted here (v1
- * `usage_in_bytes` / v2 `memory.current` as is); a limit of "unlimited"
- * becomes the host's memory, as `docker stats` shows it.
+ * Live usage from the task's cgroups. Memory usage is the cgroup's whole
+ * charge (v1 `usage_in_bytes` / v2 `memory.current`, page cache included),
+ * with `memory.stat` beside it so a reader can take the droppable cache out
+ * (docker's CLI subtracts v1 `total_inactive_file` / v2 `inactive_file`); a
+ * limit of "unlimited" becomes the host's memory, as `docker stats` shows it.
  */
 export async function readCgroupStats(paths: CgroupPaths): Promise<TaskStats> {
   const d = paths.dirs;
@@ -84,12 +95,16 @@ export async function readCgroupStats(paths: CgroupPaths): Promise<TaskStats> {
   let mem: number | undefined;
   let limit: number | undefined;
   let pids: number | undefined;
+  let memoryStat: Record<string, number> = {};
+  let memoryMaxUsageBytes: number | undefined;
+  let memoryFailcnt: number | undefined;
   if (paths.mode === 'v2') {
     const u = d.unified;
     const usec = (await readKeyed(join(u, 'cpu.stat'))).get('usage_usec');
     cpu = usec ? BigInt(usec) * 1000n : 0n;
     mem = await readNumber(join(u, 'memory.current'));
     limit = await readNumber(join(u, 'memory.max'));
+    memoryStat = await readCounters(join(u, 'memory.stat'));
     pids = await readNumber(join(u, 'pids.current'));
   } else {
     const acct = d.cpuacct ?? d.cpu;
@@ -103,13 +118,25 @@ export async function readCgroupStats(paths: CgroupPaths): Promise<TaskStats> {
     if (d.memory) {
       mem = await readNumber(join(d.memory, 'memory.usage_in_bytes'));
       limit = await readNumber(join(d.memory, 'memory.limit_in_bytes'));
+      memoryStat = await readCounters(join(d.memory, 'memory.stat'));
+      memoryMaxUsageBytes = await readNumber(join(d.memory, 'memory.max_usage_in_bytes'));
+      memoryFailcnt = await readNumber(join(d.memory, 'memory.failcnt'));
     }
     if (d.pids) pids = await readNumber(join(d.pids, 'pids.current'));
   }
   const host = await hostMemory();
   // v1 reports "no limit" as a huge page-aligned number rather than "max".
   if (limit === undefined || !Number.isFinite(limit) || (host > 0 && limit > host)) limit = host;
-  return { cpuUsageNanos: cpu, memoryUsageBytes: mem ?? 0, memoryLimitBytes: limit, pids: pids ?? 0, readAt: new Date() };
+  return {
+    cpuUsageNanos: cpu,
+    memoryUsageBytes: mem ?? 0,
+    memoryLimitBytes: limit,
+    memoryStat,
+    ...(memoryMaxUsageBytes !== undefined ? { memoryMaxUsageBytes } : {}),
+    ...(memoryFailcnt !== undefined ? { memoryFailcnt } : {}),
+    pids: pids ?? 0,
+    readAt: new Date(),
+  };
 }
 
 /**

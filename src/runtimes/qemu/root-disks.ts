@@ -27,8 +27,9 @@ export function lowerDirsOf(rootfs: readonly Mount[]): string[] {
 /** `mkfs.ext4` arguments for a root disk made from `contentDir`, sized `sizeBytes`; pure, for unit tests. */
 export function mkfsArgs(contentDir: string, disk: string, sizeBytes: number): string[] {
   const kib = Math.ceil(sizeBytes / 1024);
-  // -m 0: no blocks reserved for root (the workload is the only user); root_owner keeps the image's / owner (root).
-  return ['-q', '-F', '-t', 'ext4', '-L', 'janus-root', '-m', '0', '-E', 'root_owner=0:0,lazy_itable_init=1', '-d', contentDir, disk, `${kib}k`];
+  // -m 0: no blocks reserved for root (the workload is the only user); an 8 MiB journal instead of the
+  // default 64 MiB, which every image's disk would otherwise carry on the host.
+  return ['-q', '-F', '-t', 'ext4', '-L', 'janus-root', '-m', '0', '-J', 'size=8', '-E', 'root_owner=0:0,lazy_itable_init=1,lazy_journal_init=1', '-d', contentDir, disk, `${kib}k`];
 }
 
 /** `qemu-img create` arguments for a VM's copy-on-write disk over a base; pure. */

@@ -639,9 +639,8 @@ describe('docker clients against a janus daemon', { skip: skipUnlessRoot() }, ()
       const client = await api.createContainer({ Image: 'busybox', Cmd: ['sleep', '300'] });
       await client.start();
       await net.connect({ Container: client.id, EndpointConfig: { Aliases: ['visitor'] } });
-      // By address: a container that started on the default bridge keeps the host's resolvers after connect (Janus does not yet rewrite its resolv.conf).
-      const address = (await srv.inspect()).NetworkSettings.Networks.sdknet!.IPAddress;
-      const exec = await client.exec({ Cmd: ['timeout', '10', 'wget', '-qO-', `http://${address}/`], AttachStdout: true, AttachStderr: true });
+      // By name: a container that started on the default bridge switches to the network's DNS server when connected, as with docker.
+      const exec = await client.exec({ Cmd: ['timeout', '10', 'wget', '-qO-', 'http://web/'], AttachStdout: true, AttachStderr: true });
       assert.equal((await demuxStream(await exec.start({ hijack: true, stdin: false }))).stdout, 'from-sdk\n');
       const members = Object.values((await net.inspect()).Containers ?? {}).map((m) => (m as { Name: string }).Name).sort();
       assert.equal(members.length, 2);

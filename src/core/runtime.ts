@@ -81,6 +81,16 @@ export interface TaskStats {
   readAt: Date;
 }
 
+/** A microVM's machine, as `inspect` shows it. */
+export interface VmDetails {
+  /** `kvm` or `tcg`. */
+  accelerator: string;
+  /** The guest kernel's release. */
+  kernel: string;
+  memoryMiB: number;
+  cpus: number;
+}
+
 export type TaskStatus = 'created' | 'running' | 'paused' | 'stopped';
 
 /**
@@ -115,6 +125,8 @@ export interface Task {
   /** Resizes the task's terminal. Conflict without one. */
   resize(size: { rows: number; cols: number }): Promise<void>;
   stats(): Promise<TaskStats>;
+  /** What a VM backend tells about the machine (absent for containers): shown by `inspect`. */
+  readonly vm?: VmDetails;
   /** Removes every trace on the host (runtime state, supervisor, cgroup). Conflict while running unless `force`. */
   delete(options?: { force?: boolean }): Promise<void>;
 }

@@ -695,7 +695,7 @@ export class ContainerEngine implements ContainerService, ContainerNetworking {
     }
     const exited = Promise.withResolvers<void>();
     this.#exited.set(rec.id, exited);
-    rec.state = { ...rec.state, status: 'running', pid: task.pid, exitCode: 0, error: '', oomKilled: false, startedAt: new Date().toISOString() };
+    rec.state = { ...rec.state, status: 'running', pid: task.pid, exitCode: 0, error: '', oomKilled: false, startedAt: new Date().toISOString(), ...(task.vm ? { vm: task.vm } : {}) };
     delete rec.state.finishedAt;
     if (hasHealthcheck(rec)) rec.state.health = { status: 'starting', failingStreak: 0, log: [] };
     await this.#save(rec);

@@ -1,6 +1,7 @@
 import type { Digest } from '../core/digest.ts';
 import type { OciRuntimeSpec } from '../core/oci-runtime-spec.ts';
 import type { PortMapping } from '../core/network-driver.ts';
+import type { VmDetails } from '../core/runtime.ts';
 import type { JoinedEndpoint, PortRequest } from './network-engine.ts';
 import type {
   ContainerCreateRequest, ContainerNetworkView, ContainerStatus, ContainerView, HealthView, IsolationLevel, LogConfig, MountView, RestartPolicy,
@@ -21,6 +22,8 @@ export interface ContainerRunState {
   health?: { status: HealthView['status']; failingStreak: number; log: { start: string; end: string; exitCode: number; output: string }[] };
   /** Ports published by the current run (ephemeral host ports as chosen), kept so a restarted daemon publishes the same ones. */
   ports?: PortMapping[];
+  /** The machine of the last run at the vm level (accelerator, kernel, sizes). */
+  vm?: VmDetails;
 }
 
 /**
@@ -101,6 +104,7 @@ export function viewOf(r: ContainerRecord, execIds: string[], net: { endpoints: 
     restartCount: s.restartCount,
     isolation: r.isolation,
     runtime: r.runtime,
+    ...(s.vm ? { vm: s.vm } : {}),
     restartPolicy: r.restartPolicy,
     autoRemove: r.autoRemove,
     logConfig: r.logConfig,

@@ -2,6 +2,7 @@ import type { Readable, Writable } from 'node:stream';
 import type { Digest } from '../core/digest.ts';
 import type { HealthConfig } from '../core/oci.ts';
 import type { RunOptions } from '../core/run-options.ts';
+import type { VmDetails } from '../core/runtime.ts';
 import type { EndpointRequest } from './network-service.ts';
 
 /** How strongly a workload is isolated (DESIGN.md's three levels). */
@@ -194,8 +195,8 @@ export interface ContainerView {
   isolation: IsolationLevel;
   /** The runtime actually used (`runc`, `crun`, `runsc`, `qemu`). */
   runtime: string;
-  /** Accelerator of a VM (`kvm`, `tcg`); absent for other levels. */
-  accelerator?: string;
+  /** The machine of a VM (accelerator, guest kernel, RAM, vCPUs); absent for other levels. */
+  vm?: VmDetails;
   restartPolicy: RestartPolicy;
   autoRemove: boolean;
   logConfig: LogConfig;

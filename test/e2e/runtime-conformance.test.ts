@@ -1,6 +1,7 @@
 // One small conformance suite, run through the real CLI and daemon against
-// every OCI runtime the daemon reports in `janus info`: runc and crun at the
-// container level, runsc (gVisor) at the sandbox level. A runtime the daemon
+// every runtime the daemon reports in `janus info`: runc and crun at the
+// container level, runsc (gVisor) at the sandbox level, qemu (microVMs) at
+// the vm level. A runtime the daemon
 // refused (crun 1.8 on a hybrid cgroup host) is skipped with the reason info
 // gives; one that is not installed is skipped saying so.
 import { after, describe, test } from 'node:test';
@@ -11,18 +12,20 @@ import { eventually, fails, ok } from './helpers.ts';
 
 /** What `janus info --format '{{json .Janus}}'` says about runtimes. */
 interface JanusInfo {
-  IsolationLevels: Array<{ Name: string; Backends: string[]; Unavailable?: string }>;
+  IsolationLevels: Array<{ Name: string; Backends: string[]; Unavailable?: string; Accelerator?: string }>;
   RefusedRuntimes?: Record<string, string>;
   Runtimes: Array<{ Name: string; Path: string; Version: string }>;
 }
 
-/** The OCI runtimes Janus knows; any other that info lists is tested too. */
-const KNOWN = ['runc', 'crun', 'runsc'];
+/** The runtimes Janus knows; any other that info lists is tested too. */
+const KNOWN = ['runc', 'crun', 'runsc', 'qemu'];
 
 /** Runtimes where --pids-limit is refused, and the words that say why. */
 const PIDS_LIMIT_REFUSED: Record<string, RegExp> = {
   // It would cap the host cgroup of the whole gVisor sandbox, whose own Go threads count against it.
   runsc: /--pids-limit is not supported at the sandbox level/,
+  // The guest agent does not limit processes inside the VM.
+  qemu: /--pids-limit is not supported at the vm level/,
 };
 
 const rootSkip = skipUnlessRoot();
@@ -35,14 +38,16 @@ if (!rootSkip) {
 }
 after(async () => { await daemon?.stop(); });
 
-const listed = info?.Runtimes.map((r) => r.Name) ?? [];
+const vmLevel = info?.IsolationLevels.find((l) => l.Name === 'vm');
+const listed = [...(info?.Runtimes.map((r) => r.Name) ?? []), ...(vmLevel?.Backends ?? [])];
 for (const name of [...KNOWN, ...listed.filter((n) => !KNOWN.includes(n))]) {
   const refused = info?.RefusedRuntimes?.[name];
   const skip = rootSkip
-    ?? (!listed.includes(name) ? `${name} is not installed: janus info does not list it`
+    ?? (name === 'qemu' && vmLevel?.Unavailable ? `the vm level does not work here: ${vmLevel.Unavailable}`
+      : !listed.includes(name) ? `${name} is not installed: janus info does not list it`
       : refused !== undefined ? `the daemon refused ${name}: ${refused}` : undefined);
-  const level = info?.IsolationLevels.find((l) => l.Backends.includes(name))?.Name ?? (name === 'runsc' ? 'sandbox' : 'container');
-  const flags = ['--runtime', name, ...(level === 'sandbox' ? ['--isolation', 'sandbox'] : [])];
+  const level = info?.IsolationLevels.find((l) => l.Backends.includes(name))?.Name ?? (name === 'runsc' ? 'sandbox' : name === 'qemu' ? 'vm' : 'container');
+  const flags = ['--runtime', name, ...(level !== 'container' ? ['--isolation', level] : [])];
 
   describe(`runtime conformance: ${name}`, { skip }, () => {
     const d = () => daemon!;

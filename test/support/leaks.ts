@@ -4,7 +4,7 @@ import { join } from 'node:path';
 /**
  * Everything of container `id` still on the host: mounts, cgroup
  * directories, processes whose command line names it (conmon, runc,
- * helpers), and files under the daemon's root. Empty means nothing leaked.
+ * helpers, QEMU), and files under the daemon's root. Empty means nothing leaked.
  * Reads /proc and /sys only, so it can run while the daemon is up.
  */
 export async function findContainerLeaks(root: string, id: string): Promise<string[]> {
@@ -22,12 +22,15 @@ export async function findContainerLeaks(root: string, id: string): Promise<stri
   for (const pid of await readdir('/proc')) {
     if (!/^\d+$/.test(pid) || Number(pid) === process.pid) continue;
     const cmd = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
-    if (cmd.includes(id)) leaks.push(`process ${pid}: ${cmd.split('\0').join(' ').slice(0, 200)}`);
+    // A VM's QEMU is named janus-<id12> (its command line carries no full ID).
+    if (cmd.includes(id) || cmd.includes(`janus-${id.slice(0, 12)}`)) leaks.push(`process ${pid}: ${cmd.split('\0').join(' ').slice(0, 200)}`);
   }
   const files = [
     join(root, 'containers', id),
     join(root, 'state', 'containers', `${id}.json`),
     ...['runc', 'crun', 'runsc'].flatMap((r) => [join(root, 'runtimes', r, id), join(root, 'runtimes', r, '.root', id)]),
+    join(root, 'runtimes', 'qemu', id),
+    ...['agent', 'qmp'].map((s) => join(root, 'runtimes', 'qemu', '.s', `${id.slice(0, 12)}.${s}`)),
   ];
   for (const f of files) {
     if (await stat(f).then(() => true, () => false)) leaks.push(`file: ${f}`);

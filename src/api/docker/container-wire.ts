@@ -354,7 +354,12 @@ export function containerInspectWire(view: ContainerView): Record<string, unknow
     Mounts: view.mounts.map(mountPointWire),
     Config: configWire(view),
     NetworkSettings: networkSettingsWire(view),
-    Janus: { Isolation: view.isolation, Runtime: view.runtime, Accelerator: view.accelerator ?? '' },
+    Janus: {
+      Isolation: view.isolation,
+      Runtime: view.runtime,
+      Accelerator: view.vm?.accelerator ?? '',
+      ...(view.vm ? { VM: { Accelerator: view.vm.accelerator, Kernel: view.vm.kernel, MemoryMiB: view.vm.memoryMiB, Cpus: view.vm.cpus } } : {}),
+    },
   };
 }
 

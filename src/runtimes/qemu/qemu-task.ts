@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { conflict, internal, notImplemented, unavailable } from '../../core/errors.ts';
 import type { OciProcess, OciResources } from '../../core/oci-runtime-spec.ts';
-import type { ExecProcess, Exit, Task, TaskStats, TaskStatus } from '../../core/runtime.ts';
+import type { ExecProcess, Exit, Task, TaskStats, TaskStatus, VmDetails } from '../../core/runtime.ts';
 import { writeFileAtomic } from '../../util/atomic-file.ts';
 import type { Exec } from '../../util/exec.ts';
 import type { Logger } from '../../util/logger.ts';
@@ -141,8 +141,7 @@ export class QemuTask implements Task {
     return this.#state.pid;
   }
 
-  /** The accelerator, kernel and sizes of this VM, for `inspect`. */
-  get details(): { accelerator: string; kernel: string; memoryMiB: number; cpus: number } {
+  get vm(): VmDetails {
     return { accelerator: this.#state.accel, kernel: this.#state.kernelRelease, memoryMiB: this.#state.memoryMiB, cpus: this.#state.cpus };
   }
 

@@ -103,6 +103,11 @@ const NETWORK: Readonly<Record<string, IndexEntry>> = {
   remove: { summary: 'Remove one or more networks', listed: false, load: async () => (await import('./commands/network.ts')).networkRmCommand },
 };
 
+const KERNEL: Readonly<Record<string, IndexEntry>> = {
+  ls: { summary: 'List the guest kernels microVMs can boot', load: async () => (await import('./commands/kernel.ts')).kernelLsCommand },
+  list: { summary: 'List the guest kernels microVMs can boot', listed: false, load: async () => (await import('./commands/kernel.ts')).kernelLsCommand },
+};
+
 const SYSTEM: Readonly<Record<string, IndexEntry>> = {
   df: { summary: 'Show Janus disk usage', load: async () => (await import('./commands/system-df.ts')).systemDfCommand },
   events: { summary: 'Get real time events from the server', load: async () => (await import('./commands/events.ts')).eventsCommand('system events') },
@@ -144,6 +149,7 @@ const CONTAINER: Readonly<Record<string, IndexEntry>> = {
 const GROUPS: Readonly<Record<string, { summary: string; commands: Readonly<Record<string, IndexEntry>> }>> = {
   container: { summary: 'Manage containers', commands: CONTAINER },
   image: { summary: 'Manage images', commands: IMAGE },
+  kernel: { summary: 'Manage the guest kernels of microVMs', commands: KERNEL },
   network: { summary: 'Manage networks', commands: NETWORK },
   system: { summary: 'Manage Janus', commands: SYSTEM },
   volume: { summary: 'Manage volumes', commands: VOLUME },

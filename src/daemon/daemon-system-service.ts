@@ -23,6 +23,8 @@ export interface DaemonSystemServiceOptions {
   levels?: () => SystemInfo['levels'];
   /** Container counts by state. */
   containers?: () => SystemInfo['containers'];
+  /** The guest kernels of the vm level. */
+  kernels?: () => Promise<NonNullable<SystemInfo['kernels']>>;
 }
 
 /**
@@ -76,6 +78,7 @@ export class DaemonSystemService implements SystemService {
       warnings,
       ...(levels ? { levels } : {}),
       ...(this.#o.containers ? { containers: this.#o.containers() } : {}),
+      ...(this.#o.kernels ? { kernels: await this.#o.kernels().catch(() => []) } : {}),
     };
   }
 

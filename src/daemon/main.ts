@@ -152,6 +152,10 @@ export async function startDaemon(options: StartDaemonOptions): Promise<RunningD
       debug: options.debug ?? false,
       levels: () => runtimeReport && { levels: runtimeReport.set.levels, unavailable: runtimeReport.set.unavailable, refused: runtimeReport.refused, ...(vmAccelerator ? { vmAccelerator } : {}) },
       containers: () => containers?.counts(),
+      kernels: async () => {
+        const qemu = runtimeReport?.set.byName.get('qemu');
+        return qemu instanceof QemuRuntime ? qemu.kernels() : [];
+      },
     });
     const facts = await system.hostFacts();
     logger.info('host probed', {

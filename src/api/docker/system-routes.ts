@@ -164,6 +164,7 @@ export function infoWire(info: SystemInfo, imageCount: number): Record<string, u
       CgroupLayout: h.cgroupLayout,
       ...(h.cgroupV2Mount ? { CgroupV2Mount: h.cgroupV2Mount } : {}),
       KvmDevice: h.kvmDevice,
+      Kernels: (info.kernels ?? []).map((k) => ({ Release: k.release, Path: k.path, Modules: k.modules, Default: k.isDefault })),
     },
   };
 }

@@ -34,6 +34,8 @@ export interface SystemInfo {
   };
   /** Containers by state. */
   containers?: { total: number; running: number; paused: number; stopped: number };
+  /** Guest kernels the vm level can boot; `isDefault` marks the one VMs boot. */
+  kernels?: { release: string; path: string; modules: boolean; isDefault: boolean }[];
 }
 
 /** What `/version` reports (domain form). */

@@ -99,6 +99,14 @@ export class QemuRuntime implements Runtime {
     return this.#kernel;
   }
 
+  /** The kernels VMs could boot (installed ones, and the configured one), the default marked. */
+  async kernels(): Promise<{ release: string; path: string; modules: boolean; isDefault: boolean }[]> {
+    const current = await this.kernel().catch(() => undefined);
+    const all = await installedKernels();
+    if (current && !all.some((k) => k.path === current.path)) all.unshift(current);
+    return all.map((k) => ({ release: k.release, path: k.path, modules: !!k.modulesDir, isDefault: k.path === current?.path }));
+  }
+
   /** KVM when a probe guest boots with it, else TCG; probed once per runtime. */
   accelerator(): Promise<{ accel: 'kvm' | 'tcg'; reason: string }> {
     this.#accel ??= probeAccelerator(() => this.#probeKvm(), this.#o.kvmDevice);

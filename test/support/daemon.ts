@@ -65,6 +65,8 @@ export interface StartDaemonOptions {
    * nftables rules its containers get never touch the host's network; a
    * daemon that pulls from the test registry on the host's 127.0.0.1 needs
    * the host's (and is given it whenever `insecureRegistries` is set).
+   * Alternatively, keep the daemon's own namespace and start the registry
+   * in it: `startRegistry({ netns: daemon.netns })` (test/support/registry.ts).
    */
   hostNetwork?: boolean;
 }

@@ -27,10 +27,12 @@ export interface VmLaunchSpec {
 /**
  * QEMU's arguments for a microVM; pure, so unit tests check them without
  * QEMU. The `microvm` machine: virtio over MMIO, no PCI, no firmware option
- * ROMs, no ACPI tables to parse — the shortest boot QEMU offers. The
- * process daemonizes (it must outlive the daemon, which re-adopts it through
- * its sockets) and confines itself with QEMU's seccomp sandbox: no spawning,
- * no privilege changes, no obsolete system calls.
+ * ROMs, no ACPI tables to parse — the shortest boot QEMU offers. QEMU
+ * confines itself with its seccomp sandbox: no spawning, no privilege
+ * changes, no obsolete system calls, no resource-control calls. It does not
+ * `-daemonize` (that forks and calls setsid, which the sandbox forbids): the
+ * runtime starts it detached in a session of its own, so it still outlives
+ * the daemon, which re-adopts it through its sockets.
  */
 export function buildQemuArgs(spec: VmLaunchSpec): string[] {
   const args = [
@@ -69,7 +71,6 @@ export function buildQemuArgs(spec: VmLaunchSpec): string[] {
   args.push(
     '-sandbox', 'on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny',
     '-pidfile', spec.pidFile,
-    '-daemonize',
   );
   return args;
 }

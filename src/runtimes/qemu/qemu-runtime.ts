@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { statSync } from 'node:fs';
-import { mkdir, readFile, readdir, rm, stat } from 'node:fs/promises';
+import { spawn as nodeSpawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { mkdir, open, readFile, readdir, rm, stat } from 'node:fs/promises';
 import { cpus as hostCpus } from 'node:os';
 import { join, resolve } from 'node:path';
 import { conflict, internal, invalidArgument, isJanusError, notFound, unavailable } from '../../core/errors.ts';
@@ -46,6 +47,8 @@ export interface QemuRuntimeOptions {
   bootAttempts?: number;
   /** Where sockets go (paths must stay under 108 bytes); default `<stateDir>/.s`. */
   socketDir?: string;
+  /** Starts QEMU (detached); default node:child_process spawn. */
+  spawn?: (file: string, args: readonly string[], options: SpawnOptions) => ChildProcess;
 }
 
 const ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
@@ -72,6 +75,7 @@ export class QemuRuntime implements Runtime {
   readonly #socketDir: string;
   readonly #disks: RootDisks;
   #kernel: Promise<GuestKernel> | undefined;
+  readonly #spawn: NonNullable<QemuRuntimeOptions['spawn']>;
   #accel: Promise<{ accel: 'kvm' | 'tcg'; reason: string }> | undefined;
 
   constructor(options: QemuRuntimeOptions) {
@@ -79,6 +83,7 @@ export class QemuRuntime implements Runtime {
     this.#stateDir = resolve(options.stateDir);
     this.#socketDir = options.socketDir ?? join(this.#stateDir, '.s');
     this.#ctx = { exec: options.exec, logger: options.logger.child({ runtime: 'qemu' }), killGraceMs: 5000 };
+    this.#spawn = options.spawn ?? nodeSpawn;
     this.#disks = new RootDisks({ dir: join(this.#stateDir, '.disks'), exec: options.exec });
   }
 
@@ -243,9 +248,7 @@ export class QemuRuntime implements Runtime {
       await rm(launch.qmpSocket, { force: true });
       await rm(launch.consoleLog, { force: true });
       const argv = [this.#o.qemu, ...buildQemuArgs(launch)];
-      const r = await this.#o.exec.run(netnsPath ? 'nsenter' : argv[0], netnsPath ? [`--net=${netnsPath}`, '--', ...argv] : argv.slice(1), { check: false });
-      if (r.code !== 0) throw internal(`QEMU did not start: ${r.stderr.trim() || `exit status ${r.code}`}`);
-      state.pid = Number((await readFile(launch.pidFile, 'utf8')).trim());
+      state.pid = await this.#launch(netnsPath ? ['nsenter', `--net=${netnsPath}`, '--', ...argv] : argv, launch);
       try {
         const qmp = await QmpClient.connect(launch.qmpSocket, { signal });
         const { conn } = await AgentConnection.open(launch.agentSocket, { timeoutMs, signal });
@@ -265,6 +268,37 @@ export class QemuRuntime implements Runtime {
       }
     }
     throw last ?? internal('unreachable');
+  }
+
+  /**
+   * Starts QEMU detached (its own session, no stdio but a stderr file) and
+   * waits until its QMP socket exists, which QEMU creates once the machine
+   * is built. Resolves with QEMU's pid (nsenter execs it, so the pids are
+   * one); throws with QEMU's own message when it exits first.
+   */
+  async #launch(argv: string[], launch: VmLaunchSpec): Promise<number> {
+    const errPath = `${launch.consoleLog}.qemu-stderr`;
+    const err = await open(errPath, 'w');
+    let exited: string | undefined;
+    try {
+      const child = this.#spawn(argv[0], argv.slice(1), { detached: true, stdio: ['ignore', 'ignore', err.fd] });
+      child.on('error', (e) => { exited = e.message; });
+      child.on('exit', (code, sig) => { exited = `exit status ${code ?? sig}`; });
+      child.unref();
+      for (let i = 0; i < 500; i++) {
+        if (exited !== undefined) break;
+        if (await stat(launch.qmpSocket).then(() => true, () => false)) return child.pid!;
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      const stderr = (await readFile(errPath, 'utf8').catch(() => '')).trim();
+      if (exited === undefined) {
+        try { process.kill(child.pid!, 'SIGKILL'); } catch { /* gone */ }
+        throw internal(`QEMU did not create its QMP socket within 5 s${stderr ? `: ${stderr}` : ''}`);
+      }
+      throw internal(`QEMU did not start: ${stderr || exited}`);
+    } finally {
+      await err.close();
+    }
   }
 
   async load(id: string): Promise<Task> {

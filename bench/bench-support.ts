@@ -14,6 +14,16 @@ export const median = (xs: number[]): number => {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 
+/** Resident and proportional memory of one process, bytes (0 when it is gone). */
+export async function memoryOf(pid: number): Promise<{ rss: number; pss: number }> {
+  const text = await readFile(`/proc/${pid}/smaps_rollup`, 'utf8').catch(() => '');
+  const kib = (key: string): number => Number(new RegExp(`^${key}:\\s+(\\d+)`, 'm').exec(text)?.[1] ?? 0) * 1024;
+  return { rss: kib('Rss'), pss: kib('Pss') };
+}
+
+/** The host's MemAvailable, bytes. */
+export const memAvailable = async (): Promise<number> => Number(/MemAvailable:\s+(\d+)/.exec(await readFile('/proc/meminfo', 'utf8'))![1]) * 1024;
+
 /** Wall time of one program run, ms; throws when it fails. */
 export function timed(file: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
   return new Promise((resolve, reject) => {

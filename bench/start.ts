@@ -12,7 +12,7 @@ import { parseArgs } from 'node:util';
 import { NodeExec } from '../src/util/exec.ts';
 import { makeBusyboxRootfs } from '../src/runtimes/oci/busybox-rootfs.ts';
 import { JANUS_BIN, startDaemon } from '../test/support/daemon.ts';
-import { api, apiOk, hardLimit, median, mountsUnder, preparePodman, timed } from './bench-support.ts';
+import { api, apiOk, hardLimit, memAvailable, median, memoryOf, mountsUnder, preparePodman, timed } from './bench-support.ts';
 
 const { values } = parseArgs({
   options: {
@@ -34,20 +34,11 @@ const ms = (x: number): string => `${x.toFixed(1)} ms`;
 const MiB = 1024 * 1024;
 const progress = (text: string): void => { process.stderr.write(`bench/start: ${text}\n`); };
 
-/** Resident and proportional memory of one process, bytes (0 when it is gone). */
-async function memoryOf(pid: number): Promise<{ rss: number; pss: number }> {
-  const text = await readFile(`/proc/${pid}/smaps_rollup`, 'utf8').catch(() => '');
-  const kib = (key: string): number => Number(new RegExp(`^${key}:\\s+(\\d+)`, 'm').exec(text)?.[1] ?? 0) * 1024;
-  return { rss: kib('Rss'), pss: kib('Pss') };
-}
-
 /** The parent of `pid` (conmon for a container's first process), or 0. */
 async function parentOf(pid: number): Promise<number> {
   const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
   return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1] ?? 0);
 }
-
-const memAvailable = async (): Promise<number> => Number(/MemAvailable:\s+(\d+)/.exec(await readFile('/proc/meminfo', 'utf8'))![1]) * 1024;
 
 const d = await startDaemon();
 const work = await mkdtemp(join(tmpdir(), 'janus-bench-start-'));

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildQemuArgs, guestCmdline, type VmLaunchSpec } from './qemu-args.ts';
+import { buildQemuArgs, guestCmdline, hostTscKhz, type VmLaunchSpec } from './qemu-args.ts';
 
 const base: VmLaunchSpec = {
   name: 'janus-0123456789ab', accel: 'tcg', cpus: 2, memoryMiB: 256, kernel: '/boot/vmlinuz', initrd: '/c/initrd.cpio', cmdline: 'console=ttyS0',
@@ -44,4 +44,13 @@ test('the kernel command line ends VMs on reboot and stays quiet unless debuggin
   const c = guestCmdline();
   for (const w of ['console=ttyS0', 'reboot=t', 'panic=-1', 'quiet']) assert.ok(c.split(' ').includes(w), w);
   assert.ok(guestCmdline({ debug: true }).split(' ').includes('janus.debug=1'));
+});
+
+test('the guest is told the host\'s TSC rate instead of calibrating against the PIT', () => {
+  assert.ok(guestCmdline({ tscKhz: 2096015 }).split(' ').includes('tsc_early_khz=2096015'));
+  assert.equal(guestCmdline().includes('tsc_early_khz'), false);
+  const cpuinfo = 'processor\t: 0\ncpu MHz\t\t: 2096.015\nflags\t\t: fpu tsc constant_tsc nonstop_tsc\n';
+  assert.equal(hostTscKhz(cpuinfo), 2096015);
+  assert.equal(hostTscKhz(cpuinfo, '2095999\n'), 2095999);
+  assert.equal(hostTscKhz(cpuinfo.replace(' constant_tsc', '')), undefined);
 });

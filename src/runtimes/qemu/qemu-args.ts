@@ -79,15 +79,39 @@ export function buildQemuArgs(spec: VmLaunchSpec): string[] {
  * The guest kernel's command line. `reboot=t`: the agent ends the VM with a
  * reboot, which `-no-reboot` turns into QEMU exiting, and a triple fault is
  * the one reboot method that needs no emulated hardware. `panic=-1` makes a
- * guest panic end the VM at once. The TSC flags avoid calibrating the TSC
- * against the PIT, which under TCG sometimes never finished.
+ * guest panic end the VM at once.
+ *
+ * `tsc_early_khz`: the root cause of boots that hung. The microvm machine
+ * has no HPET or ACPI PM timer, so the kernel calibrates the TSC against
+ * the PIT, and under TCG on a busy host that calibration fails ("Unable to
+ * calibrate against PIT", "No reference (HPET/PMTIMER) available"); the
+ * kernel then marks the TSC unstable and hangs. Under TCG the guest's TSC
+ * ticks at the host's rate, so telling the guest the host's TSC frequency
+ * skips the calibration. `tsc=reliable` and `no_timer_check` stop the
+ * clocksource watchdog and the timer check from second-guessing it later.
  */
-export function guestCmdline(options: { debug?: boolean; extra?: readonly string[] } = {}): string {
+export function guestCmdline(options: { debug?: boolean; tscKhz?: number; extra?: readonly string[] } = {}): string {
   return [
     'console=ttyS0', 'reboot=t', 'panic=-1', 'rdinit=/init',
+    ...(options.tscKhz ? [`tsc_early_khz=${options.tscKhz}`] : []),
     'tsc=reliable', 'no_timer_check', 'i8042.noaux', 'i8042.nomux', 'i8042.nopnp', 'i8042.dumbkbd',
     'random.trust_cpu=on', 'cryptomgr.notests',
     options.debug ? 'janus.debug=1' : 'quiet',
     ...(options.extra ?? []),
   ].join(' ');
+}
+
+/**
+ * The host's TSC frequency in kHz: the kernel's own figure when it exports
+ * one, else the `cpu MHz` of /proc/cpuinfo on a CPU whose TSC runs at a
+ * constant, known rate. Undefined when neither says (the guest then
+ * calibrates on its own).
+ */
+export function hostTscKhz(cpuinfo: string, sysfsKhz?: string): number | undefined {
+  const fromSys = Number(sysfsKhz?.trim());
+  if (Number.isInteger(fromSys) && fromSys > 0) return fromSys;
+  const flags = /^flags\s*:(.*)$/m.exec(cpuinfo)?.[1].split(/\s+/) ?? [];
+  if (!flags.includes('constant_tsc')) return undefined;
+  const mhz = Number(/^cpu MHz\s*:\s*([\d.]+)/m.exec(cpuinfo)?.[1]);
+  return Number.isFinite(mhz) && mhz > 0 ? Math.round(mhz * 1000) : undefined;
 }

@@ -14,7 +14,7 @@ import { Msg } from './agent-protocol.ts';
 import { installedKernels, type GuestKernel } from './guest-kernel.ts';
 import { configRecords, guestMounts } from './guest-spec.ts';
 import { buildInitramfs } from './initramfs.ts';
-import { buildQemuArgs, guestCmdline, type VmLaunchSpec } from './qemu-args.ts';
+import { buildQemuArgs, guestCmdline, hostTscKhz, type VmLaunchSpec } from './qemu-args.ts';
 import { QmpClient } from './qmp-client.ts';
 import { QemuTask, isQemuOf, removeVmTask, type VmTaskContext, type VmTaskPaths, type VmTaskState } from './qemu-task.ts';
 import { RootDisks, lowerDirsOf } from './root-disks.ts';
@@ -128,7 +128,7 @@ export class QemuRuntime implements Runtime {
     const state = { id, pid: 0 } as VmTaskState;
     try {
       const { conn, qmp } = await this.#boot({
-        name: `janus-${id}`, accel: 'kvm', cpus: 1, memoryMiB: MIN_VM_MEMORY_MIB, kernel: kernel.path, initrd, cmdline: guestCmdline(),
+        name: `janus-${id}`, accel: 'kvm', cpus: 1, memoryMiB: MIN_VM_MEMORY_MIB, kernel: kernel.path, initrd, cmdline: guestCmdline({ tscKhz: await this.#tscKhz() }),
         agentSocket: paths.agentSocket, qmpSocket: paths.qmpSocket, consoleLog: paths.consoleLog, pidFile: paths.pidFile, shares: [],
       }, state, undefined, undefined, { attempts: 1, timeoutMs: 5000 });
       conn.send(Msg.SHUTDOWN, 0);
@@ -144,6 +144,11 @@ export class QemuRuntime implements Runtime {
       }
       await removeVmTask(this.#ctx, paths, undefined);
     }
+  }
+
+  #tscKhz(): Promise<number | undefined> {
+    return Promise.all([readFile('/proc/cpuinfo', 'utf8').catch(() => ''), readFile('/sys/devices/system/cpu/cpu0/tsc_freq_khz', 'utf8').catch(() => undefined)])
+      .then(([cpuinfo, sysfs]) => hostTscKhz(cpuinfo, sysfs));
   }
 
   #initramfs(kernel: GuestKernel): Promise<string> {
@@ -209,7 +214,7 @@ export class QemuRuntime implements Runtime {
       for (const s of shares) await stat(s.path).catch(() => { throw invalidArgument(`bind source path does not exist: ${s.path}`); });
       const launch: VmLaunchSpec = {
         name: `janus-${id.slice(0, 12)}`, accel, cpus, memoryMiB, kernel: kernel.path, initrd,
-        cmdline: guestCmdline({ debug: process.env.JANUS_VM_DEBUG === '1' }),
+        cmdline: guestCmdline({ debug: process.env.JANUS_VM_DEBUG === '1', tscKhz: await this.#tscKhz() }),
         rootDisk: paths.rootDisk, agentSocket: paths.agentSocket, qmpSocket: paths.qmpSocket, consoleLog: paths.consoleLog, pidFile: paths.pidFile,
         ...(net.nics.length ? { nic: { tap: net.nics[0].tap, mac: net.nics[0].mac } } : {}),
         shares,

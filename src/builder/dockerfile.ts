@@ -27,7 +27,8 @@ export type Instruction = InstructionBase & (
   | { kind: 'COPY' | 'ADD'; sources: string[]; dest: string; heredocs: Heredoc[]; from?: string; chown?: string; chmod?: string; link: boolean }
   | { kind: 'ENV' | 'LABEL'; pairs: Array<[string, string]> }
   | { kind: 'ARG'; args: Array<{ name: string; value?: string }> }
-  | { kind: 'WORKDIR' | 'USER' | 'STOPSIGNAL' | 'MAINTAINER'; value: string }
+  | { kind: 'WORKDIR' | 'USER' | 'STOPSIGNAL'; value: string }
+  | { kind: 'MAINTAINER'; value: string }
   | { kind: 'EXPOSE'; ports: string[] }
   | { kind: 'VOLUME'; paths: string[] }
   | { kind: 'CMD' | 'ENTRYPOINT'; command: CommandForm }
@@ -211,7 +212,8 @@ function toInstruction(raw: RawInstruction, base: InstructionBase, flags: Record
     case 'USER':
     case 'STOPSIGNAL':
     case 'MAINTAINER': {
-      if (raw.keyword !== 'MAINTAINER' && splitWords(args, escape).length !== 1) throw fail(`${raw.keyword} requires exactly one argument`);
+      if (raw.keyword === 'MAINTAINER') return { ...base, kind: 'MAINTAINER', value: args };
+      if (splitWords(args, escape).length !== 1) throw fail(`${raw.keyword} requires exactly one argument`);
       return { ...base, kind: raw.keyword, value: args };
     }
     case 'EXPOSE':

@@ -128,3 +128,50 @@ export function splitAssignment(word: string): { name: string; value: string | u
   const eq = word.indexOf('=');
   return eq < 0 ? { name: word, value: undefined } : { name: word.slice(0, eq), value: word.slice(eq + 1) };
 }
+
+/**
+ * Expands `$NAME` and `${NAME}` (with docker's `:-`, `-`, `:+`, `+`
+ * modifiers) in free text such as a here-document's body, leaving quotes
+ * and everything else as they are; `\$` stays a literal `$`. Pure.
+ */
+export function expandVariables(text: string, vars: Variables): string {
+  let out = '';
+  let i = 0;
+  while (i < text.length) {
+    const ch = text[i]!;
+    if (ch === '\\' && text[i + 1] === '$') {
+      out += '$';
+      i += 2;
+      continue;
+    }
+    if (ch !== '$') {
+      out += ch;
+      i++;
+      continue;
+    }
+    if (text[i + 1] === '{') {
+      const close = text.indexOf('}', i + 2);
+      if (close > 0) {
+        try {
+          out += processWord(text.slice(i, close + 1), vars, '\\');
+          i = close + 1;
+          continue;
+        } catch {
+          // not a substitution docker knows: keep the text
+        }
+      }
+      out += ch;
+      i++;
+      continue;
+    }
+    const m = /^[A-Za-z_][A-Za-z0-9_]*/.exec(text.slice(i + 1));
+    if (!m) {
+      out += ch;
+      i++;
+      continue;
+    }
+    out += vars.get(m[0]) ?? '';
+    i += 1 + m[0].length;
+  }
+  return out;
+}

@@ -47,6 +47,7 @@ const TOP: Readonly<Record<string, IndexEntry>> = {
   port: { summary: 'List port mappings or a specific mapping for the container', load: async () => (await import('./commands/port.ts')).portCommand('port') },
   update: { summary: 'Update configuration of one or more containers', load: async () => (await import('./commands/update.ts')).updateCommand('update') },
   export: { summary: "Export a container's filesystem as a tar archive", load: async () => (await import('./commands/export.ts')).exportCommand('export') },
+  build: { summary: 'Build an image from a Dockerfile', load: async () => (await import('./commands/build.ts')).buildCommand('build') },
   images: { summary: 'List images', load: async () => (await import('./commands/images.ts')).imagesCommand('images') },
   pull: { summary: 'Download an image from a registry', load: async () => (await import('./commands/pull.ts')).pullCommand('pull') },
   push: { summary: 'Upload an image to a registry', load: async () => (await import('./commands/push.ts')).pushCommand('push') },
@@ -66,6 +67,7 @@ const TOP: Readonly<Record<string, IndexEntry>> = {
 
 const IMAGE: Readonly<Record<string, IndexEntry>> = {
   bootstrap: { summary: 'Build a base image (busybox, debian:bookworm) from host tools, offline', load: async () => (await import('./commands/bootstrap.ts')).bootstrapCommand },
+  build: { summary: 'Build an image from a Dockerfile', load: async () => (await import('./commands/build.ts')).buildCommand('image build') },
   history: { summary: 'Show the history of an image', load: async () => (await import('./commands/history.ts')).historyCommand('image history') },
   import: { summary: 'Import the contents from a tarball to create a filesystem image', load: async () => (await import('./commands/import.ts')).importCommand('image import') },
   inspect: { summary: 'Display detailed information on one or more images', load: async () => (await import('./commands/inspect.ts')).inspectCommand('image inspect') },
@@ -145,8 +147,14 @@ const CONTAINER: Readonly<Record<string, IndexEntry>> = {
   wait: { summary: 'Block until one or more containers stop, then print their exit codes', load: async () => (await import('./commands/wait.ts')).waitCommand('container wait') },
 };
 
+const BUILDER: Readonly<Record<string, IndexEntry>> = {
+  build: { summary: 'Build an image from a Dockerfile', load: async () => (await import('./commands/build.ts')).buildCommand('builder build') },
+  prune: { summary: 'Remove build cache', load: async () => (await import('./commands/builder-prune.ts')).builderPruneCommand },
+};
+
 /** Management commands (`janus image …`, `janus system …`) and their subcommands. */
 const GROUPS: Readonly<Record<string, { summary: string; commands: Readonly<Record<string, IndexEntry>> }>> = {
+  builder: { summary: 'Manage builds', commands: BUILDER },
   container: { summary: 'Manage containers', commands: CONTAINER },
   image: { summary: 'Manage images', commands: IMAGE },
   kernel: { summary: 'Manage the guest kernels of microVMs', commands: KERNEL },

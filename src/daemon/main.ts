@@ -10,6 +10,8 @@ import type { ImageService } from '../engine/image-service.ts';
 import { ImageEngine } from '../engine/image-engine.ts';
 import { VolumeEngine } from '../engine/volume-engine.ts';
 import { ContainerEngine } from '../engine/container-engine.ts';
+import { ContainerFiles } from '../engine/container-files.ts';
+import { DockerfileBuilder } from '../builder/dockerfile-builder.ts';
 import type { ContainerRecord } from '../engine/container-record.ts';
 import { JsonDirStore } from '../state/json-dir-store.ts';
 import { NetworkEngine, type NetworkRecord } from '../engine/network-engine.ts';
@@ -218,8 +220,14 @@ export async function startDaemon(options: StartDaemonOptions): Promise<RunningD
     await containers.init();
     logger.info('runtimes', { levels: runtimes.set.levels, refused: runtimes.refused });
 
+    const builds = new DockerfileBuilder({
+      images, containers, snapshotter, exec, logger: logger.child({ component: 'builder' }), dir: join(root, 'builder'),
+      files: new ContainerFiles({ exec, tmpDir: join(root, 'builder', '.views'), images }),
+    });
+    await builds.cleanup();
+
     const shutdown = new AbortController();
-    const srv = createApiServer({ images, volumes, containers, networks, system, events, logger: logger.child({ component: 'api' }), shutdown: shutdown.signal });
+    const srv = createApiServer({ images, volumes, containers, networks, system, events, builds, logger: logger.child({ component: 'api' }), shutdown: shutdown.signal });
     server = srv;
     await listen(srv, socketPath);
     logger.info('listening', { socket: socketPath });

@@ -246,27 +246,9 @@ export class ContainerFiles {
     container: CommitSource,
     options: { reference?: string; message?: string; author?: string; changes?: string[]; signal?: AbortSignal } = {},
   ): Promise<{ id: Digest }> {
-    const context = `container ${fs.name}`;
     const image = await this.#images.inspect(container.imageId);
     const config = commitDefaults(container, image.config, options.changes ?? []);
-    const layers = overlayLayersOf(fs.rootfs, context);
-    const diff = await diffUpper(layers, { exec: this.#exec, lowerOpaque: (d) => this.#lowerOpaque(d), context, signal: options.signal });
-    const root = await ScopedRoot.open(layers.upperDir, { context });
-    let layer: Readable;
-    try {
-      const start = await root.locate('/', { followLast: true });
-      layer = packTree(root, start, {
-        layer: { opaque: diff.opaque },
-        exclude: diff.excluded,
-        xattrs: diff.xattrs,
-        context: `${context}: committing`,
-        signal: options.signal,
-        onClose: () => root.close(),
-      });
-    } catch (err) {
-      await root.close();
-      throw err;
-    }
+    const layer = await this.writableLayer(fs, { signal: options.signal });
     try {
       return await this.#images.commitLayer(container.imageId, layer, {
         config,
@@ -282,6 +264,34 @@ export class ContainerFiles {
       });
     } finally {
       layer.destroy();
+    }
+  }
+
+  /**
+   * The writable layer of a stopped container's (or a prepared snapshot's)
+   * root file system as an uncompressed OCI layer tar: what commit stores —
+   * overlay whiteouts as `.wh.` files, opaque directories marked, runtime
+   * mount points left out, file capabilities kept. The upper directory
+   * must not change until the stream ends or is destroyed.
+   */
+  async writableLayer(fs: Pick<ContainerFs, 'name' | 'rootfs'>, options: { signal?: AbortSignal } = {}): Promise<Readable> {
+    const context = `container ${fs.name}`;
+    const layers = overlayLayersOf(fs.rootfs, context);
+    const diff = await diffUpper(layers, { exec: this.#exec, lowerOpaque: (d) => this.#lowerOpaque(d), context, signal: options.signal });
+    const root = await ScopedRoot.open(layers.upperDir, { context });
+    try {
+      const start = await root.locate('/', { followLast: true });
+      return packTree(root, start, {
+        layer: { opaque: diff.opaque },
+        exclude: diff.excluded,
+        xattrs: diff.xattrs,
+        context: `${context}: committing`,
+        signal: options.signal,
+        onClose: () => root.close(),
+      });
+    } catch (err) {
+      await root.close();
+      throw err;
     }
   }
 

@@ -38,6 +38,8 @@ import { streamLayer } from './stream-layer.ts';
 
 /** Names of images that have lost every name but are kept, like docker's `<none>:<none>`. */
 const DANGLING_PREFIX = '<none>@';
+/** Names of the build cache: `<build>@` and the cache key, naming a builder step's image (docker's intermediate images). */
+const BUILD_CACHE_PREFIX = '<build>@';
 /** Snapshot label holding the uncompressed size of the layer a committed snapshot holds. */
 const SIZE_LABEL = 'janus.layer.size';
 const TEMP_LABEL = 'janus.temporary';
@@ -486,7 +488,7 @@ export class ImageEngine implements ImageService {
   async #mountSources(target: ImageReference): Promise<string[]> {
     const out = new Set<string>();
     for (const r of await this.#images.list()) {
-      if (r.name.startsWith(DANGLING_PREFIX)) continue;
+      if (isPlaceholder(r.name)) continue;
       const other = parseReference(r.name);
       if (other.registry === target.registry && other.repository !== target.repository) out.add(other.repository);
     }
@@ -551,7 +553,7 @@ export class ImageEngine implements ImageService {
         }
         // Forced: the names go, the image stays (dangling) for the containers that run it.
         for (const r of group.records) {
-          if (r.name.startsWith(DANGLING_PREFIX)) continue;
+          if (isPlaceholder(r.name)) continue;
           await this.#images.delete(r.name);
           out.push({ untagged: displayName(r.name) });
         }
@@ -567,7 +569,7 @@ export class ImageEngine implements ImageService {
         for (const r of group.records) {
           if (r.name === byName.name) continue;
           await this.#images.delete(r.name);
-          if (!r.name.startsWith(DANGLING_PREFIX)) out.push({ untagged: displayName(r.name) });
+          if (!isPlaceholder(r.name)) out.push({ untagged: displayName(r.name) });
         }
       } else {
         const repos = new Set(tags.map((r) => repositoryOf(r.name)));
@@ -576,7 +578,7 @@ export class ImageEngine implements ImageService {
         }
         for (const r of group.records) {
           await this.#images.delete(r.name);
-          if (!r.name.startsWith(DANGLING_PREFIX)) out.push({ untagged: displayName(r.name) });
+          if (!isPlaceholder(r.name)) out.push({ untagged: displayName(r.name) });
         }
       }
       out.push({ deleted: id });
@@ -613,7 +615,8 @@ export class ImageEngine implements ImageService {
   // ---------------------------------------------------------------- queries
 
   async list(options: { all?: boolean; filters?: ImageFilters; sharedSize?: boolean } = {}): Promise<ImageSummary[]> {
-    const groups = await this.#groups();
+    // Images named only by the build cache are docker's intermediate images: listed with `all` only.
+    const groups = (await this.#groups()).filter((g) => options.all || !g.records.every((r) => r.name.startsWith(BUILD_CACHE_PREFIX)));
     const filters = options.filters ?? {};
     const layerSizes = await Promise.all(groups.map((g) => this.#layerSizes(g)));
     let summaries = await Promise.all(groups.map((g, i) => this.#summary(g, layerSizes[i])));
@@ -914,6 +917,99 @@ export class ImageEngine implements ImageService {
     }
   }
 
+  async buildStep(
+    parent: string | undefined,
+    options: { layer?: Readable; config: ContainerDefaults; createdBy: string; cacheKey: Digest; signal?: AbortSignal },
+  ): Promise<{ id: Digest }> {
+    let image: LoadedImage | undefined;
+    try {
+      if (!isDigest(options.cacheKey)) throw invalidArgument(`invalid build cache key ${JSON.stringify(options.cacheKey)}`);
+      if (parent !== undefined) image = (await this.#resolveLocal(parent)).image;
+    } catch (err) {
+      options.layer?.destroy();
+      throw err;
+    }
+    const leased = image ? [image.manifestDesc.digest, image.configDigest, ...image.manifest.layers.map((l) => l.digest), ...image.chainIds] : [];
+    for (const k of leased) this.#lease(k);
+    try {
+      let stored: Awaited<ReturnType<typeof storeGzipLayer>> | undefined;
+      if (options.layer) {
+        stored = await storeGzipLayer(options.layer, this.#content, { what: 'build step layer', signal: options.signal });
+        this.#lease(stored.layer.digest);
+        leased.push(stored.layer.digest);
+        if (stored.diffId === EMPTY_TAR_DIFF_ID) stored = undefined;
+      }
+      const created = new Date().toISOString();
+      const entry: HistoryEntry = { created, created_by: options.createdBy };
+      if (!stored) entry.empty_layer = true;
+      const p: Pick<ImageConfig, 'architecture' | 'os' | 'variant' | 'os.version' | 'rootfs' | 'history'> = image?.config ?? {
+        architecture: this.#platform.architecture,
+        os: this.#platform.os,
+        ...(this.#platform.variant ? { variant: this.#platform.variant } : {}),
+        rootfs: { type: 'layers', diff_ids: [] },
+      };
+      const config: ImageConfig = {
+        architecture: p.architecture,
+        os: p.os,
+        ...(p.variant ? { variant: p.variant } : {}),
+        ...(p['os.version'] ? { 'os.version': p['os.version'] } : {}),
+        created,
+        config: options.config,
+        rootfs: { type: 'layers', diff_ids: stored ? [...p.rootfs.diff_ids, stored.diffId] : [...p.rootfs.diff_ids] },
+        history: [...(p.history ?? []), entry],
+      };
+      const layers = [...(image?.manifest.layers.map(ociLayer) ?? []), ...(stored ? [stored.layer] : [])];
+      const made = await storeImage(this.#content, { config, layers });
+      return await this.#adoptLocal(made.manifest, [`${BUILD_CACHE_PREFIX}${options.cacheKey}`], { action: 'build', signal: options.signal, quiet: true });
+    } finally {
+      for (const k of leased) this.#unlease(k);
+    }
+  }
+
+  async buildCacheLookup(cacheKey: Digest): Promise<Digest | undefined> {
+    const record = await this.#recordOrUndefined(`${BUILD_CACHE_PREFIX}${cacheKey}`);
+    if (!record) return undefined;
+    try {
+      return (await this.#load(record.target)).configDigest;
+    } catch (err) {
+      this.#log.warn('build cache entry unreadable; ignoring it', { key: cacheKey, err });
+      return undefined;
+    }
+  }
+
+  async pruneBuildCache(options: { signal?: AbortSignal } = {}): Promise<{ deleted: string[]; spaceReclaimed: number }> {
+    const deleted: string[] = [];
+    await this.#locks.run('names', async () => {
+      const users = this.#imageUsers();
+      for (const r of await this.#images.list()) {
+        options.signal?.throwIfAborted();
+        if (!r.name.startsWith(BUILD_CACHE_PREFIX)) continue;
+        // An intermediate image a container runs keeps its name, as `rmi` keeps an image in use.
+        const id = await this.#load(r.target).then((i) => i.configDigest, () => undefined);
+        if (id !== undefined && (users.get(id)?.length ?? 0) > 0) continue;
+        await this.#images.delete(r.name);
+        deleted.push(r.name.slice(BUILD_CACHE_PREFIX.length));
+      }
+    });
+    const spaceReclaimed = await this.#collectGarbage();
+    return { deleted, spaceReclaimed };
+  }
+
+  async buildCacheUsage(): Promise<Array<{ id: string; size: number; created: number; shared: boolean }>> {
+    const out: Array<{ id: string; size: number; created: number; shared: boolean }> = [];
+    for (const g of await this.#groups()) {
+      const keys = g.records.filter((r) => r.name.startsWith(BUILD_CACHE_PREFIX));
+      if (keys.length === 0) continue;
+      const history = g.image.config.history ?? [];
+      const own = history.length > 0 && !history[history.length - 1]!.empty_layer && g.image.chainIds.length > 0;
+      const size = own ? await this.#layerSize(g.image.chainIds[g.image.chainIds.length - 1]!) : 0;
+      const created = g.image.config.created ? Math.floor(Date.parse(g.image.config.created) / 1000) || 0 : 0;
+      const shared = g.records.some((r) => !r.name.startsWith(BUILD_CACHE_PREFIX));
+      for (const k of keys) out.push({ id: k.name.slice(BUILD_CACHE_PREFIX.length), size, created, shared });
+    }
+    return out;
+  }
+
   async bootstrap(name: string, options: { progress?: ProgressSink; signal?: AbortSignal } = {}): Promise<{ name: string; id: Digest }> {
     const progress = options.progress ?? (() => {});
     let made: { manifest: Descriptor };
@@ -1065,7 +1161,7 @@ export class ImageEngine implements ImageService {
     const sizes = layerSizes ?? await this.#layerSizes(group);
     const repoTags = records.filter((r) => isTagName(r.name)).map((r) => displayName(r.name)).sort();
     const repoDigests = records
-      .filter((r) => !isTagName(r.name) && !r.name.startsWith(DANGLING_PREFIX))
+      .filter((r) => !isTagName(r.name) && !isPlaceholder(r.name))
       .map((r) => displayName(r.name))
       .sort();
     return {
@@ -1113,6 +1209,11 @@ function isIdPrefix(text: string): boolean {
 /** A tag name (`…:tag`), as opposed to a digest reference or a dangling placeholder. */
 function isTagName(name: string): boolean {
   return !name.startsWith(DANGLING_PREFIX) && !name.includes('@');
+}
+
+/** A name that is no reference: the dangling placeholder or a build cache name. */
+function isPlaceholder(name: string): boolean {
+  return name.startsWith(DANGLING_PREFIX) || name.startsWith(BUILD_CACHE_PREFIX);
 }
 
 function displayName(name: string): string {

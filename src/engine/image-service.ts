@@ -130,6 +130,34 @@ export interface ImageService {
     layer: Readable,
     options: { config: ContainerDefaults; history?: Pick<HistoryEntry, 'created_by' | 'comment' | 'author'>; author?: string; reference?: string; signal?: AbortSignal },
   ): Promise<{ id: Digest }>;
+  /**
+   * The builder's step: a new image made of image `parent` (any name or ID
+   * form; undefined: nothing, for `FROM scratch`, on the host's platform)
+   * with `layer` — an uncompressed OCI layer tar — on top when given (a
+   * layer without entries is not added, as in commitLayer), `config` as its
+   * defaults, and one history entry (`created_by`, created now; marked
+   * `empty_layer` when no layer was added). The image is named in the build
+   * cache by `cacheKey` (replacing what that key named before), so
+   * `buildCacheLookup(cacheKey)` finds it until `pruneBuildCache`; it is
+   * unpacked at once and is not listed by `list` unless `all` (docker's
+   * intermediate images). No event is published. NotFound when `parent` is
+   * unknown.
+   */
+  buildStep(
+    parent: string | undefined,
+    options: { layer?: Readable; config: ContainerDefaults; createdBy: string; cacheKey: Digest; signal?: AbortSignal },
+  ): Promise<{ id: Digest }>;
+  /** The image ID the build cache holds for `cacheKey`, or undefined. */
+  buildCacheLookup(cacheKey: Digest): Promise<Digest | undefined>;
+  /**
+   * Empties the build cache (docker's `builder prune`): every cache name
+   * goes, and with it each image that has no other name, their layers
+   * unless other images share them. Returns the removed cache entries and
+   * the bytes freed.
+   */
+  pruneBuildCache(options?: { signal?: AbortSignal }): Promise<{ deleted: string[]; spaceReclaimed: number }>;
+  /** The build cache's entries (for `system df`): each cached image, its own layer's size, and when it was made. */
+  buildCacheUsage(): Promise<Array<{ id: string; size: number; created: number; shared: boolean }>>;
   /** Builds `busybox:latest` or `debian:bookworm` from host tools. */
   bootstrap(name: string, options?: { progress?: ProgressSink; signal?: AbortSignal }): Promise<{ name: string; id: Digest }>;
   /** Bytes of all unpacked layers, each shared layer counted once (docker's LayersSize). */

@@ -17,7 +17,9 @@ interface IgnorePattern {
  * a path element, `?` one character, `[…]` a class, `**` any number of
  * directories (zero included), `\` escapes; `!` makes an exception. A path
  * is excluded when the last pattern matching it — or matching any of its
- * parent directories — is not an exception. Immutable; pure.
+ * parent directories — is not an exception. Immutable; pure. Shared by the
+ * CLI (which leaves excluded files out of the context it sends) and the
+ * builder (which applies the rules again to whatever context it gets).
  */
 export class DockerIgnore {
   readonly #patterns: readonly IgnorePattern[];

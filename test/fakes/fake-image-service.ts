@@ -140,6 +140,40 @@ export class FakeImageService implements ImageService {
     return { id: `sha256:${'f'.repeat(64)}` };
   }
 
+  /** Build cache: key → image ID, as the fake's buildStep fills it. */
+  readonly buildCache = new Map<Digest, Digest>();
+
+  async buildStep(
+    parent: string | undefined,
+    options: { layer?: Readable; config: ContainerDefaults; createdBy: string; cacheKey: Digest; signal?: AbortSignal },
+  ): Promise<{ id: Digest }> {
+    if (parent !== undefined) this.#find(parent);
+    let bytes = 0;
+    if (options.layer) for await (const c of options.layer) bytes += (c as Buffer).length;
+    this.calls.push({ method: 'buildStep', args: [parent, bytes, options] });
+    const id: Digest = `sha256:${options.cacheKey.slice(7, 15).padEnd(64, '0')}`;
+    this.buildCache.set(options.cacheKey, id);
+    this.add(makeDetail({ id, repoTags: [id], config: options.config }));
+    return { id };
+  }
+
+  async buildCacheLookup(cacheKey: Digest): Promise<Digest | undefined> {
+    this.calls.push({ method: 'buildCacheLookup', args: [cacheKey] });
+    return this.buildCache.get(cacheKey);
+  }
+
+  async pruneBuildCache(): Promise<{ deleted: string[]; spaceReclaimed: number }> {
+    this.calls.push({ method: 'pruneBuildCache', args: [] });
+    const deleted = [...this.buildCache.keys()];
+    this.buildCache.clear();
+    return { deleted, spaceReclaimed: 0 };
+  }
+
+  async buildCacheUsage(): Promise<Array<{ id: string; size: number; created: number; shared: boolean }>> {
+    this.calls.push({ method: 'buildCacheUsage', args: [] });
+    return [...this.buildCache.keys()].map((id) => ({ id, size: 0, created: 0, shared: false }));
+  }
+
   async layersSize(): Promise<number> {
     this.calls.push({ method: 'layersSize', args: [] });
     return [...new Set(this.byName.values())].reduce((sum, d) => sum + d.size, 0);

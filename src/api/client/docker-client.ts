@@ -200,6 +200,37 @@ export class DockerClient {
     });
   }
 
+  /**
+   * `POST /build` (the classic builder protocol): sends `context` (a tar,
+   * or a bare Dockerfile) and yields the progress messages — `stream`
+   * text, pull progress, and `aux.ID` with the image built; throws the
+   * stream's error (a failing RUN's exit code in `DaemonError.status`).
+   */
+  buildImage(context: Readable, options: {
+    tags?: string[]; dockerfile?: string; buildArgs?: Record<string, string | null>; target?: string; noCache?: boolean; pull?: boolean;
+    labels?: Record<string, string>; networkMode?: string; quiet?: boolean; platform?: string; signal?: AbortSignal;
+  } = {}): AsyncIterable<JsonMessage> {
+    const query: Record<string, string | undefined> = {
+      dockerfile: options.dockerfile,
+      buildargs: options.buildArgs && Object.keys(options.buildArgs).length > 0 ? JSON.stringify(options.buildArgs) : undefined,
+      labels: options.labels && Object.keys(options.labels).length > 0 ? JSON.stringify(options.labels) : undefined,
+      target: options.target,
+      nocache: flag(options.noCache),
+      pull: flag(options.pull),
+      networkmode: options.networkMode,
+      q: flag(options.quiet),
+      platform: options.platform,
+      rm: '1',
+    };
+    const extra = (options.tags ?? []).map((t) => ['t', t]);
+    return this.#stream('POST', '/build', { query, headers: { 'Content-Type': 'application/x-tar' }, body: context, signal: options.signal }, extra);
+  }
+
+  /** `POST /build/prune`: empties the build cache. */
+  pruneBuildCache(options: { signal?: AbortSignal } = {}): Promise<{ CachesDeleted: string[] | null; SpaceReclaimed: number }> {
+    return this.#json('POST', '/build/prune', { signal: options.signal });
+  }
+
   /** `POST /images/prune`. */
   pruneImages(options: { filters?: Filters; signal?: AbortSignal } = {}): Promise<ImagesPruneReport> {
     return this.#json('POST', '/images/prune', { query: { filters: encodeFilters(options.filters) }, signal: options.signal });

@@ -44,12 +44,13 @@ export function registerDiskUsageRoutes(router: Router, options: { images: Image
         UsageData: { Size: await options.volumes.usage(v.name), RefCount: v.users.length },
       })));
     }
-    // The build cache arrives with the builder; until then there is none.
-    if (want('build-cache')) body.BuildCache = [];
+    if (want('build-cache')) {
+      // The builder's cached steps (docker's BuildCache records); a step image that is also a named image is shared.
+      body.BuildCache = (await options.images.buildCacheUsage()).map((c) => {
+        const at = new Date(c.created * 1000).toISOString();
+        return { ID: c.id.replace(/^sha256:/, '').slice(0, 25), Parents: null, Type: 'regular', Description: `build step ${c.id}`, InUse: false, Shared: c.shared, Size: c.size, CreatedAt: at, LastUsedAt: at, UsageCount: 1 };
+      });
+    }
     r.send(200, body);
-  });
-
-  router.add('POST', '/build/prune', async (r) => {
-    r.send(200, { CachesDeleted: null, SpaceReclaimed: 0 });
   });
 }

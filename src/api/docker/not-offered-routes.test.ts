@@ -24,7 +24,7 @@ test('swarm, secrets, configs, plugins, distribution, sessions, checkpoints and 
     ['GET', '/distribution/busybox/json', /distribution inspect is not offered/],
     ['POST', '/session', /BuildKit sessions are not offered/],
     ['GET', '/containers/abc/checkpoints', /checkpoints are not offered/],
-    ['POST', '/build', /docker build is not offered by Janus yet/],
+    ['POST', '/build', /this build endpoint is not offered by Janus/],
     ['PUT', '/volumes/data', /only cluster volumes can be updated/],
   ];
   for (const [method, path, message] of cases) {

@@ -27,7 +27,7 @@ const NOT_OFFERED: ReadonlyArray<{ prefixes: string[]; message: string }> = [
   },
   {
     prefixes: ['/build'],
-    message: 'docker build is not offered by Janus yet: images come from pull, load, import, commit and `janus image bootstrap` until its builder arrives',
+    message: 'this build endpoint is not offered by Janus: its builder serves POST /build (the classic protocol) and POST /build/prune; build cancel and history belong to BuildKit',
   },
   { prefixes: ['/containers/{id}/checkpoints'], message: 'checkpoints are not offered by Janus (docker offers them only as an experimental feature)' },
 ];

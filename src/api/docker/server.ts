@@ -2,6 +2,7 @@ import { createServer, ServerResponse, type IncomingMessage, type Server } from 
 import type { Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import { invalidArgument, isJanusError } from '../../core/errors.ts';
+import type { BuildService } from '../../engine/build-service.ts';
 import type { ContainerService } from '../../engine/container-service.ts';
 import type { ImageService } from '../../engine/image-service.ts';
 import type { NetworkService } from '../../engine/network-service.ts';
@@ -11,6 +12,7 @@ import { ApiRequest } from './api-request.ts';
 import { API_VERSION, checkApiVersion } from './api-version.ts';
 import { errorResponse } from './errors.ts';
 import type { EventBus } from './event-bus.ts';
+import { registerBuildRoutes } from './build-routes.ts';
 import { registerContainerRoutes } from './container-routes.ts';
 import { registerEventRoutes } from './event-routes.ts';
 import { registerExecRoutes } from './exec-routes.ts';
@@ -31,6 +33,8 @@ export interface ApiServerOptions {
   /** Absent: the `/networks` endpoints answer 501 "networks are not available". */
   networks?: NetworkService;
   system: SystemService;
+  /** Absent: `POST /build` answers 501 (no builder). */
+  builds?: BuildService;
   events: EventBus;
   logger: Logger;
   /**
@@ -64,6 +68,7 @@ export function createApiServer(options: ApiServerOptions): Server {
   registerDiskUsageRoutes(router, { images: options.images, volumes: options.volumes, containers: options.containers });
   registerContainerRoutes(router, { containers: options.containers, logger });
   registerExecRoutes(router, { containers: options.containers, logger });
+  if (options.builds) registerBuildRoutes(router, { builds: options.builds, logger });
   registerNotOfferedRoutes(router);
   const serverHeader = `Janus/${options.system.serverVersion} (linux)`;
 

@@ -34,19 +34,24 @@ export class ContextTree implements SourceTree {
   }
 
   async lstat(rel: string): Promise<Stats | undefined> {
-    if (rel !== '' && this.#ignore.excludes(rel)) return undefined;
+    let st: Stats;
     try {
-      return await lstat(join(this.#root, rel));
+      st = await lstat(join(this.#root, rel));
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
       throw err;
     }
+    // An excluded directory stays visible while an exception (`!dir/keep`) may bring back something inside it.
+    if (rel !== '' && this.#ignore.excludes(rel) && !(st.isDirectory() && !this.#ignore.canSkipDir(rel))) return undefined;
+    return st;
   }
 
   async children(rel: string): Promise<string[]> {
     const names = await readdir(join(this.#root, rel)).catch(() => [] as string[]);
-    return names.filter((n) => !this.#ignore.excludes(rel === '' ? n : `${rel}/${n}`)).sort(byteOrder);
+    const visible: string[] = [];
+    for (const n of names) if (await this.lstat(rel === '' ? n : `${rel}/${n}`)) visible.push(n);
+    return visible.sort(byteOrder);
   }
 
   async hostPath(rel: string): Promise<string> {

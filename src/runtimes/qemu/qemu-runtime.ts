@@ -196,6 +196,7 @@ export class QemuRuntime implements Runtime {
       process: oci.process, started: false, ...(netns.path ? { netnsPath: netns.path } : {}), nics: [],
       ...(oci.process.consoleSize ? { consoleSize: { rows: oci.process.consoleSize.height, cols: oci.process.consoleSize.width } } : {}),
     };
+    const t0 = performance.now();
     try {
       const kernel = await this.kernel();
       const { accel } = await this.accelerator();
@@ -220,7 +221,9 @@ export class QemuRuntime implements Runtime {
         shares,
       };
       if (net.nics.length > 1) throw invalidArgument('a VM joins one network for now: connect it to one network only');
+      const tBoot = performance.now();
       const { conn, qmp } = await this.#boot(launch, state, netns.path, options.signal);
+      const tConfig = performance.now();
       await writeFileAtomic(paths.state, JSON.stringify(state));
       const task = new QemuTask({ ctx: this.#ctx, paths, state, conn, qmp });
       try {
@@ -229,6 +232,8 @@ export class QemuRuntime implements Runtime {
         await task.delete({ force: true }).catch(() => {});
         throw err;
       }
+      const ms = (a: number, b: number): number => Math.round(b - a);
+      this.#ctx.logger.info('VM ready', { id, accel, prepareMs: ms(t0, tBoot), bootMs: ms(tBoot, tConfig), configureMs: ms(tConfig, performance.now()) });
       return task;
     } catch (err) {
       if (state.pid && (await isQemuOf(state.pid, id))) {

@@ -41,7 +41,7 @@ export interface QemuRuntimeOptions {
   kernel?: string;
   /** The KVM device; default /dev/kvm. The accelerator is decided by booting a probe guest with it. */
   kvmDevice?: string;
-  /** How long one boot may take until the agent answers (the boot watchdog). Default 20 s under TCG, 5 s with KVM. */
+  /** How long one boot may take until the agent answers (the boot watchdog). Default 45 s under TCG (a loaded 2-core host has taken 15 s), 5 s with KVM. */
   bootTimeoutMs?: number;
   /** Boots tried before giving up. Default 3. */
   bootAttempts?: number;
@@ -251,7 +251,7 @@ export class QemuRuntime implements Runtime {
    */
   async #boot(launch: VmLaunchSpec, state: VmTaskState, netnsPath: string | undefined, signal?: AbortSignal, limits: { attempts?: number; timeoutMs?: number } = {}): Promise<{ conn: AgentConnection; qmp: QmpClient }> {
     const attempts = limits.attempts ?? this.#o.bootAttempts ?? 3;
-    const timeoutMs = limits.timeoutMs ?? this.#o.bootTimeoutMs ?? (launch.accel === 'kvm' ? 5000 : 20000);
+    const timeoutMs = limits.timeoutMs ?? this.#o.bootTimeoutMs ?? (launch.accel === 'kvm' ? 5000 : 45000);
     let last: Error | undefined;
     for (let attempt = 1; attempt <= attempts; attempt++) {
       await rm(launch.agentSocket, { force: true });

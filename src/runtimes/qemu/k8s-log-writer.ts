@@ -1,4 +1,4 @@
-import { open, type FileHandle } from 'node:fs/promises';
+import { open, rename, type FileHandle } from 'node:fs/promises';
 
 /**
  * Appends a process's output to a log in conmon's k8s-file format
@@ -6,16 +6,21 @@ import { open, type FileHandle } from 'node:fs/promises';
  * `logs` and attach — so a VM's output is read exactly like a container's.
  * Each chunk is written at once: complete lines as `F` records, a trailing
  * piece without newline as a `P` record (a shell prompt shows before its
- * line ends). Writes are serialised; timestamps strictly increase.
+ * line ends). Writes are serialised; timestamps strictly increase. With
+ * `maxSize` the log rotates as conmon's does: a fresh file is renamed over
+ * the full one (the engine's ContainerLogKeeper keeps the old ones).
  */
 export class K8sLogWriter {
   readonly #path: string;
   #fh: Promise<FileHandle> | undefined;
   #chain: Promise<void> = Promise.resolve();
   #lastNs = 0n;
+  #size = 0;
+  readonly #maxSize: number;
 
-  constructor(path: string) {
+  constructor(path: string, options: { maxSize?: number } = {}) {
     this.#path = path;
+    this.#maxSize = options.maxSize ?? 0;
   }
 
   /** Queues `data` from `stream`. */
@@ -27,10 +32,21 @@ export class K8sLogWriter {
     const last = parts.pop()!;
     for (const p of parts) records.push(`${this.#stamp()} ${stream} F ${p}\n`);
     if (last !== '') records.push(`${this.#stamp()} ${stream} P ${last}\n`);
-    const chunk = records.join('');
+    const chunk = Buffer.from(records.join(''));
     this.#chain = this.#chain.then(async () => {
-      this.#fh ??= open(this.#path, 'a', 0o600);
+      if (!this.#fh) {
+        this.#fh = open(this.#path, 'a', 0o600);
+        this.#size = (await (await this.#fh).stat()).size;
+      }
+      if (this.#maxSize > 0 && this.#size > 0 && this.#size + chunk.length > this.#maxSize) {
+        const fresh = await open(`${this.#path}.tmp`, 'w', 0o600);
+        await rename(`${this.#path}.tmp`, this.#path);
+        await (await this.#fh).close();
+        this.#fh = Promise.resolve(fresh);
+        this.#size = 0;
+      }
       await (await this.#fh).write(chunk);
+      this.#size += chunk.length;
     });
   }
 

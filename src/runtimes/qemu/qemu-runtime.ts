@@ -192,7 +192,7 @@ export class QemuRuntime implements Runtime {
       throw err;
     }
     const state: VmTaskState = {
-      id, accel: 'tcg', kernelRelease: '', memoryMiB, cpus, pid: 0, tty: spec.io.tty, stdin: spec.io.stdin, logPath: spec.io.logPath,
+      id, accel: 'tcg', kernelRelease: '', memoryMiB, cpus, pid: 0, tty: spec.io.tty, stdin: spec.io.stdin, logPath: spec.io.logPath, ...(spec.io.logMaxSize ? { logMaxSize: spec.io.logMaxSize } : {}),
       process: oci.process, started: false, ...(netns.path ? { netnsPath: netns.path } : {}), nics: [],
       ...(oci.process.consoleSize ? { consoleSize: { rows: oci.process.consoleSize.height, cols: oci.process.consoleSize.width } } : {}),
     };

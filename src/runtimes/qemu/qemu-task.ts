@@ -27,6 +27,8 @@ export interface VmTaskState {
   tty: boolean;
   stdin: boolean;
   logPath: string;
+  /** Rotate the log at this size (bytes; 0 or absent: never). */
+  logMaxSize?: number;
   process: OciProcess;
   consoleSize?: { rows: number; cols: number };
   started: boolean;
@@ -125,7 +127,7 @@ export class QemuTask implements Task {
     this.#state = o.state;
     this.#conn = o.conn;
     this.#qmp = o.qmp;
-    this.#channels.set(WORKLOAD, this.#newChannel(o.state.logPath, o.state.tty, o.state.stdin));
+    this.#channels.set(WORKLOAD, this.#newChannel(o.state.logPath, o.state.tty, o.state.stdin, o.state.logMaxSize));
     if (o.exit) this.#recorded(o.exit);
     o.conn?.onFrame((f) => this.#onFrame(f));
     const gone = (): void => void this.#onQemuGone();
@@ -145,11 +147,11 @@ export class QemuTask implements Task {
     return { accelerator: this.#state.accel, kernel: this.#state.kernelRelease, memoryMiB: this.#state.memoryMiB, cpus: this.#state.cpus };
   }
 
-  #newChannel(logPath: string, tty: boolean, stdin: boolean): Channel {
+  #newChannel(logPath: string, tty: boolean, stdin: boolean, maxSize?: number): Channel {
     const started = Promise.withResolvers<number>();
     // Nobody may be waiting for the start when the VM dies: the rejection must not be unhandled.
     started.promise.catch(() => {});
-    return { log: new K8sLogWriter(logPath), tty, stdin, started, exit: Promise.withResolvers<Exit>(), exited: false };
+    return { log: new K8sLogWriter(logPath, { maxSize }), tty, stdin, started, exit: Promise.withResolvers<Exit>(), exited: false };
   }
 
   /** Applies CONFIG and waits until the agent has processed it: a STATS round trip after it proves it succeeded. */

@@ -4,7 +4,6 @@ import { RunStepFailed } from '../../engine/build-service.ts';
 import type { Logger } from '../../util/logger.ts';
 import type { ApiRequest } from './api-request.ts';
 import { errorResponse } from './errors.ts';
-import { parseFilters } from './filters.ts';
 import { JsonMessageStream } from './json-message-stream.ts';
 import type { Router } from './router.ts';
 
@@ -61,8 +60,8 @@ export function registerBuildRoutes(router: Router, options: { builds: BuildServ
   });
 
   router.add('POST', '/build/prune', async (r) => {
-    const filters = parseFilters(r.string('filters'), []);
-    if (filters.size > 0) throw notImplemented('filters are not supported by build cache prune: it removes the whole cache');
+    const filters = jsonObject(r.string('filters'), 'filters', true, true);
+    if (Object.keys(filters).length > 0) throw notImplemented(`filters (${Object.keys(filters).join(', ')}) are not supported by build cache prune: it removes the whole cache`);
     r.bool('all');
     const { deleted, spaceReclaimed } = await builds.prune({ signal: r.signal });
     r.send(200, { CachesDeleted: deleted.length > 0 ? deleted : null, SpaceReclaimed: spaceReclaimed });
@@ -122,7 +121,7 @@ function buildNetwork(mode: string | undefined): BuildNetwork {
   return { mode: 'network', name: mode };
 }
 
-function jsonObject(text: string | undefined, name: string, nullable: boolean): Record<string, unknown> {
+function jsonObject(text: string | undefined, name: string, nullable: boolean, anyValues = false): Record<string, unknown> {
   if (text === undefined || text === '' || text === 'null') return {};
   let v: unknown;
   try {
@@ -132,6 +131,7 @@ function jsonObject(text: string | undefined, name: string, nullable: boolean): 
   }
   if (v === null || typeof v !== 'object' || Array.isArray(v)) throw invalidArgument(`invalid ${name}: want a JSON object`);
   for (const [k, value] of Object.entries(v)) {
+    if (anyValues) break;
     if (!(typeof value === 'string' || (nullable && value === null))) throw invalidArgument(`invalid ${name}: the value of ${JSON.stringify(k)} must be a string`);
   }
   return v as Record<string, unknown>;

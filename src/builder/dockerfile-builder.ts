@@ -213,9 +213,18 @@ export class DockerfileBuilder implements BuildService {
     const compressed = detectCompression(first) !== 'none';
     const isTar = first.length >= 512 && first.subarray(257, 262).toString('latin1') === 'ustar';
     const replay = Readable.from((async function* () {
+      let total = first.length;
       yield first;
-      if (ended) return;
-      for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield next.value;
+      if (!ended) {
+        for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
+          total += (next.value as Buffer).length;
+          yield next.value;
+        }
+      }
+      // The docker CLI sends a context whose Dockerfile it added (`-f` outside the context) without the
+      // last entry's padding and the end-of-archive blocks, which Go's reader tolerates: supply them
+      // (zero blocks after the end are harmless).
+      if (!compressed) yield Buffer.alloc((512 - (total % 512)) % 512 + 1024);
     })(), { objectMode: false });
     if (!compressed && !isTar) {
       const chunks: Buffer[] = [];
@@ -313,7 +322,9 @@ export class DockerfileBuilder implements BuildService {
     delete state.config.OnBuild;
     for (const i of stage.instructions) {
       run.signal?.throwIfAborted();
+      const started = performance.now();
       await this.#dispatch(run, state, i, true);
+      this.#log.debug('build step', { step: run.step, instruction: i.kind, ms: Math.round(performance.now() - started) });
     }
     return state;
   }

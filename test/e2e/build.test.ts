@@ -207,6 +207,28 @@ describe('janus build end to end', { skip: skipUnlessRoot() }, () => {
     assert.deepEqual(await leftovers(), []);
   });
 
+  test('ADD extracts local archives (not other files); ONBUILD triggers run in the child; RUN here-documents; a Dockerfile or a tar on stdin', async () => {
+    const dir = join(work, 'features');
+    await mkdir(join(dir, 'payload', 'sub'), { recursive: true });
+    await writeFile(join(dir, 'payload', 'sub', 'f.txt'), 'inner\n');
+    spawnSync('tar', ['czf', join(dir, 'payload.tar.gz'), '-C', join(dir, 'payload'), '.']);
+    await writeFile(join(dir, 'plain.txt'), 'not an archive\n');
+    await writeFile(join(dir, 'Dockerfile'), [
+      'FROM busybox AS base', 'ONBUILD RUN echo "trigger ran" > /trigger.txt', '',
+      'FROM base', 'ADD payload.tar.gz /opt/gz/', 'ADD --chown=1:2 plain.txt /opt/',
+      'RUN <<EOF', 'echo "heredoc $((1+2))" > /hd.txt', 'EOF',
+      'RUN cat <<EOT > /hd2.txt', 'home is $HOME', 'EOT',
+      'CMD cat /opt/gz/sub/f.txt /hd.txt /hd2.txt /trigger.txt; stat -c "%u:%g" /opt/plain.txt', '',
+    ].join('\n'));
+    ok(await d.janus(['build', '-t', 'features', dir]), 'build');
+    assert.equal(ok(await d.janus(['run', '--rm', '--network', 'none', 'features']), 'run'), 'inner\nheredoc 3\nhome is /root\ntrigger ran\n1:2\n');
+    const fromStdin = ok(await d.janus(['build', '-q', '-'], { input: 'FROM busybox\nRUN echo from-stdin > /s.txt\n' }), 'a Dockerfile on stdin').trim();
+    assert.equal(ok(await d.janus(['run', '--rm', '--network', 'none', fromStdin, 'cat', '/s.txt']), 'run'), 'from-stdin\n');
+    const tarred = spawnSync('tar', ['cf', '-', '-C', dir, '.'], { maxBuffer: 1 << 24 }).stdout;
+    const fromTar = ok(await d.janus(['build', '-q', '-'], { input: tarred }), 'a context tar on stdin').trim();
+    assert.equal(fromTar, ok(await d.janus(['image', 'inspect', '--format', '{{.Id}}', 'features']), 'inspect').trim(), 'the same context, the same cached image');
+  });
+
   test('builder prune empties the cache: the next build runs every step again', async () => {
     const dir = await exampleCopy('pruned');
     ok(await d.janus(['build', '-q', dir]), 'build');
@@ -236,6 +258,12 @@ describe('janus build end to end', { skip: skipUnlessRoot() }, () => {
       const quiet = await docker(['build', '-q', '--no-cache', '--build-arg', 'GREETING=hi', '--target', 'builder', dir]);
       assert.equal(quiet.code, 0, quiet.stderr);
       assert.match(quiet.stdout.trim(), /^sha256:[0-9a-f]{64}$/);
+      // A Dockerfile outside the context: the CLI adds it to the tar under a generated name (and leaves the tar unterminated).
+      const outside = join(work, 'outside.Dockerfile');
+      await writeFile(outside, 'FROM busybox\nCOPY app/VERSION /VERSION\nCMD ["cat", "/VERSION"]\n');
+      const viaF = await docker(['build', '-q', '-f', outside, dir]);
+      assert.equal(viaF.code, 0, viaF.stderr);
+      assert.equal(ok(await docker(['run', '--rm', '--network', 'none', viaF.stdout.trim()]), 'run'), '1.0\n');
       const bad = join(work, 'docker-bad');
       await mkdir(bad);
       await writeFile(join(bad, 'Dockerfile'), 'FROM busybox\nRUN echo failing; exit 7\n');

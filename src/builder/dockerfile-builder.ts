@@ -224,7 +224,7 @@ export class DockerfileBuilder implements BuildService {
       // The docker CLI sends a context whose Dockerfile it added (`-f` outside the context) without the
       // last entry's padding and the end-of-archive blocks, which Go's reader tolerates: supply them
       // (zero blocks after the end are harmless).
-      if (!compressed) yield Buffer.alloc((512 - (total % 512)) % 512 + 1024);
+      if (isTar) yield Buffer.alloc((512 - (total % 512)) % 512 + 1024);
     })(), { objectMode: false });
     if (!compressed && !isTar) {
       const chunks: Buffer[] = [];

@@ -89,6 +89,8 @@ export interface VmDetails {
   kernel: string;
   memoryMiB: number;
   cpus: number;
+  /** `cold`: the guest booted; `template`: it was restored from a saved, booted guest. */
+  boot: 'cold' | 'template';
 }
 
 export type TaskStatus = 'created' | 'running' | 'paused' | 'stopped';

@@ -98,6 +98,26 @@ describe('microVMs end to end', { skip }, () => {
     assert.equal(left, '', 'no container is left');
   });
 
+  test('the first VM of its kind leaves a template; the next one starts from it, with its own entropy and clock', async () => {
+    const once = async (name: string) => {
+      ids.push(ok(await janus(['run', '-d', '--isolation', 'vm', '--network', 'none', '--memory', '192m', '--name', name, 'busybox', 'sleep', '1000']), `run ${name}`).trim());
+      return {
+        boot: JSON.parse(await inspect(name, '{{json .Janus.VM}}')).Boot as string,
+        random: ok(await janus(['exec', name, 'sh', '-c', 'head -c 16 /dev/urandom | od -An -tx1']), 'urandom').trim(),
+        clock: Number(ok(await janus(['exec', name, 'date', '+%s']), 'date').trim()),
+      };
+    };
+    const first = await once('tpl-1');
+    const second = await once('tpl-2');
+    const third = await once('tpl-3');
+    assert.equal(first.boot, 'cold');
+    assert.equal(second.boot, 'template');
+    assert.equal(third.boot, 'template');
+    assert.notEqual(second.random, third.random, 'restored guests do not repeat the template\'s random numbers');
+    for (const c of [second.clock, third.clock]) assert.ok(Math.abs(c - Date.now() / 1000) < 30, `the guest clock ${c} is the host's`);
+    ok(await janus(['rm', '-f', 'tpl-1', 'tpl-2', 'tpl-3']), 'rm');
+  });
+
   test('kill -9 of the daemon with a VM running: the VM keeps running and the restarted daemon re-adopts it', async () => {
     const id = ok(await janus(['run', '-d', '--isolation', 'vm', '--name', 'survivor', 'busybox', 'sh', '-c', 'i=0; while true; do i=$((i+1)); echo tick $i; sleep 0.2; done']), 'run -d').trim();
     ids.push(id);

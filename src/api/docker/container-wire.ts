@@ -358,7 +358,7 @@ export function containerInspectWire(view: ContainerView): Record<string, unknow
       Isolation: view.isolation,
       Runtime: view.runtime,
       Accelerator: view.vm?.accelerator ?? '',
-      ...(view.vm ? { VM: { Accelerator: view.vm.accelerator, Kernel: view.vm.kernel, MemoryMiB: view.vm.memoryMiB, Cpus: view.vm.cpus } } : {}),
+      ...(view.vm ? { VM: { Accelerator: view.vm.accelerator, Kernel: view.vm.kernel, MemoryMiB: view.vm.memoryMiB, Cpus: view.vm.cpus, Boot: view.vm.boot } } : {}),
     },
   };
 }

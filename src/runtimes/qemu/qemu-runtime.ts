@@ -18,6 +18,7 @@ import { buildQemuArgs, guestCmdline, hostTscKhz, type VmLaunchSpec } from './qe
 import { QmpClient } from './qmp-client.ts';
 import { QemuTask, isQemuOf, removeVmTask, type VmTaskContext, type VmTaskPaths, type VmTaskState } from './qemu-task.ts';
 import { RootDisks, lowerDirsOf } from './root-disks.ts';
+import { VmTemplates, templateKey } from './vm-templates.ts';
 import { attachGuestNics, type GuestNic, type GuestRoute } from './vm-network.ts';
 
 /** The smallest guest RAM a VM gets: below it Debian's kernel and the agent do not come up reliably. */
@@ -75,6 +76,7 @@ export class QemuRuntime implements Runtime {
   readonly #socketDir: string;
   readonly #disks: RootDisks;
   #kernel: Promise<GuestKernel> | undefined;
+  readonly #templates: VmTemplates;
   readonly #spawn: NonNullable<QemuRuntimeOptions['spawn']>;
   #accel: Promise<{ accel: 'kvm' | 'tcg'; reason: string }> | undefined;
 
@@ -84,6 +86,7 @@ export class QemuRuntime implements Runtime {
     this.#socketDir = options.socketDir ?? join(this.#stateDir, '.s');
     this.#ctx = { exec: options.exec, logger: options.logger.child({ runtime: 'qemu' }), killGraceMs: 5000 };
     this.#spawn = options.spawn ?? nodeSpawn;
+    this.#templates = new VmTemplates({ dir: join(this.#stateDir, '.templates') });
     this.#disks = new RootDisks({ dir: join(this.#stateDir, '.disks'), exec: options.exec });
   }
 
@@ -222,18 +225,31 @@ export class QemuRuntime implements Runtime {
       };
       if (net.nics.length > 1) throw invalidArgument('a VM joins one network for now: connect it to one network only');
       const tBoot = performance.now();
-      const { conn, qmp } = await this.#boot(launch, state, netns.path, options.signal);
+      const key = templateKey(launch, { baseDisk: base, qemuVersion: await this.#qemuVersion() });
+      const migSocket = join(this.#socketDir, `${id.slice(0, 12)}.mig`);
+      let booted = await this.#fromTemplate(key, launch, state, netns.path, migSocket, options.signal);
+      state.boot = booted ? 'template' : 'cold';
+      if (!booted) {
+        booted = await this.#boot(launch, state, netns.path, options.signal);
+        // The first VM of its kind leaves a template for the next ones (before CONFIG: nothing of the workload is in it).
+        await this.#templates.save(booted.qmp, key, migSocket).catch((err: unknown) => this.#ctx.logger.warn('cannot save a VM template', { id, error: err }));
+      }
+      const { conn, qmp } = booted;
       const tConfig = performance.now();
       await writeFileAtomic(paths.state, JSON.stringify(state));
       const task = new QemuTask({ ctx: this.#ctx, paths, state, conn, qmp });
       try {
+        if (state.boot === 'template') {
+          // A restored guest's clock and entropy pool are the template's: set the one, reseed the other.
+          conn.sendRecords(Msg.SYNC, 0, [['now', String(BigInt(Date.now()) * 1_000_000n)], ['seed', randomBytes(64).toString('hex')]]);
+        }
         await task.configure(configRecords(oci, net, mountRecords, new Date()));
       } catch (err) {
         await task.delete({ force: true }).catch(() => {});
         throw err;
       }
       const ms = (a: number, b: number): number => Math.round(b - a);
-      this.#ctx.logger.info('VM ready', { id, accel, prepareMs: ms(t0, tBoot), bootMs: ms(tBoot, tConfig), configureMs: ms(tConfig, performance.now()) });
+      this.#ctx.logger.info('VM ready', { id, accel, boot: state.boot, prepareMs: ms(t0, tBoot), bootMs: ms(tBoot, tConfig), configureMs: ms(tConfig, performance.now()) });
       return task;
     } catch (err) {
       if (state.pid && (await isQemuOf(state.pid, id))) {
@@ -242,6 +258,43 @@ export class QemuRuntime implements Runtime {
       await removeVmTask(this.#ctx, paths, state);
       throw err;
     }
+  }
+
+  /**
+   * Starts a VM from the template of `key` when there is one: QEMU waits
+   * for the saved state, which is streamed in, then the agent is greeted.
+   * Undefined (and nothing left running) when there is no template or it
+   * could not be restored — the caller then boots cold.
+   */
+  async #fromTemplate(key: string, launch: VmLaunchSpec, state: VmTaskState, netnsPath: string | undefined, migSocket: string, signal?: AbortSignal): Promise<{ conn: AgentConnection; qmp: QmpClient } | undefined> {
+    const template = await this.#templates.find(key);
+    if (!template) return undefined;
+    let qmp: QmpClient | undefined;
+    try {
+      await rm(launch.agentSocket, { force: true });
+      await rm(launch.qmpSocket, { force: true });
+      const argv = [this.#o.qemu, ...buildQemuArgs({ ...launch, incoming: 'defer' })];
+      state.pid = await this.#launch(netnsPath ? ['nsenter', `--net=${netnsPath}`, '--', ...argv] : argv, launch);
+      qmp = await QmpClient.connect(launch.qmpSocket, { signal });
+      await this.#templates.restore(qmp, template, migSocket);
+      const { conn } = await AgentConnection.open(launch.agentSocket, { timeoutMs: 10_000, signal });
+      return { conn, qmp };
+    } catch (err) {
+      this.#ctx.logger.warn('cannot start a VM from its template; booting it cold', { name: launch.name, error: err });
+      qmp?.close();
+      if (state.pid) {
+        try { process.kill(state.pid, 'SIGKILL'); } catch { /* gone */ }
+        for (let i = 0; i < 50 && (await isQemuOf(state.pid, state.id)); i++) await new Promise((r) => setTimeout(r, 20));
+      }
+      state.pid = 0;
+      return undefined;
+    }
+  }
+
+  /** Identifies the QEMU binary for template keys (a new QEMU cannot load an old one's state). */
+  async #qemuVersion(): Promise<string> {
+    const s = await stat(this.#o.qemu);
+    return `${this.#o.qemu}:${s.size}:${s.mtimeMs}`;
   }
 
   /**

@@ -33,6 +33,8 @@ export interface VmTaskState {
   consoleSize?: { rows: number; cols: number };
   started: boolean;
   netnsPath?: string;
+  /** How the guest came up: booted, or restored from a template. */
+  boot?: 'cold' | 'template';
   /** Namespace interfaces handed to the guest through taps (undone at delete). */
   nics: { name: string; tap: string }[];
 }
@@ -144,7 +146,7 @@ export class QemuTask implements Task {
   }
 
   get vm(): VmDetails {
-    return { accelerator: this.#state.accel, kernel: this.#state.kernelRelease, memoryMiB: this.#state.memoryMiB, cpus: this.#state.cpus };
+    return { accelerator: this.#state.accel, kernel: this.#state.kernelRelease, memoryMiB: this.#state.memoryMiB, cpus: this.#state.cpus, boot: this.#state.boot ?? 'cold' };
   }
 
   #newChannel(logPath: string, tty: boolean, stdin: boolean, maxSize?: number): Channel {

@@ -33,6 +33,7 @@
 #include <linux/capability.h>
 #include <linux/random.h>
 #include <net/if.h>
+#include <net/if_arp.h>
 #include <net/route.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -477,7 +478,30 @@ static int if_rename(int sock, const char *from, const char *to) {
   return ioctl(sock, SIOCSIFNAME, &ifr);
 }
 
-/* The name of the interface with this MAC, waiting up to 3 s for it to appear. */
+/* The one Ethernet interface of the guest, when there is exactly one. */
+static int sole_ether(char name[IFNAMSIZ]) {
+  DIR *d = opendir("/sys/class/net");
+  struct dirent *e;
+  int found = 0;
+  while (d && (e = readdir(d))) {
+    if (e->d_name[0] == '.' || strlen(e->d_name) >= IFNAMSIZ) continue;
+    char path[300], type[16];
+    snprintf(path, sizeof path, "/sys/class/net/%s/type", e->d_name);
+    if (read_file(path, type, sizeof type) > 0 && atoi(type) == 1) {
+      if (found++) break;
+      snprintf(name, IFNAMSIZ, "%s", e->d_name);
+    }
+  }
+  if (d) closedir(d);
+  return found == 1 ? 0 : -1;
+}
+
+/*
+ * The name of the interface with this MAC, waiting up to 3 s for it to
+ * appear. Returns 1 (and the interface) when no interface has the MAC but
+ * the guest has exactly one Ethernet interface: a guest restored from a
+ * template keeps the template's MAC, and the caller then sets the right one.
+ */
 static int if_by_mac(const uint8_t mac[6], char name[IFNAMSIZ]) {
   char want[18];
   snprintf(want, sizeof want, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
@@ -495,6 +519,7 @@ static int if_by_mac(const uint8_t mac[6], char name[IFNAMSIZ]) {
       }
     }
     if (d) closedir(d);
+    if (sole_ether(name) == 0) return 1;
     usleep(10000);
   }
   return -1;
@@ -510,10 +535,22 @@ static int configure_iface(const struct jp_iface *i, char *err, size_t errlen) {
   int sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (sock < 0) return snprintf(err, errlen, "socket: %s", strerror(errno)), -1;
   int rc = -1;
-  if (if_by_mac(i->mac, cur) < 0) {
+  int found = if_by_mac(i->mac, cur);
+  if (found < 0) {
     snprintf(err, errlen, "no network interface has MAC %02x:%02x:%02x:%02x:%02x:%02x", i->mac[0], i->mac[1],
              i->mac[2], i->mac[3], i->mac[4], i->mac[5]);
     goto out;
+  }
+  if (found == 1) {
+    struct ifreq hw;
+    memset(&hw, 0, sizeof hw);
+    snprintf(hw.ifr_name, IFNAMSIZ, "%s", cur);
+    hw.ifr_hwaddr.sa_family = ARPHRD_ETHER;
+    memcpy(hw.ifr_hwaddr.sa_data, i->mac, 6);
+    if (ioctl(sock, SIOCSIFHWADDR, &hw) < 0) {
+      snprintf(err, errlen, "setting the MAC of %s: %s", cur, strerror(errno));
+      goto out;
+    }
   }
   if (strcmp(cur, i->name) != 0) {
     if (if_nametoindex(i->name) != 0) {
@@ -730,11 +767,21 @@ static int apply_mount(const struct jp_mount *m, int index, char *err, size_t er
     return 0;
   }
   char share[PATH_MAX], source[PATH_MAX];
-  snprintf(share, sizeof share, "%s/%d", SHARES, index);
-  if (mkdir_p(share, 0755) < 0) return snprintf(err, errlen, "creating %.256s: %s", share, strerror(errno)), -1;
-  if (mount(m->tag, share, "9p", m->ro ? MS_RDONLY : 0,
-            "trans=virtio,version=9p2000.L,msize=524288,cache=none") < 0)
-    return snprintf(err, errlen, "mounting the 9p share %s: %s", m->tag, strerror(errno)), -1;
+  (void)index;
+  /* A virtio-9p channel can be mounted once: several binds out of one share (the engine's
+   * hosts, resolv.conf and hostname files) mount it on first use and bind from there. */
+  static char mounted[64][64];
+  static int n_mounted;
+  int already = 0;
+  for (int k = 0; k < n_mounted; k++) already |= strcmp(mounted[k], m->tag) == 0;
+  snprintf(share, sizeof share, "%s/%s", SHARES, m->tag);
+  if (!already) {
+    if (mkdir_p(share, 0755) < 0) return snprintf(err, errlen, "creating %.256s: %s", share, strerror(errno)), -1;
+    /* Read-only binds are made read-only one by one below; the share itself stays as the host exports it. */
+    if (mount(m->tag, share, "9p", 0, "trans=virtio,version=9p2000.L,msize=524288,cache=none") < 0)
+      return snprintf(err, errlen, "mounting the 9p share %s: %s", m->tag, strerror(errno)), -1;
+    if (n_mounted < 64) snprintf(mounted[n_mounted++], sizeof mounted[0], "%s", m->tag);
+  }
   if (snprintf(source, sizeof source, "%s/%s", share, m->subpath) >= (int)sizeof source)
     return snprintf(err, errlen, "the subpath %.256s is too long", m->subpath), -1;
   struct stat st;
@@ -1361,6 +1408,9 @@ static void handle_sync(const struct jp_frame *f) {
     memcpy(info.buf, s.seed, (size_t)s.seed_len);
     int fd = open("/dev/urandom", O_WRONLY | O_CLOEXEC);
     if (fd < 0 || ioctl(fd, RNDADDENTROPY, &info) < 0) send_error(0, "internal", "RNDADDENTROPY: %s", strerror(errno));
+    /* Adding entropy does not change what the already-seeded CRNG hands out (a restored guest would
+     * repeat the template's random numbers until the next periodic reseed): reseed it now. */
+    else if (ioctl(fd, RNDRESEEDCRNG, 0) < 0) send_error(0, "internal", "RNDRESEEDCRNG: %s", strerror(errno));
     if (fd >= 0) close(fd);
   }
 }

@@ -459,6 +459,9 @@ export class DockerfileBuilder implements BuildService {
       };
       const { id } = await this.#containers.create(request, { signal: run.signal });
       run.output.text(` ---> Running in ${id.slice(0, 12)}\n`);
+      // A canceled build stops its command at once (as docker does), rather than waiting for it to end.
+      const onAbort = () => { this.#containers.kill(id, 'SIGKILL').catch(() => {}); };
+      run.signal?.addEventListener('abort', onAbort, { once: true });
       try {
         let started = false;
         try {
@@ -478,6 +481,7 @@ export class DockerfileBuilder implements BuildService {
           if (rest) run.output.text(rest);
         }
         const { statusCode } = await this.#containers.wait(id, { signal: run.signal });
+        run.signal?.throwIfAborted();
         if (statusCode !== 0) throw new RunStepFailed(`The command '${cmd.join(' ')}' returned a non-zero code: ${statusCode}`, statusCode);
         const view = await this.#containers.inspect(id);
         const rootfs = rootfsOf(view.graphDriver.data);
@@ -485,6 +489,7 @@ export class DockerfileBuilder implements BuildService {
         const made = await this.#images.buildStep(parent, { layer, config: state.config, createdBy, cacheKey: key, signal: run.signal });
         return made.id;
       } finally {
+        run.signal?.removeEventListener('abort', onAbort);
         await this.#containers.remove(id, { force: true, volumes: true }).then(
           () => run.output.text(` ---> Removed intermediate container ${id.slice(0, 12)}\n`),
           (err: unknown) => this.#log.warn('cannot remove a build container', { id, err }),

@@ -12,7 +12,7 @@ import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/pr
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { skipUnlessRoot, startDaemon, type CliResult, type TestDaemon } from '../support/daemon.ts';
-import { fails, mountsUnder, ok } from './helpers.ts';
+import { eventually, fails, mountsUnder, ok } from './helpers.ts';
 
 const EXAMPLE = resolve(import.meta.dirname, '../../examples/build');
 const noDocker = spawnSync('docker', ['--version'], { stdio: 'ignore' }).status === 0 ? undefined : 'the docker CLI is not installed (docker 28.x from docker.com)';
@@ -227,6 +227,20 @@ describe('janus build end to end', { skip: skipUnlessRoot() }, () => {
     const tarred = spawnSync('tar', ['cf', '-', '-C', dir, '.'], { maxBuffer: 1 << 24 }).stdout;
     const fromTar = ok(await d.janus(['build', '-q', '-'], { input: tarred }), 'a context tar on stdin').trim();
     assert.equal(fromTar, ok(await d.janus(['image', 'inspect', '--format', '{{.Id}}', 'features']), 'inspect').trim(), 'the same context, the same cached image');
+  });
+
+  test('a canceled build (the CLI interrupted during a RUN) stops its command and leaves nothing behind', async () => {
+    const dir = join(work, 'cancel');
+    await mkdir(dir, { recursive: true });
+    await writeFile(join(dir, 'Dockerfile'), 'FROM busybox\nRUN echo started; sleep 60; echo never\n');
+    const cli = d.spawnJanus(['build', '--no-cache', dir]);
+    let out = '';
+    cli.stdout!.on('data', (b: Buffer) => { out += b.toString('utf8'); });
+    await eventually('the RUN to start', async () => (out.includes('started\n') ? true : undefined));
+    const exited = new Promise<number | null>((done) => cli.once('close', (code) => done(code)));
+    cli.kill('SIGINT');
+    assert.notEqual(await exited, 0);
+    await eventually('the build container to go', async () => ((await leftovers()).length === 0 ? true : undefined));
   });
 
   test('builder prune empties the cache: the next build runs every step again', async () => {

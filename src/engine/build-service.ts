@@ -28,6 +28,10 @@ export interface BuildRequest {
   network?: BuildNetwork;
   /** `--platform`: only the host's platform can be built. */
   platform?: string;
+  /** Limits of every RUN container (`--memory`, `--memory-swap`, `--cpu-shares`, `--cpu-quota`/`--cpu-period` as CPUs, `--shm-size`). */
+  resources?: { memory?: number; memorySwap?: number; cpuShares?: number; cpus?: number; shmSize?: number };
+  /** `--add-host name:ip` for RUN containers. */
+  extraHosts?: string[];
 }
 
 /** What a build reports while it runs. */

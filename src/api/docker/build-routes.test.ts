@@ -94,6 +94,14 @@ describe('build routes (fake builder, unix socket)', () => {
     ]);
   });
 
+  test('resource limits and extra hosts reach the RUN containers', async () => {
+    behaviour = 'ok';
+    await call('POST', '/build?memory=67108864&memswap=-1&cpushares=512&cpuquota=50000&cpuperiod=100000&shmsize=0&extrahosts=a:10.0.0.1,b:10.0.0.2');
+    assert.deepEqual(seen!.request.resources, { memory: 67108864, memorySwap: -1, cpuShares: 512, cpus: 0.5 });
+    assert.deepEqual(seen!.request.extraHosts, ['a:10.0.0.1', 'b:10.0.0.2']);
+    assert.equal((await call('POST', '/build?memory=lots')).status, 400);
+  });
+
   test('-q sends only aux and the ID; networkmode default is none', async () => {
     behaviour = 'ok';
     const r = await call('POST', '/build?q=1&networkmode=default');
@@ -115,7 +123,7 @@ describe('build routes (fake builder, unix socket)', () => {
 
   test('what the classic builder does not offer is 501 naming it', async () => {
     for (const [query, pattern] of [
-      ['version=2', /BuildKit/], ['memory=1048576', /memory=1048576/], ['remote=https://x/y.git', /remote/], ['cachefrom=["x"]', /cachefrom/], ['squash=1', /squash/],
+      ['version=2', /BuildKit/], ['cpusetcpus=0', /cpusetcpus=0/], ['remote=https://x/y.git', /remote/], ['cachefrom=["x"]', /cachefrom/], ['squash=1', /squash/],
     ] as const) {
       const r = await call('POST', `/build?${query}`);
       assert.equal(r.status, 501, query);

@@ -7,9 +7,8 @@ import { errorResponse } from './errors.ts';
 import { JsonMessageStream } from './json-message-stream.ts';
 import type { Router } from './router.ts';
 
-/** Query parameters docker's client sends with zero values whatever the flags; anything else in them is refused. */
-const ZERO_NUMBERS = ['memory', 'memswap', 'cpushares', 'cpuquota', 'cpuperiod', 'shmsize'] as const;
-const EMPTY_STRINGS = ['cpusetcpus', 'cpusetmems', 'cgroupparent', 'remote', 'extrahosts', 'securityopt'] as const;
+/** Query parameters docker's client sends empty whatever the flags; anything else in them is refused. */
+const EMPTY_STRINGS = ['cpusetcpus', 'cpusetmems', 'cgroupparent', 'remote', 'securityopt'] as const;
 const EMPTY_JSON_LISTS = ['ulimits', 'cachefrom', 'outputs'] as const;
 
 /**
@@ -74,10 +73,6 @@ function buildRequest(r: ApiRequest): BuildRequest {
   if (version !== undefined && version !== '' && version !== '1') {
     throw notImplemented(`builder version ${version} (BuildKit) is not offered by Janus: use the classic builder (DOCKER_BUILDKIT=0)`);
   }
-  for (const name of ZERO_NUMBERS) {
-    const v = r.string(name);
-    if (v !== undefined && v !== '' && v !== '0' && v !== '-1') throw notImplemented(`build option ${name}=${v} is not supported by Janus's builder: RUN steps run without resource limits`);
-  }
   for (const name of EMPTY_STRINGS) {
     const vs = r.strings(name).filter((v) => v !== '');
     if (vs.length > 0) throw notImplemented(`build option ${name}=${vs.join(',')} is not supported by Janus's builder`);
@@ -99,6 +94,8 @@ function buildRequest(r: ApiRequest): BuildRequest {
   const dockerfile = r.string('dockerfile');
   const target = r.string('target');
   const platform = r.string('platform');
+  // docker's client sends `extrahosts` as one comma-separated value or repeated; each is `name:ip`.
+  const extraHosts = r.strings('extrahosts').flatMap((v) => v.split(',')).map((v) => v.trim()).filter((v) => v !== '');
   return {
     context: r.req,
     ...(dockerfile ? { dockerfile } : {}),
@@ -110,7 +107,34 @@ function buildRequest(r: ApiRequest): BuildRequest {
     labels,
     network: buildNetwork(r.string('networkmode')),
     ...(platform ? { platform } : {}),
+    ...resources(r),
+    ...(extraHosts.length > 0 ? { extraHosts } : {}),
   };
+}
+
+/** RUN containers' limits: docker's client sends 0 for each one not given (-1 for an unlimited swap). */
+function resources(r: ApiRequest): Pick<BuildRequest, 'resources'> {
+  const num = (name: string): number | undefined => {
+    const text = r.string(name);
+    if (text === undefined || text === '' || text === '0') return undefined;
+    const v = Number(text);
+    if (!Number.isInteger(v) || (v < 0 && !(name === 'memswap' && v === -1))) throw invalidArgument(`invalid ${name}=${text}: want a whole number of ${name === 'cpushares' ? 'shares' : name.startsWith('cpu') ? 'microseconds' : 'bytes'}`);
+    return v;
+  };
+  const out: NonNullable<BuildRequest['resources']> = {};
+  const memory = num('memory');
+  const memorySwap = num('memswap');
+  const cpuShares = num('cpushares');
+  const quota = num('cpuquota');
+  const period = num('cpuperiod');
+  const shmSize = num('shmsize');
+  if (memory !== undefined) out.memory = memory;
+  if (memorySwap !== undefined) out.memorySwap = memorySwap;
+  if (cpuShares !== undefined) out.cpuShares = cpuShares;
+  if (quota !== undefined) out.cpus = quota / (period ?? 100_000);
+  else if (period !== undefined) throw notImplemented('cpuperiod without cpuquota is not supported by Janus\'s builder');
+  if (shmSize !== undefined) out.shmSize = shmSize;
+  return Object.keys(out).length > 0 ? { resources: out } : {};
 }
 
 /** `networkmode`: `default` (and '') is none for Janus builds; `none`, `host`, or a network name. */

@@ -19,6 +19,7 @@ import { QmpClient } from './qmp-client.ts';
 import { QemuTask, isQemuOf, removeVmTask, type VmTaskContext, type VmTaskPaths, type VmTaskState } from './qemu-task.ts';
 import { RootDisks, lowerDirsOf } from './root-disks.ts';
 import { VmTemplates, templateKey } from './vm-templates.ts';
+import { confineVm } from './vm-cgroup.ts';
 import { attachGuestNics, type GuestNic, type GuestRoute } from './vm-network.ts';
 
 /** The smallest guest RAM a VM gets: below it Debian's kernel and the agent do not come up reliably. */
@@ -145,7 +146,7 @@ export class QemuRuntime implements Runtime {
       if (state.pid && (await isQemuOf(state.pid, id))) {
         try { process.kill(state.pid, 'SIGKILL'); } catch { /* gone */ }
       }
-      await removeVmTask(this.#ctx, paths, undefined);
+      await removeVmTask(this.#ctx, paths, state);
     }
   }
 
@@ -274,7 +275,7 @@ export class QemuRuntime implements Runtime {
       await rm(launch.agentSocket, { force: true });
       await rm(launch.qmpSocket, { force: true });
       const argv = [this.#o.qemu, ...buildQemuArgs({ ...launch, incoming: 'defer' })];
-      state.pid = await this.#launch(netnsPath ? ['nsenter', `--net=${netnsPath}`, '--', ...argv] : argv, launch);
+      state.pid = await this.#launch(netnsPath ? ['nsenter', `--net=${netnsPath}`, '--', ...argv] : argv, launch, state);
       qmp = await QmpClient.connect(launch.qmpSocket, { signal });
       await this.#templates.restore(qmp, template, migSocket);
       const { conn } = await AgentConnection.open(launch.agentSocket, { timeoutMs: 10_000, signal });
@@ -311,7 +312,7 @@ export class QemuRuntime implements Runtime {
       await rm(launch.qmpSocket, { force: true });
       await rm(launch.consoleLog, { force: true });
       const argv = [this.#o.qemu, ...buildQemuArgs(launch)];
-      state.pid = await this.#launch(netnsPath ? ['nsenter', `--net=${netnsPath}`, '--', ...argv] : argv, launch);
+      state.pid = await this.#launch(netnsPath ? ['nsenter', `--net=${netnsPath}`, '--', ...argv] : argv, launch, state);
       try {
         const qmp = await QmpClient.connect(launch.qmpSocket, { signal });
         const { conn } = await AgentConnection.open(launch.agentSocket, { timeoutMs, signal });
@@ -339,7 +340,7 @@ export class QemuRuntime implements Runtime {
    * is built. Resolves with QEMU's pid (nsenter execs it, so the pids are
    * one); throws with QEMU's own message when it exits first.
    */
-  async #launch(argv: string[], launch: VmLaunchSpec): Promise<number> {
+  async #launch(argv: string[], launch: VmLaunchSpec, state?: VmTaskState): Promise<number> {
     const errPath = `${launch.consoleLog}.qemu-stderr`;
     const err = await open(errPath, 'w');
     let exited: string | undefined;
@@ -348,6 +349,7 @@ export class QemuRuntime implements Runtime {
       child.on('error', (e) => { exited = e.message; });
       child.on('exit', (code, sig) => { exited = `exit status ${code ?? sig}`; });
       child.unref();
+      if (state && child.pid) state.cgroups = await confineVm(child.pid, state.id, { memoryBytes: launch.memoryMiB * 1024 * 1024 });
       for (let i = 0; i < 500; i++) {
         if (exited !== undefined) break;
         if (await stat(launch.qmpSocket).then(() => true, () => false)) return child.pid!;

@@ -14,6 +14,7 @@ import type { AgentConnection } from './agent-connection.ts';
 import { K8sLogWriter } from './k8s-log-writer.ts';
 import type { QmpClient } from './qmp-client.ts';
 import { startRecords } from './guest-spec.ts';
+import { removeVmCgroups } from './vm-cgroup.ts';
 
 /** What a VM task keeps on disk (`task.json`), enough for a new daemon to re-adopt it. */
 export interface VmTaskState {
@@ -33,6 +34,8 @@ export interface VmTaskState {
   consoleSize?: { rows: number; cols: number };
   started: boolean;
   netnsPath?: string;
+  /** QEMU's cgroup directories (removed at delete). */
+  cgroups?: string[];
   /** How the guest came up: booted, or restored from a template. */
   boot?: 'cold' | 'template';
   /** Namespace interfaces handed to the guest through taps (undone at delete). */
@@ -510,6 +513,7 @@ export async function removeVmTask(ctx: VmTaskContext, paths: VmTaskPaths, state
       await inNs(['ip', 'link', 'del', nic.tap]);
     }
   }
+  await removeVmCgroups(state?.cgroups ?? []);
   await rm(paths.agentSocket, { force: true });
   await rm(paths.qmpSocket, { force: true });
   await rm(paths.dir, { recursive: true, force: true });

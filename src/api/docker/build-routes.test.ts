@@ -40,7 +40,7 @@ describe('build routes (fake builder, unix socket)', () => {
       return { id: `sha256:${'ab'.repeat(32)}`, tags: request.tags ?? [], unusedArgs: [] };
     },
     async prune() {
-      return { deleted: ['sha256:1'], spaceReclaimed: 42 };
+      return { deleted: [`sha256:${'c'.repeat(64)}`], spaceReclaimed: 42 };
     },
   };
 
@@ -134,7 +134,7 @@ describe('build routes (fake builder, unix socket)', () => {
 
   test('build cache prune reports what went; filters are 501', async () => {
     const r = await call('POST', '/build/prune');
-    assert.deepEqual(r.lines, [{ CachesDeleted: ['sha256:1'], SpaceReclaimed: 42 }]);
+    assert.deepEqual(r.lines, [{ CachesDeleted: ['c'.repeat(25)], SpaceReclaimed: 42 }]);
     assert.equal((await call('POST', `/build/prune?filters=${encodeURIComponent('{"until":["24h"]}')}`)).status, 501);
     assert.equal((await call('POST', '/build/cancel')).status, 501);
   });

@@ -63,7 +63,8 @@ export function registerBuildRoutes(router: Router, options: { builds: BuildServ
     if (Object.keys(filters).length > 0) throw notImplemented(`filters (${Object.keys(filters).join(', ')}) are not supported by build cache prune: it removes the whole cache`);
     r.bool('all');
     const { deleted, spaceReclaimed } = await builds.prune({ signal: r.signal });
-    r.send(200, { CachesDeleted: deleted.length > 0 ? deleted : null, SpaceReclaimed: spaceReclaimed });
+    // IDs as /system/df lists the build cache (25 characters, as BuildKit's record IDs are long).
+    r.send(200, { CachesDeleted: deleted.length > 0 ? deleted.map(cacheRecordId) : null, SpaceReclaimed: spaceReclaimed });
   });
 }
 
@@ -159,4 +160,9 @@ function jsonObject(text: string | undefined, name: string, nullable: boolean, a
     if (!(typeof value === 'string' || (nullable && value === null))) throw invalidArgument(`invalid ${name}: the value of ${JSON.stringify(k)} must be a string`);
   }
   return v as Record<string, unknown>;
+}
+
+/** A build cache key as docker's BuildCache record ID (its first 25 hex digits). Pure. */
+export function cacheRecordId(key: string): string {
+  return key.replace(/^sha256:/, '').slice(0, 25);
 }

@@ -2,6 +2,7 @@ import { invalidArgument } from '../../core/errors.ts';
 import type { ContainerService } from '../../engine/container-service.ts';
 import type { ImageService } from '../../engine/image-service.ts';
 import type { VolumeService } from '../../engine/volume-service.ts';
+import { cacheRecordId } from './build-routes.ts';
 import { containerSummaryWire } from './container-wire.ts';
 import { imageSummaryWire } from './image-wire.ts';
 import type { Router } from './router.ts';
@@ -48,7 +49,7 @@ export function registerDiskUsageRoutes(router: Router, options: { images: Image
       // The builder's cached steps (docker's BuildCache records); a step image that is also a named image is shared.
       body.BuildCache = (await options.images.buildCacheUsage()).map((c) => {
         const at = new Date(c.created * 1000).toISOString();
-        return { ID: c.id.replace(/^sha256:/, '').slice(0, 25), Parents: null, Type: 'regular', Description: `build step ${c.id}`, InUse: false, Shared: c.shared, Size: c.size, CreatedAt: at, LastUsedAt: at, UsageCount: 1 };
+        return { ID: cacheRecordId(c.id), Parents: null, Type: 'regular', Description: `build step ${c.id}`, InUse: false, Shared: c.shared, Size: c.size, CreatedAt: at, LastUsedAt: at, UsageCount: 1 };
       });
     }
     r.send(200, body);

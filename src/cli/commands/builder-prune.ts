@@ -22,7 +22,7 @@ export const builderPruneCommand: Command = {
     const report = await ctx.client().pruneBuildCache({ signal: ctx.signal });
     let out = '';
     const deleted = report.CachesDeleted ?? [];
-    if (deleted.length > 0) out += `Deleted build cache objects:\n${deleted.map((id) => `${id.replace(/^sha256:/, '').slice(0, 25)}\n`).join('')}\n`;
+    if (deleted.length > 0) out += `Deleted build cache objects:\n${deleted.map((id) => `${id}\n`).join('')}\n`;
     out += `Total reclaimed space: ${humanSize(report.SpaceReclaimed)}\n`;
     ctx.stdout.write(out);
   },

@@ -120,16 +120,6 @@ function lex(text: string, vars: Variables, escape: string, split: boolean): str
 }
 
 /**
- * Splits `KEY=VALUE` words (ENV, LABEL, ARG): each word's first `=`
- * separates name and value; both are processed. For ENV and LABEL a first
- * word without `=` is the legacy `KEY VALUE…` form. Pure.
- */
-export function splitAssignment(word: string): { name: string; value: string | undefined } {
-  const eq = word.indexOf('=');
-  return eq < 0 ? { name: word, value: undefined } : { name: word.slice(0, eq), value: word.slice(eq + 1) };
-}
-
-/**
  * Expands `$NAME` and `${NAME}` (with docker's `:-`, `-`, `:+`, `+`
  * modifiers) in free text such as a here-document's body, leaving quotes
  * and everything else as they are; `\$` stays a literal `$`. Pure.

@@ -87,7 +87,7 @@ export class ImageTree implements SourceTree {
 /** An empty tree (a stage on `scratch` with no layer yet). */
 export const EMPTY_TREE: SourceTree = {
   what: 'empty image',
-  lstat: async (rel) => (rel === '' ? undefined : undefined),
+  lstat: async () => undefined,
   children: async () => [],
   hostPath: async (rel) => { throw invalidArgument(`empty image: no ${rel}`); },
 };

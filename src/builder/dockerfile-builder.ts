@@ -32,6 +32,8 @@ import { applyConfigInstruction, commandArgs, DEFAULT_SHELL, isConfigInstruction
 const PREDEFINED_ARGS = new Set(['HTTP_PROXY', 'http_proxy', 'HTTPS_PROXY', 'https_proxy', 'FTP_PROXY', 'ftp_proxy', 'NO_PROXY', 'no_proxy', 'ALL_PROXY', 'all_proxy']);
 /** The snapshot label the snapshotter's start-up cleanup removes unfinished work by. */
 const TEMPORARY_LABEL = 'janus.temporary';
+/** The label of RUN containers, by which a restarted daemon finds those a crash left. */
+const BUILD_LABEL = 'org.janus.build';
 /** Largest Dockerfile read. */
 const MAX_DOCKERFILE = 4 * 1024 * 1024;
 
@@ -113,9 +115,18 @@ export class DockerfileBuilder implements BuildService {
     this.#platform = normalizePlatform(options.platform ?? hostPlatform());
   }
 
-  /** Removes build contexts and views a crashed daemon left. Call at start-up, before any build. Never throws. */
+  /**
+   * Removes what a crashed daemon left of builds: RUN containers (by their
+   * label), views and context copies. Call at start-up, after the container
+   * engine is up and before any build. Never throws.
+   */
   async cleanup(): Promise<void> {
     await this.#files.cleanup();
+    const left = await this.#containers.list({ all: true, filters: { label: [`${BUILD_LABEL}=run`] } }).catch(() => []);
+    for (const c of left) {
+      await this.#containers.remove(c.id, { force: true, volumes: true }).catch((err: unknown) => this.#log.warn('cannot remove a build container left by a crash', { id: c.id, err }));
+    }
+    if (left.length > 0) this.#log.info('removed build containers left by a crash', { ids: left.map((c) => c.id) });
     for (const name of await readdir(this.#dir).catch(() => [] as string[])) {
       if (name.startsWith('ctx-')) await rm(join(this.#dir, name), { recursive: true, force: true }).catch(() => {});
     }
@@ -451,7 +462,7 @@ export class DockerfileBuilder implements BuildService {
           ...(state.config.WorkingDir ? { workingDir: state.config.WorkingDir } : {}),
           ...(state.config.User ? { user: state.config.User } : {}),
           ...run.request.resources,
-          labels: { 'org.janus.build': 'run' },
+          labels: { [BUILD_LABEL]: 'run' },
         },
         ...(run.request.extraHosts && run.request.extraHosts.length > 0 ? { extraHosts: run.request.extraHosts } : {}),
         isolation: 'container' as const,

@@ -243,6 +243,21 @@ describe('janus build end to end', { skip: skipUnlessRoot() }, () => {
     await eventually('the build container to go', async () => ((await leftovers()).length === 0 ? true : undefined));
   });
 
+  test('a daemon killed during a RUN leaves nothing behind once it is back', async () => {
+    const dir = join(work, 'crash');
+    await mkdir(dir, { recursive: true });
+    await writeFile(join(dir, 'Dockerfile'), 'FROM busybox\nRUN echo started; sleep 60; echo never\n');
+    const cli = d.spawnJanus(['build', '--no-cache', dir]);
+    let out = '';
+    cli.stdout!.on('data', (b: Buffer) => { out += b.toString('utf8'); });
+    const exited = new Promise<void>((done) => cli.once('close', () => done()));
+    await eventually('the RUN to start', async () => (out.includes('started\n') ? true : undefined));
+    await d.kill9();
+    await exited;
+    await d.restart();
+    await eventually('the build container, its mounts and the context copy to go', async () => ((await leftovers()).length === 0 ? true : undefined));
+  });
+
   test('builder prune empties the cache: the next build runs every step again', async () => {
     const dir = await exampleCopy('pruned');
     ok(await d.janus(['build', '-q', dir]), 'build');

@@ -272,6 +272,8 @@ export async function buildContainerConfig(command: 'run' | 'create', args: Pars
   }
   const runtime = args.string('runtime');
   if (runtime) hc.Runtime = runtime;
+  const kernel = args.string('kernel');
+  if (kernel) hc.JanusVmKernel = kernel;
 
   // Networking.
   const networks = [...args.list('network'), ...args.list('net')];

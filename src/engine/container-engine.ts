@@ -322,6 +322,10 @@ export class ContainerEngine implements ContainerService, ContainerNetworking {
       // The limit would cap the host cgroup of the whole gVisor sandbox, whose own threads count against it.
       throw notImplemented('--pids-limit is not supported at the sandbox level: gVisor\'s own threads would count against it (the sandbox fails to start or dies)');
     }
+    if (request.vmKernel !== undefined) {
+      if (isolation !== 'vm') throw invalidArgument(`--kernel applies to the vm isolation level only, not ${isolation}`);
+      if (!(await stat(request.vmKernel).then((s) => s.isFile(), () => false))) throw invalidArgument(`--kernel ${request.vmKernel}: no such file on the daemon's host`);
+    }
     if (runtime === 'qemu' && (request.run.pidsLimit ?? 0) > 0) {
       throw notImplemented('--pids-limit is not supported at the vm level yet: the guest agent does not limit processes inside the VM');
     }
@@ -446,6 +450,8 @@ export class ContainerEngine implements ContainerService, ContainerNetworking {
         cpuCount: host.cpuCount,
         swapLimit: host.swapLimit,
       });
+      // The runtime reads the guest kernel from the spec (runc ignores annotations it does not know).
+      if (request.vmKernel) spec.annotations = { ...spec.annotations, 'org.janus.vm.kernel': request.vmKernel };
       const args = spec.process?.args ?? [];
       const userArgs = request.run.init ? args.slice(2) : args;
       const entrypoint = request.run.entrypoint !== undefined ? (request.run.entrypoint.length === 0 || (request.run.entrypoint.length === 1 && request.run.entrypoint[0] === '') ? null : request.run.entrypoint) : (image.config.Entrypoint ?? null);

@@ -67,6 +67,8 @@ export interface ContainerCreateRequest {
   isolation?: IsolationLevel;
   /** `--runtime runc|crun|runsc`; absent: chosen by isolation and what works on this host. */
   runtime?: string;
+  /** `--kernel`: the vm level boots this kernel (a path on the daemon's host) instead of its default. */
+  vmKernel?: string;
   restartPolicy?: RestartPolicy;
   /** `--rm`. */
   autoRemove?: boolean;

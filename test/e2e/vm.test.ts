@@ -62,6 +62,11 @@ describe('microVMs end to end', { skip }, () => {
     const memKiB = Number(/(\d+)/.exec(guest[1])![1]);
     assert.ok(memKiB > 150 * 1024 && memKiB <= 256 * 1024, `guest RAM ${memKiB} KiB is about 256 MiB`);
     ok(await janus(['rm', '-f', 'vm-inspect']), 'rm');
+    // kernel ls lists what --kernel can name; naming the default explicitly boots it.
+    const kernels = ok(await janus(['kernel', 'ls', '--format', '{{.Release}} {{.Path}} {{.Default}}']), 'kernel ls').trim().split('\n');
+    const def = kernels.map((l) => l.split(' ')).find((f) => f[2] === '*');
+    assert.ok(def, `a default kernel is marked: ${kernels.join('; ')}`);
+    assert.equal(ok(await janus(['run', '--rm', '--isolation', 'vm', '--network', 'none', '--kernel', def[1], 'busybox', 'uname', '-r']), '--kernel').trim(), def[0]);
   });
 
   test('a container and a VM on one network reach each other by name; a published port of a VM answers', async () => {
@@ -94,6 +99,9 @@ describe('microVMs end to end', { skip }, () => {
     fails(await janus(['run', '--rm', '--isolation', 'vm', '--memory', '32m', 'busybox', 'true']), /Minimum memory limit allowed for a VM is 128MB/, '--memory 32m');
     fails(await janus(['run', '--rm', '--isolation', 'vm', '--network', 'host', 'busybox', 'true']), /cannot share the host's network/, '--network host');
     fails(await janus(['run', '--rm', '--isolation', 'vm', '-v', '/nonexistent/path:/x', 'busybox', 'true']), /bind source path does not exist/, 'missing bind');
+    fails(await janus(['run', '--rm', '--isolation', 'vm', '--kernel', '/etc/passwd', 'busybox', 'true']), /not a Linux kernel image/, '--kernel of a file that is no kernel');
+    fails(await janus(['run', '--rm', '--isolation', 'vm', '--kernel', '/nonexistent/vmlinuz', 'busybox', 'true']), /no such file/, '--kernel of a missing file');
+    fails(await janus(['run', '--rm', '--kernel', '/etc/passwd', 'busybox', 'true']), /--kernel applies to the vm isolation level only/, '--kernel for a container');
     const left = ok(await janus(['ps', '-aq', '--no-trunc']), 'ps').trim();
     assert.equal(left, '', 'no container is left');
   });

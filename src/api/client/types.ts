@@ -331,6 +331,8 @@ export interface HostConfigWire extends ResourcesWire {
   DnsOptions?: string[];
   Isolation?: string;
   Runtime?: string;
+  /** Janus's extension: the guest kernel of a VM (`--kernel`). */
+  JanusVmKernel?: string;
   ConsoleSize?: [number, number];
   ContainerIDFile?: string;
   [key: string]: unknown;

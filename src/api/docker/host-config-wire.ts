@@ -322,6 +322,9 @@ export function parseHostConfig(value: unknown, apiVersion: string, extra: { net
   if (isolation) out.isolation = isolation;
   const runtime = hc.string('Runtime');
   if (runtime) out.runtime = runtime;
+  // Janus's extension: the guest kernel of a VM (`--kernel`).
+  const vmKernel = hc.string('JanusVmKernel');
+  if (vmKernel) out.vmKernel = vmKernel;
 
   // Informational: kept by the client (ContainerIDFile) or applied later by the client (ConsoleSize: it resizes after attaching).
   hc.string('ContainerIDFile');
@@ -425,6 +428,7 @@ export function hostConfigWire(view: ContainerView): Record<string, unknown> {
     ...omitEmpty('Sysctls', run.sysctls),
     Runtime: view.runtime,
     Isolation: view.isolation,
+    ...(view.request.vmKernel ? { JanusVmKernel: view.request.vmKernel } : {}),
     CpuShares: run.cpuShares ?? 0,
     Memory: run.memory ?? 0,
     NanoCpus: run.cpus ? Math.round(run.cpus * 1e9) : 0,

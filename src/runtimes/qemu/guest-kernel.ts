@@ -123,3 +123,15 @@ export async function readModuleIndex(modulesDir: string): Promise<{ dep: string
   const builtin = await readFile(join(modulesDir, 'modules.builtin'), 'utf8').catch(() => '');
   return { dep, builtin };
 }
+
+/**
+ * A user's kernel (`--kernel PATH`): its release from the image header, and
+ * the host's modules of that release when there are any (a kernel with its
+ * drivers built in needs none). InvalidArgument when PATH is not a bzImage.
+ */
+export async function kernelAt(path: string, modulesRoot = '/lib/modules'): Promise<GuestKernel> {
+  const release = await kernelRelease(path);
+  const modulesDir = join(modulesRoot, release);
+  const hasModules = await stat(join(modulesDir, 'modules.dep')).then(() => true, () => false);
+  return { path, release, ...(hasModules ? { modulesDir } : {}) };
+}

@@ -11,7 +11,7 @@ import type { Exec } from '../../util/exec.ts';
 import type { Logger } from '../../util/logger.ts';
 import { AgentConnection } from './agent-connection.ts';
 import { Msg } from './agent-protocol.ts';
-import { installedKernels, type GuestKernel } from './guest-kernel.ts';
+import { installedKernels, kernelAt, type GuestKernel } from './guest-kernel.ts';
 import { configRecords, guestMounts } from './guest-spec.ts';
 import { buildInitramfs } from './initramfs.ts';
 import { buildQemuArgs, guestCmdline, hostTscKhz, type VmLaunchSpec } from './qemu-args.ts';
@@ -98,8 +98,7 @@ export class QemuRuntime implements Runtime {
       if (this.#o.kernel) {
         const found = all.find((k) => k.path === this.#o.kernel);
         if (found) return found;
-        const { kernelRelease } = await import('./guest-kernel.ts');
-        return { path: this.#o.kernel, release: await kernelRelease(this.#o.kernel) };
+        return kernelAt(this.#o.kernel);
       }
       if (!all[0]) throw unavailable('no guest kernel: install one (Debian package linux-image-amd64; scripts/setup does)');
       return all[0];
@@ -202,7 +201,8 @@ export class QemuRuntime implements Runtime {
     };
     const t0 = performance.now();
     try {
-      const kernel = await this.kernel();
+      const chosen = oci.annotations?.['org.janus.vm.kernel'];
+      const kernel = chosen ? await kernelAt(chosen) : await this.kernel();
       const { accel } = await this.accelerator();
       state.accel = accel;
       state.kernelRelease = kernel.release;

@@ -24,7 +24,7 @@ import { stepCacheKey } from './cache-key.ts';
 import { copyArchive, planCopy, type CopyEntry, type CopySource } from './copy-plan.ts';
 import { DockerIgnore } from '../util/dockerignore.ts';
 import { parseDockerfileStages, type Dockerfile, type Instruction, type Stage } from './dockerfile.ts';
-import { processWord, expandVariables } from './shell-words.ts';
+import { processWord, expandVariables } from '../images/dockerfile-words.ts';
 import { ContextTree, EMPTY_TREE, ImageTree, resolveInTree, type SourceTree } from './source-tree.ts';
 import { applyConfigInstruction, commandArgs, DEFAULT_SHELL, isConfigInstruction, variablesOf, type StageFlags } from './stage-config.ts';
 

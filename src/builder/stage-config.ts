@@ -2,7 +2,7 @@ import { posix } from 'node:path';
 import { invalidArgument } from '../core/errors.ts';
 import type { ContainerDefaults, HealthConfig } from '../core/oci.ts';
 import type { CommandForm, Instruction } from './dockerfile.ts';
-import { processWord, processWords, type Variables } from './shell-words.ts';
+import { processWord, processWords, type Variables } from '../images/dockerfile-words.ts';
 
 /** The shell of shell-form commands unless SHELL says otherwise. */
 export const DEFAULT_SHELL: readonly string[] = ['/bin/sh', '-c'];

@@ -1,6 +1,7 @@
 import { posix } from 'node:path';
-import { invalidArgument } from '../../core/errors.ts';
+import { invalidArgument, isJanusError } from '../../core/errors.ts';
 import type { ContainerDefaults } from '../../core/oci.ts';
+import { processWord as dockerfileWord, processWords as dockerfileWords } from '../dockerfile-words.ts';
 
 /** The instructions `docker import --change` (and `docker commit --change`) accept. */
 export const CHANGE_INSTRUCTIONS = ['CMD', 'ENTRYPOINT', 'ENV', 'EXPOSE', 'LABEL', 'ONBUILD', 'STOPSIGNAL', 'USER', 'VOLUME', 'WORKDIR'] as const;
@@ -195,96 +196,21 @@ function isSignal(text: string): boolean {
   return rt !== null;
 }
 
-/** One word: quotes and escapes processed and variables expanded, whitespace kept. */
+/** One word, as a Dockerfile processes it; its errors become `fail`'s, which name the change. */
 function processWord(text: string, env: Map<string, string>, fail: Fail): string {
-  return lex(text, env, fail, false).join('');
+  return asChangeError(() => dockerfileWord(text, env), fail);
 }
 
 /** Words split on unquoted whitespace, each processed as `processWord` does. */
 function processWords(text: string, env: Map<string, string>, fail: Fail): string[] {
-  return lex(text, env, fail, true);
+  return asChangeError(() => dockerfileWords(text, env), fail);
 }
 
-/** Dockerfile word lexing: `'…'` literal, `"…"` with escapes and expansion, `\x` escapes, `$` expansion. */
-function lex(text: string, env: Map<string, string>, fail: Fail, split: boolean): string[] {
-  const words: string[] = [];
-  let word = '';
-  let inWord = false;
-  let i = 0;
-  const expand = (): string => {
-    // at text[i] === '$'
-    const next = text[i + 1];
-    if (next === '{') {
-      const close = text.indexOf('}', i + 2);
-      if (close < 0) throw fail(`missing '}' in ${JSON.stringify(text)}`);
-      const body = text.slice(i + 2, close);
-      i = close + 1;
-      const m = /^([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-+?])([\s\S]*))?$/.exec(body);
-      if (!m) throw fail(`bad substitution \${${body}}`);
-      const [, name, op, arg] = m;
-      const value = env.get(name);
-      const set = op?.startsWith(':') ? value !== undefined && value !== '' : value !== undefined;
-      switch (op) {
-        case undefined: return value ?? '';
-        case ':-': case '-': return set ? value! : processWord(arg, env, fail);
-        case ':+': case '+': return set ? processWord(arg, env, fail) : '';
-        default:
-          if (!set) throw fail(`${name}: ${arg || 'is not set'}`);
-          return value!;
-      }
-    }
-    const m = /^[A-Za-z_][A-Za-z0-9_]*/.exec(text.slice(i + 1));
-    if (!m) {
-      i++;
-      return '$';
-    }
-    i += 1 + m[0].length;
-    return env.get(m[0]) ?? '';
-  };
-  while (i < text.length) {
-    const ch = text[i];
-    if (split && /\s/.test(ch)) {
-      if (inWord) words.push(word);
-      word = '';
-      inWord = false;
-      i++;
-      continue;
-    }
-    inWord = true;
-    if (ch === "'") {
-      const close = text.indexOf("'", i + 1);
-      if (close < 0) throw fail(`unmatched ' in ${JSON.stringify(text)}`);
-      word += text.slice(i + 1, close);
-      i = close + 1;
-    } else if (ch === '"') {
-      i++;
-      for (;;) {
-        if (i >= text.length) throw fail(`unmatched " in ${JSON.stringify(text)}`);
-        const c = text[i];
-        if (c === '"') {
-          i++;
-          break;
-        }
-        if (c === '\\' && i + 1 < text.length && ['"', '\\', '$'].includes(text[i + 1])) {
-          word += text[i + 1];
-          i += 2;
-        } else if (c === '$') {
-          word += expand();
-        } else {
-          word += c;
-          i++;
-        }
-      }
-    } else if (ch === '\\') {
-      if (i + 1 < text.length) word += text[i + 1];
-      i += 2;
-    } else if (ch === '$') {
-      word += expand();
-    } else {
-      word += ch;
-      i++;
-    }
+function asChangeError<T>(fn: () => T, fail: Fail): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (isJanusError(err, 'InvalidArgument')) throw fail(err.message);
+    throw err;
   }
-  if (inWord) words.push(word);
-  return words;
 }

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { processWord, processWords } from './shell-words.ts';
+import { processWord, processWords } from './dockerfile-words.ts';
 
 const vars = new Map([['A', 'a'], ['EMPTY', ''], ['SP', 'x y']]);
 

@@ -25,6 +25,7 @@ import { copyArchive, planCopy, type CopyEntry, type CopySource } from './copy-p
 import { DockerIgnore } from '../util/dockerignore.ts';
 import { parseDockerfileStages, type Dockerfile, type Instruction, type Stage } from './dockerfile.ts';
 import { processWord, expandVariables } from '../images/dockerfile-words.ts';
+import { peekStream } from '../util/peek-stream.ts';
 import { ContextTree, EMPTY_TREE, ImageTree, resolveInTree, type SourceTree } from './source-tree.ts';
 import { applyConfigInstruction, commandArgs, DEFAULT_SHELL, isConfigInstruction, variablesOf, type StageFlags } from './stage-config.ts';
 
@@ -205,32 +206,16 @@ export class DockerfileBuilder implements BuildService {
    * Dockerfile`): returned as text, the context left empty.
    */
   async #unpackContext(body: Readable, dir: string, signal?: AbortSignal): Promise<string | undefined> {
-    const iterator = body[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
-    const head: Buffer[] = [];
-    let length = 0;
-    let ended = false;
-    while (length < 512) {
-      const next = await iterator.next();
-      if (next.done) {
-        ended = true;
-        break;
-      }
-      const chunk = Buffer.isBuffer(next.value) ? next.value : Buffer.from(next.value);
-      head.push(chunk);
-      length += chunk.length;
-    }
-    const first = Buffer.concat(head);
+    const { head: first, rest } = await peekStream(body, 512);
     if (first.length === 0) return undefined;
     const compressed = detectCompression(first) !== 'none';
     const isTar = first.length >= 512 && first.subarray(257, 262).toString('latin1') === 'ustar';
     const replay = Readable.from((async function* () {
       let total = first.length;
       yield first;
-      if (!ended) {
-        for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
-          total += (next.value as Buffer).length;
-          yield next.value;
-        }
+      for await (const chunk of rest()) {
+        total += chunk.length;
+        yield chunk;
       }
       // The docker CLI sends a context whose Dockerfile it added (`-f` outside the context) without the
       // last entry's padding and the end-of-archive blocks, which Go's reader tolerates: supply them

@@ -2,6 +2,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip, createZstdDecompress } from 'node:zlib';
 import { invalidArgument, isJanusError } from '../../core/errors.ts';
+import { peekStream } from '../../util/peek-stream.ts';
 
 /** How a stream's bytes are compressed, judged by their first bytes. */
 export type Compression = 'gzip' | 'zstd' | 'bzip2' | 'xz' | 'none';
@@ -23,21 +24,7 @@ export function detectCompression(head: Uint8Array): Compression {
  * compressed stream errors the returned stream with InvalidArgument.
  */
 export async function openDecompressed(source: Readable, what: string): Promise<{ stream: Readable; compression: Compression }> {
-  const iterator = source[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
-  const head: Buffer[] = [];
-  let length = 0;
-  let ended = false;
-  while (length < 6) {
-    const next = await iterator.next();
-    if (next.done) {
-      ended = true;
-      break;
-    }
-    const chunk = Buffer.isBuffer(next.value) ? next.value : Buffer.from(next.value);
-    head.push(chunk);
-    length += chunk.length;
-  }
-  const first = Buffer.concat(head);
+  const { head: first, rest } = await peekStream(source, 6);
   const compression = detectCompression(first);
   if (compression === 'bzip2' || compression === 'xz') {
     source.destroy();
@@ -45,8 +32,7 @@ export async function openDecompressed(source: Readable, what: string): Promise<
   }
   const replay = Readable.from((async function* () {
     if (first.length > 0) yield first;
-    if (ended) return;
-    for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield next.value;
+    yield* rest();
   })(), { objectMode: false });
   if (compression === 'none') return { stream: replay, compression };
   const inflate = compression === 'gzip' ? createGunzip() : createZstdDecompress();

@@ -149,8 +149,11 @@ export class QemuRuntime implements Runtime {
     }
   }
 
+  #tsc: Promise<number | undefined> | undefined;
+
+  /** The host's TSC rate, read once (it does not change while the host runs). */
   #tscKhz(): Promise<number | undefined> {
-    return Promise.all([readFile('/proc/cpuinfo', 'utf8').catch(() => ''), readFile('/sys/devices/system/cpu/cpu0/tsc_freq_khz', 'utf8').catch(() => undefined)])
+    return this.#tsc ??= Promise.all([readFile('/proc/cpuinfo', 'utf8').catch(() => ''), readFile('/sys/devices/system/cpu/cpu0/tsc_freq_khz', 'utf8').catch(() => undefined)])
       .then(([cpuinfo, sysfs]) => hostTscKhz(cpuinfo, sysfs));
   }
 

@@ -9,6 +9,7 @@ import { writeFileAtomic } from '../../util/atomic-file.ts';
 import type { Exec } from '../../util/exec.ts';
 import type { Logger } from '../../util/logger.ts';
 import { ProcessStartError } from '../oci/process-start-error.ts';
+import { signalNumber } from '../oci/oci-task.ts';
 import { MAX_PAYLOAD, Msg, decodeRecords, recordNumber, recordValue, type Frame, type Records } from './agent-protocol.ts';
 import type { AgentConnection } from './agent-connection.ts';
 import { K8sLogWriter } from './k8s-log-writer.ts';
@@ -72,19 +73,6 @@ interface Channel {
 }
 
 const WORKLOAD = 1;
-
-/** A signal name (`SIGTERM`, `TERM`, `15`) as its number; InvalidArgument when unknown. */
-function signalNumberOf(signal: string): number {
-  if (/^\d+$/.test(signal)) return Number(signal);
-  const name = (signal.startsWith('SIG') ? signal : `SIG${signal}`).toUpperCase() as keyof typeof os.signals;
-  const n = os.signals[name];
-  if (n === undefined) throw internal(`unknown signal ${signal}`);
-  return n;
-}
-
-function signalName(n: number): string | undefined {
-  return Object.entries(os.signals).find(([, v]) => v === n)?.[0];
-}
 
 /** The host cost of QEMU's CPU time, from /proc/<pid>/stat (utime + stime, in clock ticks of 1/100 s). */
 async function processCpuNanos(pid: number): Promise<bigint> {
@@ -194,7 +182,7 @@ export class QemuTask implements Task {
 
   async kill(signal: string, options: { all?: boolean } = {}): Promise<void> {
     if (this.#exit || this.#qemuGone || !this.#state.started) throw conflict(`container ${this.id} is not running`);
-    const n = signalNumberOf(signal);
+    const n = signalNumber(signal);
     if ((await this.status()) === 'paused' && n === os.signals.SIGKILL) {
       // A paused guest cannot act on a signal; SIGKILL ends the VM itself.
       await this.#killQemu();
@@ -283,7 +271,7 @@ export class QemuTask implements Task {
 
   /** Signals `channel`'s process. */
   signalChannel(channel: number, signal: string): void {
-    this.#requireConn().sendRecords(Msg.SIGNAL, channel, [['signal', String(signalNumberOf(signal))]]);
+    this.#requireConn().sendRecords(Msg.SIGNAL, channel, [['signal', String(signalNumber(signal))]]);
   }
 
   async stats(): Promise<TaskStats> {
@@ -394,7 +382,8 @@ export class QemuTask implements Task {
       case Msg.EXIT: {
         const recs = decodeRecords(f.payload);
         const sig = recordNumber(recs, 'signal', 0);
-        const exit: Exit = { code: recordNumber(recs, 'code', 0), exitedAt: new Date(), oomKilled: recordValue(recs, 'oom') === '1', ...(sig ? { signal: signalName(sig) } : {}) };
+        const name = sig ? Object.entries(os.signals).find(([, v]) => v === sig)?.[0] : undefined;
+        const exit: Exit = { code: recordNumber(recs, 'code', 0), exitedAt: new Date(), oomKilled: recordValue(recs, 'oom') === '1', ...(name ? { signal: name } : {}) };
         void this.#onExit(f.channel, ch, exit);
         break;
       }

@@ -3,15 +3,10 @@ import { invalidArgument } from '../core/errors.ts';
 import type { ContainerDefaults, HealthConfig } from '../core/oci.ts';
 import type { CommandForm, Instruction } from './dockerfile.ts';
 import { processWord, processWords, type Variables } from '../images/dockerfile-words.ts';
+import { exposedPorts, isSignal } from '../images/dockerfile-values.ts';
 
 /** The shell of shell-form commands unless SHELL says otherwise. */
 export const DEFAULT_SHELL: readonly string[] = ['/bin/sh', '-c'];
-
-const SIGNALS = new Set([
-  'ABRT', 'ALRM', 'BUS', 'CHLD', 'CLD', 'CONT', 'FPE', 'HUP', 'ILL', 'INT', 'IO', 'IOT', 'KILL', 'PIPE', 'POLL', 'PROF', 'PWR',
-  'QUIT', 'SEGV', 'STKFLT', 'STOP', 'SYS', 'TERM', 'TRAP', 'TSTP', 'TTIN', 'TTOU', 'UNUSED', 'URG', 'USR1', 'USR2', 'VTALRM',
-  'WINCH', 'XCPU', 'XFSZ',
-]);
 
 /** What a stage remembers between instructions besides the image config. */
 export interface StageFlags {
@@ -169,21 +164,3 @@ export function applyConfigInstruction(
   return { config: out, flags: next };
 }
 
-function exposedPorts(word: string, fail: (why: string) => Error): string[] {
-  const m = /^(\d+)(?:-(\d+))?(?:\/([A-Za-z]+))?$/.exec(word);
-  if (!m) throw fail(`invalid port ${JSON.stringify(word)}: want PORT[-PORT][/PROTOCOL]`);
-  const proto = (m[3] ?? 'tcp').toLowerCase();
-  if (!['tcp', 'udp', 'sctp'].includes(proto)) throw fail(`invalid proto: ${m[3]}`);
-  const start = Number(m[1]);
-  const end = m[2] === undefined ? start : Number(m[2]);
-  if (start < 1 || end > 65535 || end < start) throw fail(`invalid port range ${JSON.stringify(word)}: ports are 1-65535`);
-  const out: string[] = [];
-  for (let p = start; p <= end; p++) out.push(`${p}/${proto}`);
-  return out;
-}
-
-function isSignal(text: string): boolean {
-  if (/^\d+$/.test(text)) return Number(text) >= 1 && Number(text) <= 64;
-  const name = text.toUpperCase().replace(/^SIG/, '');
-  return SIGNALS.has(name) || /^RT(MIN|MAX)([+-]\d+)?$/.test(name);
-}

@@ -2,6 +2,7 @@ import { posix } from 'node:path';
 import { invalidArgument, isJanusError } from '../../core/errors.ts';
 import type { ContainerDefaults } from '../../core/oci.ts';
 import { processWord as dockerfileWord, processWords as dockerfileWords } from '../dockerfile-words.ts';
+import { exposedPorts, isSignal } from '../dockerfile-values.ts';
 
 /** The instructions `docker import --change` (and `docker commit --change`) accept. */
 export const CHANGE_INSTRUCTIONS = ['CMD', 'ENTRYPOINT', 'ENV', 'EXPOSE', 'LABEL', 'ONBUILD', 'STOPSIGNAL', 'USER', 'VOLUME', 'WORKDIR'] as const;
@@ -13,12 +14,6 @@ const DOCKERFILE_INSTRUCTIONS = new Set([
 ]);
 const SUPPORTED = new Set<string>(CHANGE_INSTRUCTIONS);
 const DEFAULT_SHELL = ['/bin/sh', '-c'];
-const SIGNALS = new Set([
-  'ABRT', 'ALRM', 'BUS', 'CHLD', 'CLD', 'CONT', 'FPE', 'HUP', 'ILL', 'INT', 'IO', 'IOT', 'KILL', 'PIPE', 'POLL', 'PROF', 'PWR',
-  'QUIT', 'SEGV', 'STKFLT', 'STOP', 'SYS', 'TERM', 'TRAP', 'TSTP', 'TTIN', 'TTOU', 'UNUSED', 'URG', 'USR1', 'USR2', 'VTALRM',
-  'WINCH', 'XCPU', 'XFSZ',
-]);
-
 /**
  * Applies Dockerfile instructions to image defaults, as `docker import
  * --change` / `docker commit --change` do, and returns the new defaults
@@ -173,27 +168,6 @@ function nameValues(text: string, env: Map<string, string>, keyword: string, fai
     if (i === 0) throw fail(`${keyword} names can not be blank`);
     return [word.slice(0, i), word.slice(i + 1)];
   });
-}
-
-function exposedPorts(word: string, fail: Fail): string[] {
-  const m = /^(\d+)(?:-(\d+))?(?:\/([A-Za-z]+))?$/.exec(word);
-  if (!m) throw fail(`invalid port ${JSON.stringify(word)}: want PORT[-PORT][/PROTOCOL]`);
-  const proto = (m[3] ?? 'tcp').toLowerCase();
-  if (!['tcp', 'udp', 'sctp'].includes(proto)) throw fail(`invalid protocol ${JSON.stringify(m[3])} in ${JSON.stringify(word)}: want tcp, udp or sctp`);
-  const start = Number(m[1]);
-  const end = m[2] === undefined ? start : Number(m[2]);
-  if (start < 1 || end > 65535 || end < start) throw fail(`invalid port range ${JSON.stringify(word)}: ports are 1-65535`);
-  const out: string[] = [];
-  for (let p = start; p <= end; p++) out.push(`${p}/${proto}`);
-  return out;
-}
-
-function isSignal(text: string): boolean {
-  if (/^\d+$/.test(text)) return Number(text) >= 1 && Number(text) <= 64;
-  const name = text.toUpperCase().replace(/^SIG/, '');
-  if (SIGNALS.has(name)) return true;
-  const rt = /^RT(MIN|MAX)([+-]\d+)?$/.exec(name);
-  return rt !== null;
 }
 
 /** One word, as a Dockerfile processes it; its errors become `fail`'s, which name the change. */

@@ -9,7 +9,7 @@ import ts from 'typescript';
  *
  *   util ← core ← implementations ← engine ← api/docker, builder, advisor ← daemon
  *   api/docker ← api/dashboard (the web dashboard's server) ← daemon
- *   util ← core ← api/client ← compose, cli
+ *   util ← core ← api/client ← compose ← cli
  *
  * The rules, written down (a "unit" is a top-level folder of src/, or
  * api/docker and api/client):
@@ -27,7 +27,8 @@ import ts from 'typescript';
  * - api/client imports only util and core: it is a client of the wire API and
  *   must work against any Docker-compatible daemon.
  * - compose and cli talk only through api/client: they import api/client,
- *   util and core, never engine, implementations or the daemon.
+ *   util and core, never engine, implementations or the daemon; cli also
+ *   imports compose (`janus compose` drives its engine).
  * - daemon imports anything except cli.
  * - every relative import names an existing file with its `.ts` extension;
  *   code under src/ never imports outside src/ (tests may import test/).
@@ -58,7 +59,7 @@ const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   advisor: BELOW_FRONTENDS,
   'api/client': ['util', 'core'],
   compose: ['util', 'core', 'api/client'],
-  cli: ['util', 'core', 'api/client'],
+  cli: ['util', 'core', 'api/client', 'compose'],
   daemon: [...BELOW_FRONTENDS, 'api/docker', 'api/dashboard', 'api/client', 'builder', 'advisor', 'compose'],
 };
 

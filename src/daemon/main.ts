@@ -31,6 +31,11 @@ import { OverlaySnapshotter } from '../snapshots/overlay/overlay-snapshotter.ts'
 import { HttpRegistry } from '../registry/http-registry.ts';
 import { HostProbe, type HostFacts } from '../host/host-probe.ts';
 import { createApiServer } from '../api/docker/server.ts';
+import type { DashboardStatus } from '../api/docker/dashboard-routes.ts';
+import { originOf, parseListenAddress, type ListenAddress } from '../api/dashboard/dashboard-access.ts';
+import { createDashboardServer, type DashboardServer } from '../api/dashboard/dashboard-server.ts';
+import { readOrCreateToken } from '../api/dashboard/dashboard-token.ts';
+import { StatsSampler } from '../api/dashboard/stats-sampler.ts';
 import type { Exec } from '../util/exec.ts';
 import { NodeExec } from '../util/exec.ts';
 import type { LogLevel, Logger } from '../util/logger.ts';
@@ -45,6 +50,7 @@ import { prepareSocketPath } from './unix-socket.ts';
 const REPO = resolve(import.meta.dirname, '../..');
 const DEFAULT_ROOT = '/var/lib/janus';
 const DEFAULT_HOST = 'unix:///run/janus/janus.sock';
+const DEFAULT_DASHBOARD = '127.0.0.1:2380';
 const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
 /** In-flight requests get this long to finish after their operations were aborted. */
 const DRAIN_MS = 10_000;
@@ -83,6 +89,12 @@ export interface StartDaemonOptions {
   hostProbe?: { probe(): Promise<HostFacts> };
   /** Connects to conmon's attach sockets (container stdin); without it `-i` is refused as unavailable. */
   attach?: AttachStdin;
+  /**
+   * The web dashboard: where it listens, and whether failing to listen there
+   * fails the start (an address asked for) or is only logged (the default
+   * address, which another daemon may hold). Absent: no dashboard.
+   */
+  dashboard?: { address: ListenAddress; required: boolean };
 }
 
 /** A running daemon. */
@@ -103,6 +115,8 @@ export interface DaemonArgs {
   socketPath: string;
   insecureRegistries: string[];
   logLevel: LogLevel;
+  /** undefined: `--dashboard off`. */
+  dashboard?: { address: ListenAddress; required: boolean };
   help: boolean;
 }
 
@@ -227,15 +241,53 @@ export async function startDaemon(options: StartDaemonOptions): Promise<RunningD
     await builds.cleanup();
 
     const shutdown = new AbortController();
-    const srv = createApiServer({ images, volumes, containers, networks, system, events, builds, logger: logger.child({ component: 'api' }), shutdown: shutdown.signal });
+    let dashboardStatus: DashboardStatus = { state: 'off' };
+    const srv = createApiServer({
+      images, volumes, containers, networks, system, events, builds, logger: logger.child({ component: 'api' }), shutdown: shutdown.signal,
+      dashboard: () => dashboardStatus,
+    });
     server = srv;
     await listen(srv, socketPath);
     logger.info('listening', { socket: socketPath });
+
+    let dashboard: DashboardServer | undefined;
+    if (options.dashboard) {
+      const { address, required } = options.dashboard;
+      const tokenFile = join(root, 'dashboard-token');
+      const { token, created } = await readOrCreateToken(tokenFile);
+      const engine = containers;
+      dashboard = createDashboardServer({
+        containers: engine,
+        // The page's Engine API calls are served in process by the same API server as the socket's.
+        api: (req, res) => srv.emit('request', req, res),
+        sampler: new StatsSampler({ cpus: hostFacts.cpuCount }),
+        assetsDir: join(REPO, 'build', 'dashboard'),
+        token,
+        address,
+        logger: logger.child({ component: 'dashboard' }),
+      });
+      try {
+        await listenTcp(dashboard.server, address);
+        const url = `${originOf(address)}/?token=${token}`;
+        dashboardStatus = { state: 'listening', url, token };
+        logger.info('dashboard listening', { address: originOf(address) });
+        // Printed once, when made; `janus dashboard` prints it again for whoever may use the API socket.
+        if (created) process.stderr.write(`janus daemon: dashboard token created (kept in ${tokenFile}, mode 0600): ${url}\n`);
+      } catch (err) {
+        await dashboard.close();
+        dashboard = undefined;
+        const reason = `cannot listen on ${originOf(address)}: ${(err as Error).message}`;
+        if (required) throw asJanusError(err, `dashboard: ${reason}`);
+        dashboardStatus = { state: 'failed', reason };
+        logger.warn('dashboard not started', { reason });
+      }
+    }
 
     let stopping: Promise<void> | undefined;
     const stop = (): Promise<void> => {
       stopping ??= (async () => {
         logger.info('stopping');
+        await dashboard?.close();
         containers?.close();
         await networks.close();
         await netDriver.close();
@@ -290,6 +342,17 @@ async function createImageEngine(deps: EngineDeps): Promise<ImageService> {
   });
 }
 
+/** Listens on a TCP address. */
+function listenTcp(server: Server, address: ListenAddress): Promise<void> {
+  return new Promise((done, fail) => {
+    server.once('error', fail);
+    server.listen(address.port, address.host, () => {
+      server.removeListener('error', fail);
+      done();
+    });
+  });
+}
+
 /** Listens on a unix socket that only root and its group can use (mode 0660 from the first moment). */
 function listen(server: Server, socketPath: string): Promise<void> {
   return new Promise((done, fail) => {
@@ -334,6 +397,8 @@ Options:
   -H, --host unix:///PATH    socket to listen on (default ${DEFAULT_HOST})
   --insecure-registry HOST   allow plain http to HOST[:PORT] (repeatable)
   --log-level LEVEL          debug, info, warn or error (default info)
+  --dashboard IP:PORT|off    where the web dashboard listens (default ${DEFAULT_DASHBOARD});
+                             its data always needs the token that \`janus dashboard\` prints
   -h, --help                 print this help
 `;
 
@@ -350,6 +415,7 @@ export function parseDaemonArgs(argv: string[]): DaemonArgs {
         host: { type: 'string', short: 'H' },
         'insecure-registry': { type: 'string', multiple: true },
         'log-level': { type: 'string' },
+        dashboard: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -370,11 +436,14 @@ export function parseDaemonArgs(argv: string[]): DaemonArgs {
       throw invalidArgument(`invalid --insecure-registry ${JSON.stringify(r)}: want HOST[:PORT]`);
     }
   }
+  const dashboardText = values.dashboard ?? DEFAULT_DASHBOARD;
+  const dashboard = dashboardText === 'off' ? undefined : { address: parseListenAddress(dashboardText), required: values.dashboard !== undefined };
   return {
     root: resolve(values.root ?? DEFAULT_ROOT),
     socketPath: resolve(host.slice('unix://'.length)),
     insecureRegistries,
     logLevel,
+    ...(dashboard ? { dashboard } : {}),
     help: values.help ?? false,
   };
 }
@@ -406,6 +475,7 @@ export async function runDaemon(argv: string[]): Promise<void> {
       insecureRegistries: args.insecureRegistries,
       logger,
       debug: args.logLevel === 'debug',
+      ...(args.dashboard ? { dashboard: args.dashboard } : {}),
     });
   } catch (err) {
     const e = asJanusError(err);

@@ -21,6 +21,7 @@ import { registerNetworkRoutes } from './network-routes.ts';
 import { registerNotOfferedRoutes } from './not-offered-routes.ts';
 import { registerVolumeRoutes } from './volume-routes.ts';
 import { registerDiskUsageRoutes } from './disk-usage-routes.ts';
+import { registerDashboardRoutes, type DashboardStatus } from './dashboard-routes.ts';
 import { Router } from './router.ts';
 import { registerSystemRoutes } from './system-routes.ts';
 import type { SystemService } from './system-service.ts';
@@ -43,6 +44,8 @@ export interface ApiServerOptions {
    * followers end.
    */
   shutdown?: AbortSignal;
+  /** The web dashboard's address for `GET /janus/dashboard`; absent: that endpoint is not offered. */
+  dashboard?: () => DashboardStatus;
 }
 
 const VERSION_PREFIX = /^\/v(\d+(?:\.\d+)?)(\/.*)$/;
@@ -69,6 +72,7 @@ export function createApiServer(options: ApiServerOptions): Server {
   registerContainerRoutes(router, { containers: options.containers, logger });
   registerExecRoutes(router, { containers: options.containers, logger });
   if (options.builds) registerBuildRoutes(router, { builds: options.builds, logger });
+  if (options.dashboard) registerDashboardRoutes(router, { dashboard: options.dashboard });
   registerNotOfferedRoutes(router);
   const serverHeader = `Janus/${options.system.serverVersion} (linux)`;
 

@@ -63,6 +63,7 @@ const TOP: Readonly<Record<string, IndexEntry>> = {
   info: { summary: 'Display system-wide information', load: async () => (await import('./commands/info.ts')).infoCommand },
   events: { summary: 'Get real time events from the server', load: async () => (await import('./commands/events.ts')).eventsCommand('events') },
   version: { summary: 'Show the Janus version information', load: async () => (await import('./commands/version.ts')).versionCommand },
+  dashboard: { summary: 'Print the web dashboard\'s link and open it in a browser', load: async () => (await import('./commands/dashboard.ts')).dashboardCommand },
 };
 
 const IMAGE: Readonly<Record<string, IndexEntry>> = {

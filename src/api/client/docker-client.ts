@@ -314,6 +314,11 @@ export class DockerClient {
     return this.#json('POST', '/auth', { body: JSON.stringify(config), headers: { 'Content-Type': 'application/json' }, signal: options.signal });
   }
 
+  /** `GET /janus/dashboard` (Janus extension): the web dashboard's link (with its token); NotFound when it is off. */
+  dashboard(options: { signal?: AbortSignal } = {}): Promise<{ URL: string; Token: string }> {
+    return this.#json('GET', '/janus/dashboard', options);
+  }
+
   /** `POST /janus/images/bootstrap?name=` (Janus extension): builds a base image from host tools. */
   bootstrapImage(name: string, options: { signal?: AbortSignal } = {}): AsyncIterable<JsonMessage> {
     return this.#stream('POST', '/janus/images/bootstrap', { query: { name }, signal: options.signal });

@@ -1,0 +1,66 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { adviseWorkload } from './advise-workload.ts';
+import { plainWorkload } from './plain-workload.fixture.ts';
+import type { HostAdviceFacts } from './workload-facts.ts';
+
+const host = (vm: boolean, sandbox = true): HostAdviceFacts => ({
+  os: 'linux',
+  architecture: 'amd64',
+  levels: {
+    container: { works: true },
+    sandbox: sandbox ? { works: true } : { works: false, why: 'runsc not installed' },
+    vm: vm ? { works: true } : { works: false, why: 'qemu-system-x86_64 not installed' },
+  },
+});
+
+describe('adviseWorkload', () => {
+  it('a plain service gets container, with the default rule as its reason and what would change it', () => {
+    const a = adviseWorkload(plainWorkload(), host(true));
+    assert.equal(a.level, 'container');
+    assert.deepEqual(a.reasons.map((r) => r.rule), ['fast-density-default']);
+    assert.ok(a.changes.some((c) => c.includes('janus.trust=untrusted')));
+    assert.deepEqual(a.alternatives.map((x) => x.level), ['sandbox', 'vm']);
+  });
+
+  it('the strongest rule wins and every fired rule is listed, strongest first; the default is not', () => {
+    const a = adviseWorkload(plainWorkload({ capAdd: ['SYS_ADMIN'], trust: { value: 'untrusted', source: 'label janus.trust' } }), host(true));
+    assert.equal(a.level, 'vm');
+    assert.deepEqual(a.reasons.map((r) => r.rule), ['untrusted-code', 'dangerous-capability']);
+    assert.ok(a.changes.includes('without label janus.trust=untrusted (untrusted-code): sandbox'), a.changes.join('\n'));
+    assert.match(a.alternatives.find((x) => x.level === 'container')!.note, /SYS_ADMIN/);
+  });
+
+  it('falls back to sandbox when the vm level does not work, saying so', () => {
+    const a = adviseWorkload(plainWorkload({ trust: { value: 'untrusted', source: 'label janus.trust' } }), host(false));
+    assert.equal(a.level, 'sandbox');
+    assert.equal(a.wanted, 'vm');
+    assert.equal(a.reasons[0].rule, 'fallback');
+    assert.match(a.reasons[0].evidence, /vm level does not work on this host: qemu-system-x86_64 not installed/);
+    assert.ok(a.changes.includes('a working vm level on this host: vm'));
+  });
+
+  it('a fallback says what a sandbox does not give to a workload that needs its own kernel', () => {
+    const a = adviseWorkload(plainWorkload({ process: ['/sbin/init'] }), host(false));
+    assert.equal(a.level, 'sandbox');
+    assert.match(a.reasons[0].detail, /full-os-init/);
+  });
+
+  it('falls back to container when neither stronger level works, and names both', () => {
+    const a = adviseWorkload(plainWorkload({ privileged: true }), host(false, false));
+    assert.equal(a.level, 'container');
+    assert.equal(a.reasons[0].rule, 'fallback');
+    assert.deepEqual(a.alternatives.map((x) => [x.level, x.works]), [['sandbox', false], ['vm', false]]);
+  });
+
+  it('facts that could not be gathered are passed on, not guessed', () => {
+    const a = adviseWorkload(plainWorkload({ imageConfig: undefined, initSystemFiles: undefined, unevaluated: ['image x: not found'] }), host(true));
+    assert.deepEqual(a.unevaluated, ['image x: not found']);
+  });
+
+  it('an informing rule (hardware) is listed without moving the level', () => {
+    const a = adviseWorkload(plainWorkload({ gpus: 'all' }), host(true));
+    assert.equal(a.level, 'container');
+    assert.ok(a.reasons.some((r) => r.rule === 'special-hardware' && r.level === undefined));
+  });
+});

@@ -1,0 +1,85 @@
+import type { ContainerCreateRequest, IsolationLevel } from './container-service.ts';
+
+/** One reason for (or against) an isolation level: the advisor's rule, what it saw, and what that means. */
+export interface AdviceReason {
+  /** The rule's id in src/advisor/rules.ts (`untrusted-code`, `dangerous-capability`, …). */
+  rule: string;
+  /** The level the rule pushes toward; absent for rules that only inform (hardware Janus cannot pass through). */
+  level?: IsolationLevel;
+  /** What was seen, quoted from the workload (`--cap-add SYS_ADMIN`, `label janus.trust=untrusted`). */
+  evidence: string;
+  /** The risk or need it shows, and what the level does about it. */
+  detail: string;
+}
+
+/** Another level than the recommended one, and whether it works on this host. */
+export interface AdviceAlternative {
+  level: IsolationLevel;
+  works: boolean;
+  /** Why it does not work here, or what it would mean for this workload. */
+  note: string;
+}
+
+/**
+ * The advisor's answer for one workload. `level` is always a level that works
+ * on this host when one does; `unevaluated` lists the facts that could not
+ * be gathered (a missing image, a backend that does not work), so the
+ * answer never silently rests on a guess.
+ */
+export interface WorkloadAdvice {
+  name: string;
+  level: IsolationLevel;
+  /** The level the rules asked for before what works on this host was considered. */
+  wanted: IsolationLevel;
+  reasons: AdviceReason[];
+  alternatives: AdviceAlternative[];
+  /** What would change the answer (`without --privileged: container`). */
+  changes: string[];
+  /** Facts the advice could not check, each saying what and why. */
+  unevaluated: string[];
+}
+
+/** What `--isolation auto` resolved to, kept on the container and shown by inspect (`Janus.Advice`). */
+export interface IsolationChoice {
+  requested: 'auto';
+  level: IsolationLevel;
+  reasons: AdviceReason[];
+  unevaluated: string[];
+}
+
+/** Annotations that are not part of docker's create request (compose's `x-janus`). */
+export interface WorkloadAnnotations {
+  trust?: string;
+  compliance?: string;
+}
+
+/**
+ * Host requests Janus does not offer at any level (`--device`, `--gpus`,
+ * `--pid host`, …), passed to the advisor so it can say what they would
+ * need instead of refusing the whole command line.
+ */
+export interface UnofferedRequests {
+  devices?: string[];
+  gpus?: string;
+  pidMode?: string;
+  ipcMode?: string;
+  utsMode?: string;
+}
+
+/**
+ * Chooses an isolation level for a workload from its request, its image and
+ * the host. Implemented by the advisor (src/advisor/), wired in
+ * daemon/main.ts; the engine calls `choose` for `--isolation auto` before it
+ * picks a runtime, and the API serves `advise`. Never throws for a fact it
+ * cannot gather (that becomes `unevaluated`); NotFound only from
+ * `adviseContainer` for an unknown container.
+ */
+export interface IsolationAdviser {
+  /** Advice for a workload about to be created (its isolation request is ignored). */
+  advise(
+    request: ContainerCreateRequest,
+    options?: { name?: string; annotations?: WorkloadAnnotations; unoffered?: UnofferedRequests; signal?: AbortSignal },
+  ): Promise<WorkloadAdvice>;
+  /** Advice for an existing container, from what it was created with. */
+  adviseContainer(nameOrId: string, options?: { signal?: AbortSignal }): Promise<WorkloadAdvice>;
+}

@@ -27,6 +27,8 @@ export interface ComposeProject {
   volumes: Record<string, VolumeConfig>;
   /** Services present in the files but disabled by profiles (so `run SERVICE` can still name them). */
   disabledServices: Record<string, ServiceConfig>;
+  /** What the loader noticed but accepted (variables that are not set, an obsolete `version:`), for the CLI to print on stderr. */
+  warnings?: string[];
 }
 
 /** One service. */

@@ -10,6 +10,8 @@ import type { ImageService } from '../engine/image-service.ts';
 import { ImageEngine } from '../engine/image-engine.ts';
 import { VolumeEngine } from '../engine/volume-engine.ts';
 import { ContainerEngine } from '../engine/container-engine.ts';
+import { WorkloadSnapshots } from '../engine/workload-snapshots.ts';
+import { findOnPath } from '../util/find-on-path.ts';
 import { ContainerFiles } from '../engine/container-files.ts';
 import { DockerfileBuilder } from '../builder/dockerfile-builder.ts';
 import type { ContainerRecord } from '../engine/container-record.ts';
@@ -229,6 +231,8 @@ export async function startDaemon(options: StartDaemonOptions): Promise<RunningD
       exec,
       events,
       logger: logger.child({ component: 'engine' }),
+      snapshots: new WorkloadSnapshots({ dir: join(root, 'workload-snapshots'), exec, logger: logger.child({ component: 'snapshots' }) }),
+      criuPath: () => findOnPath('criu'),
     });
     networks.bindContainers(containers);
     await containers.init();

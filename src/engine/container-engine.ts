@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
-import { join, posix } from 'node:path';
+import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { basename, dirname, join, posix } from 'node:path';
 import { PassThrough, type Readable, type Writable } from 'node:stream';
 import { conflict, internal, invalidArgument, isJanusError, notFound, notImplemented, unavailable } from '../core/errors.ts';
 import type { EventSink } from '../core/events.ts';
@@ -35,6 +35,9 @@ import type { ImageService } from './image-service.ts';
 import { KeyedMutex } from './keyed-mutex.ts';
 import { parseDetachKeys, DetachKeyFilter } from './detach-keys.ts';
 import type { VolumeService } from './volume-service.ts';
+import { checkSnapshotFits, checkSnapshotName, checkSnapshotSpace, memorySnapshotRefusal, parseSnapshotRef, type SnapshotTarget } from './snapshot-rules.ts';
+import type { SnapshotCreateOptions, SnapshotService, SnapshotView } from './snapshot-service.ts';
+import type { SnapshotRecord, WorkloadSnapshots } from './workload-snapshots.ts';
 import type { ContainerNetworking, JoinedEndpoint, NetworkEngine, PortRequest } from './network-engine.ts';
 import type { EndpointRequest } from './network-service.ts';
 
@@ -83,7 +86,14 @@ export interface ContainerEngineOptions {
   exec: Exec;
   events: EventSink;
   logger: Logger;
+  /** Workload snapshots (`snapshot create|ls|restore|rm`, `--from-snapshot`). */
+  snapshots: WorkloadSnapshots;
+  /** Where criu would be (`--memory` of a container needs it); undefined when it is not installed. */
+  criuPath?: () => Promise<string | undefined>;
 }
+
+/** The annotation that gives a VM its persistent disk (the qemu runtime reads it; runc ignores it). */
+const VM_DISK_ANNOTATION = 'org.janus.vm.disk';
 
 const DEFAULT_STOP_TIMEOUT = 10;
 const SNAPSHOT_LABEL = 'janus.container';
@@ -112,7 +122,7 @@ interface Waiter {
  * supervised by conmon, not by this process: `init` re-adopts them after a
  * daemon restart and records the exits that happened meanwhile.
  */
-export class ContainerEngine implements ContainerService, ContainerNetworking {
+export class ContainerEngine implements ContainerService, ContainerNetworking, SnapshotService {
   readonly #o: ContainerEngineOptions;
   readonly #log: Logger;
   readonly #records = new Map<string, ContainerRecord>();
@@ -149,6 +159,8 @@ export class ContainerEngine implements ContainerService, ContainerNetworking {
     await this.#files.cleanup();
     for (const rec of await this.#o.store.list()) this.#records.set(rec.id, rec);
     await this.#removeLeftovers();
+    await this.#o.snapshots.init(new Set(this.#records.keys()));
+    for (const rec of this.#records.values()) await this.#sweepRestores(rec).catch((err: unknown) => this.#log.warn('cannot clean up after an interrupted restore', { id: rec.id, error: err }));
     for (const rec of this.#records.values()) {
       for (const v of rec.volumes) {
         await this.#o.volumes.acquire(v, rec.id).catch((err: unknown) => this.#log.warn('volume of a container is gone', { id: rec.id, volume: v, error: err }));
@@ -343,6 +355,7 @@ export class ContainerEngine implements ContainerService, ContainerNetworking {
     }
     const image = await this.#o.images.inspect(request.image);
     const portRequests = network.mode === 'network' ? portRequestsOf(request, image.config.ExposedPorts) : [];
+    const from = request.fromSnapshot ? await this.#cloneSource(request.fromSnapshot, { imageId: image.id, isolation, vmKernel: request.vmKernel ?? '', kernelRelease: '' }) : undefined;
     options.signal?.throwIfAborted();
 
     const id = randomBytes(32).toString('hex');
@@ -358,6 +371,7 @@ export class ContainerEngine implements ContainerService, ContainerNetworking {
       if (network.mode === 'network') endpoints = await this.#joinAll(id, name, network.name, request.endpoints ?? {});
       const top = image.chainIds.at(-1);
       snapshot = await this.#o.snapshotter.prepare(snapshotKey, top, { labels: { [SNAPSHOT_LABEL]: id } });
+      if (from) await this.#cloneInto(from, snapshot, join(dir, 'root.qcow2'));
       const imageRoot = await this.#files.imageView(image.layerDirs);
       const { passwd, group } = await readUserDb(imageRoot);
 
@@ -452,6 +466,8 @@ export class ContainerEngine implements ContainerService, ContainerNetworking {
       });
       // The runtime reads the guest kernel from the spec (runc ignores annotations it does not know).
       if (request.vmKernel) spec.annotations = { ...spec.annotations, 'org.janus.vm.kernel': request.vmKernel };
+      // A VM's disk is the container's, kept across stops like a writable layer (and snapshotted as one).
+      if (isolation === 'vm') spec.annotations = { ...spec.annotations, [VM_DISK_ANNOTATION]: join(dir, 'root.qcow2') };
       const args = spec.process?.args ?? [];
       const userArgs = request.run.init ? args.slice(2) : args;
       const entrypoint = request.run.entrypoint !== undefined ? (request.run.entrypoint.length === 0 || (request.run.entrypoint.length === 1 && request.run.entrypoint[0] === '') ? null : request.run.entrypoint) : (image.config.Entrypoint ?? null);
@@ -903,11 +919,15 @@ export class ContainerEngine implements ContainerService, ContainerNetworking {
     this.#event(rec, 'kill', { signal: signal.replace(/^SIG/i, '').toUpperCase() });
   }
 
-  async remove(ref: string, options: { force?: boolean; volumes?: boolean } = {}): Promise<void> {
+  async remove(ref: string, options: { force?: boolean; volumes?: boolean; snapshots?: boolean } = {}): Promise<void> {
     const rec = this.#resolve(ref);
     const up = rec.state.status === 'running' || rec.state.status === 'paused';
     if (up && !options.force) {
       throw conflict(`cannot remove container "/${rec.name}": container is ${rec.state.status}: stop the container before removing or force remove`);
+    }
+    const snaps = await this.#o.snapshots.list(rec.id);
+    if (snaps.length > 0 && !options.snapshots) {
+      throw conflict(`cannot remove container "/${rec.name}": it has ${snaps.length} snapshot${snaps.length === 1 ? '' : 's'} (${snaps.map((x) => x.name).join(', ')}): remove them first (snapshot rm) or remove them with it (rm --snapshots)`);
     }
     if (up) {
       await this.#locks.run(rec.id, async () => {
@@ -945,6 +965,7 @@ export class ContainerEngine implements ContainerService, ContainerNetworking {
         });
       }
     }
+    await this.#o.snapshots.removeAll(rec.id);
     await rm(join(this.#o.dir, rec.id), { recursive: true, force: true });
     await this.#o.store.delete(rec.id);
     this.#records.delete(rec.id);
@@ -1660,6 +1681,217 @@ export class ContainerEngine implements ContainerService, ContainerNetworking {
       if (matches.length > 1) throw invalidArgument(`multiple IDs found with provided prefix: ${ref}`);
     }
     throw notFound(`No such container: ${ref}`);
+  }
+
+  // ------------------------------------------------------------ snapshots
+
+  async snapshotCreate(ref: string, name: string, options: SnapshotCreateOptions = {}): Promise<SnapshotView> {
+    checkSnapshotName(name);
+    const id = this.#resolve(ref).id;
+    const made = await this.#locks.run(id, async () => {
+      const rec = this.#get(id);
+      if (options.memory) throw memorySnapshotRefusal(rec.isolation, await (this.#o.criuPath?.() ?? Promise.resolve(undefined)));
+      const snaps = this.#o.snapshots;
+      const sources = await this.#snapshotSources(rec, !!options.volumes);
+      const staging = await snaps.stage(rec.id, name, rec.name);
+      try {
+        let need = 0;
+        for (const p of [sources.layer, sources.disk, ...sources.volumes.map((v) => v.path)]) if (p) need += await snaps.sizeOf(p);
+        checkSnapshotSpace(await snaps.freeBytes(snaps.dir), need, `the snapshot store (${snaps.dir})`);
+        const task = this.#tasks.get(id);
+        // A paused workload is already still; a running one is paused while its files are copied (docker's commit does the same).
+        const pauses = !!task && rec.state.status === 'running';
+        if (pauses && rec.isolation === 'vm') await this.#guestSync(rec, task);
+        if (pauses) await task.pause();
+        try {
+          if (sources.layer) await snaps.copy(sources.layer, join(staging, 'layer'));
+          if (sources.disk) await snaps.copy(sources.disk, join(staging, 'disk.qcow2'));
+          if (sources.volumes.length > 0) await mkdir(join(staging, 'volumes'));
+          for (const v of sources.volumes) await snaps.copy(v.path, join(staging, 'volumes', v.name));
+        } finally {
+          if (pauses) await task.resume().catch((err: unknown) => this.#log.error('cannot resume a container paused for a snapshot', { id, error: err }));
+        }
+        return await snaps.publish(staging, {
+          name, containerId: rec.id, created: new Date().toISOString(), isolation: rec.isolation, image: rec.image, imageId: rec.imageId,
+          ...this.#kernelOf(rec), volumes: sources.volumes.map((v) => v.name), layer: !!sources.layer, disk: !!sources.disk,
+        });
+      } catch (err) {
+        await snaps.discard(staging);
+        throw err;
+      }
+    });
+    const rec = this.#get(id);
+    this.#event(rec, 'snapshot', { snapshot: name });
+    return this.#snapshotView(made);
+  }
+
+  async snapshotList(ref?: string): Promise<SnapshotView[]> {
+    const id = ref === undefined ? undefined : this.#resolve(ref).id;
+    return (await this.#o.snapshots.list(id)).filter((s) => this.#records.has(s.containerId)).map((s) => this.#snapshotView(s));
+  }
+
+  async snapshotRemove(ref: string, name: string): Promise<void> {
+    const id = this.#resolve(ref).id;
+    await this.#locks.run(id, async () => this.#o.snapshots.remove(id, name, this.#get(id).name));
+  }
+
+  async snapshotUsage(): Promise<{ count: number; size: number }> {
+    const all = await this.snapshotList();
+    return { count: all.length, size: all.reduce((n, s) => n + s.size, 0) };
+  }
+
+  async snapshotRestore(ref: string, name: string): Promise<void> {
+    const id = this.#resolve(ref).id;
+    await this.#locks.run(id, async () => {
+      const rec = this.#get(id);
+      const s = rec.state.status;
+      if (s === 'running' || s === 'paused' || s === 'restarting' || s === 'removing') {
+        throw conflict(`container ${rec.name} is ${s}: stop it before restoring a snapshot (a restore replaces its files)`);
+      }
+      const snaps = this.#o.snapshots;
+      const snap = await snaps.get(rec.id, name, rec.name);
+      checkSnapshotFits(snap, this.#targetOf(rec), `container ${rec.name}`);
+      const dir = snaps.pathOf(rec.id, name);
+      // Each piece: the snapshot's copy (undefined: the target goes, e.g. a VM disk made only at first start) and where it goes.
+      const pieces: { src: string | undefined; dst: string }[] = [];
+      if (snap.layer) pieces.push({ src: join(dir, 'layer'), dst: await this.#upperOf(rec) });
+      if (rec.isolation === 'vm') pieces.push({ src: snap.disk ? join(dir, 'disk.qcow2') : undefined, dst: this.#vmDiskOf(rec) });
+      for (const v of snap.volumes) {
+        if (!rec.volumes.includes(v)) throw conflict(`snapshot ${name} holds volume ${v}, which container ${rec.name} no longer mounts`);
+        const view = await this.#o.volumes.inspect(v);
+        const others = view.users.filter((u) => u !== rec.id).map((u) => this.#records.get(u)?.name ?? u);
+        if (others.length > 0) throw conflict(`volume ${v} is in use by container ${others.join(', ')}: remove that container (or restore without the volume) first`);
+        pieces.push({ src: join(dir, 'volumes', v), dst: view.mountpoint });
+      }
+      for (const p of pieces) {
+        if (p.src) checkSnapshotSpace(await snaps.freeBytes(dirname(p.dst)), await snaps.sizeOf(p.src), dirname(p.dst));
+      }
+      // Everything is copied beside its target first; only then are the targets swapped (renames), so a failure leaves the container as it was.
+      const tag = randomBytes(4).toString('hex');
+      const staged = pieces.map((p) => ({ ...p, tmp: `${p.dst}.janus-restore-${tag}`, old: `${p.dst}.janus-old-${tag}`, hadOld: false }));
+      try {
+        for (const p of staged) if (p.src) await snaps.copy(p.src, p.tmp);
+      } catch (err) {
+        for (const p of staged) await snaps.discard(p.tmp);
+        throw err;
+      }
+      const done: typeof staged = [];
+      try {
+        for (const p of staged) {
+          p.hadOld = await stat(p.dst).then(() => true, () => false);
+          if (p.hadOld) await rename(p.dst, p.old);
+          done.push(p);
+          if (p.src) await rename(p.tmp, p.dst);
+        }
+      } catch (err) {
+        for (const p of done.reverse()) {
+          await rm(p.dst, { recursive: true, force: true }).catch(() => {});
+          if (p.hadOld) await rename(p.old, p.dst).catch((e: unknown) => this.#log.error('cannot put back a file a failed restore moved', { path: p.dst, error: e }));
+        }
+        for (const p of staged) await snaps.discard(p.tmp);
+        throw err;
+      }
+      for (const p of staged) if (p.hadOld) await snaps.discard(p.old);
+      this.#event(rec, 'restore', { snapshot: name });
+    });
+  }
+
+  /** The files a snapshot of `rec` copies. */
+  async #snapshotSources(rec: ContainerRecord, volumes: boolean): Promise<{ layer?: string; disk?: string; volumes: { name: string; path: string }[] }> {
+    const out: { layer?: string; disk?: string; volumes: { name: string; path: string }[] } = { volumes: [] };
+    if (rec.isolation === 'vm') {
+      const disk = this.#vmDiskOf(rec);
+      if (await stat(disk).then(() => true, () => false)) out.disk = disk;
+    } else {
+      out.layer = await this.#upperOf(rec);
+    }
+    if (volumes) {
+      for (const v of rec.volumes) {
+        const view = await this.#o.volumes.inspect(v);
+        if (Object.keys(view.options).length > 0) throw notImplemented(`volume ${v} is mounted from elsewhere (driver options ${Object.keys(view.options).join(', ')}): snapshots copy plain local volumes only`);
+        out.volumes.push({ name: v, path: view.mountpoint });
+      }
+    }
+    return out;
+  }
+
+  async #upperOf(rec: ContainerRecord): Promise<string> {
+    return overlayLayersOf(await this.#o.snapshotter.mounts(rec.snapshotKey), `container ${rec.name}`).upperDir;
+  }
+
+  /** The persistent disk of a VM; NotImplemented for a VM made before VM disks were kept (its disk goes with each stop). */
+  #vmDiskOf(rec: ContainerRecord): string {
+    const disk = rec.spec.annotations?.[VM_DISK_ANNOTATION];
+    if (!disk) throw notImplemented(`VM ${rec.name} was created before Janus kept VM disks across stops: its disk cannot be snapshotted; recreate it`);
+    return disk;
+  }
+
+  #kernelOf(rec: ContainerRecord): { vmKernel: string; kernelRelease: string } {
+    return rec.isolation === 'vm' ? { vmKernel: rec.request.vmKernel ?? '', kernelRelease: rec.state.vm?.kernel ?? '' } : { vmKernel: '', kernelRelease: '' };
+  }
+
+  #targetOf(rec: ContainerRecord): SnapshotTarget {
+    return { imageId: rec.imageId, isolation: rec.isolation, ...this.#kernelOf(rec) };
+  }
+
+  /** Asks a running VM's guest to write its page cache to the disk (`sync` in the workload), so a disk snapshot holds what the workload wrote. */
+  async #guestSync(rec: ContainerRecord, task: Task): Promise<void> {
+    try {
+      const proc = await task.exec(`snapsync${randomBytes(6).toString('hex')}`, { ...rec.spec.process!, terminal: false, args: ['sync'] }, { tty: false, stdin: false });
+      let timer: NodeJS.Timeout | undefined;
+      const exit = await Promise.race([proc.wait(), new Promise<undefined>((r) => { timer = setTimeout(() => r(undefined), 30_000); })]);
+      clearTimeout(timer);
+      if (exit) await proc.delete().catch(() => {});
+      if (!exit || exit.code !== 0) this.#log.warn('sync in a VM before its snapshot failed; the snapshot has what reached the disk', { id: rec.id, exit });
+    } catch (err) {
+      this.#log.warn('cannot run sync in a VM before its snapshot; the snapshot has what reached the disk', { id: rec.id, error: err });
+    }
+  }
+
+  /** The snapshot `ref` (`CONTAINER:SNAPSHOT`) a new container is cloned from, checked against the new container. */
+  async #cloneSource(ref: string, target: SnapshotTarget): Promise<SnapshotRecord> {
+    const { container, snapshot } = parseSnapshotRef(ref);
+    const src = this.#resolve(container);
+    const snap = await this.#o.snapshots.get(src.id, snapshot, src.name);
+    checkSnapshotFits(snap, target, 'the new container');
+    return snap;
+  }
+
+  /** Fills a new container's empty writable layer (or its VM disk) from a snapshot. */
+  async #cloneInto(snap: SnapshotRecord, rootfs: Mount[], vmDisk: string): Promise<void> {
+    const snaps = this.#o.snapshots;
+    const dir = snaps.pathOf(snap.containerId, snap.name);
+    checkSnapshotSpace(await snaps.freeBytes(this.#o.dir), snap.size, this.#o.dir);
+    if (snap.layer) {
+      const upper = overlayLayersOf(rootfs, 'the new container').upperDir;
+      // The fresh layer is an empty directory; the copy takes its place with the snapshot's owners and modes.
+      await rm(upper, { recursive: true, force: true });
+      await snaps.copy(join(dir, 'layer'), upper);
+    }
+    if (snap.disk) await snaps.copy(join(dir, 'disk.qcow2'), vmDisk);
+  }
+
+  /** After a crash during a restore's swap: a target that was moved aside is put back; staged copies go. */
+  async #sweepRestores(rec: ContainerRecord): Promise<void> {
+    const targets = rec.isolation === 'vm' ? [rec.spec.annotations?.[VM_DISK_ANNOTATION]] : [await this.#upperOf(rec).catch(() => undefined)];
+    for (const v of rec.volumes) targets.push(await this.#o.volumes.inspect(v).then((x) => x.mountpoint, () => undefined));
+    for (const dst of targets) {
+      if (!dst) continue;
+      const base = basename(dst);
+      const leftovers = (await readdir(dirname(dst)).catch(() => [] as string[])).filter((n) => n.startsWith(`${base}.janus-`));
+      for (const n of leftovers) {
+        const path = join(dirname(dst), n);
+        if (n.startsWith(`${base}.janus-old-`) && !(await stat(dst).then(() => true, () => false))) await rename(path, dst);
+        else await rm(path, { recursive: true, force: true });
+      }
+    }
+  }
+
+  #snapshotView(s: SnapshotRecord): SnapshotView {
+    return {
+      name: s.name, containerId: s.containerId, containerName: this.#records.get(s.containerId)?.name ?? '', created: new Date(s.created), isolation: s.isolation,
+      image: s.image, imageId: s.imageId, vmKernel: s.vmKernel, kernelRelease: s.kernelRelease, volumes: s.volumes, size: s.size, copyMode: s.copyMode,
+    };
   }
 
   #get(id: string): ContainerRecord {

@@ -69,6 +69,8 @@ export interface ContainerCreateRequest {
   runtime?: string;
   /** `--kernel`: the vm level boots this kernel (a path on the daemon's host) instead of its default. */
   vmKernel?: string;
+  /** `--from-snapshot CONTAINER:SNAPSHOT`: the new container starts with that snapshot's writable layer (a VM: its disk); same image and level required. */
+  fromSnapshot?: string;
   restartPolicy?: RestartPolicy;
   /** `--rm`. */
   autoRemove?: boolean;
@@ -404,8 +406,12 @@ export interface ContainerService {
   restart(id: string, options?: { timeout?: number; signal?: string }): Promise<void>;
   /** Conflict when not running. InvalidArgument for an unknown signal. */
   kill(id: string, signal?: string): Promise<void>;
-  /** Conflict while running unless `force` (which kills it first); `volumes` also removes its anonymous volumes. */
-  remove(id: string, options?: { force?: boolean; volumes?: boolean }): Promise<void>;
+  /**
+   * Conflict while running unless `force` (which kills it first); `volumes`
+   * also removes its anonymous volumes. Conflict when it has snapshots
+   * unless `snapshots` (which removes them too).
+   */
+  remove(id: string, options?: { force?: boolean; volumes?: boolean; snapshots?: boolean }): Promise<void>;
   /**
    * Resolves with the exit code once the condition holds: `not-running`
    * (default; at once for a stopped container), `next-exit`, `removed`.

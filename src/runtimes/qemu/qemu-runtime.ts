@@ -211,7 +211,10 @@ export class QemuRuntime implements Runtime {
       state.kernelRelease = kernel.release;
       const initrd = await this.#initramfs(kernel);
       const base = await this.#disks.base(lowerDirsOf(spec.rootfs));
-      await this.#disks.overlay(base, paths.rootDisk);
+      // The engine may own the disk (it outlives the task, like a container's writable layer): made on first use, kept after.
+      const ownDisk = oci.annotations?.['org.janus.vm.disk'];
+      const rootDisk = ownDisk ?? paths.rootDisk;
+      if (!ownDisk || !(await stat(ownDisk).then(() => true, () => false))) await this.#disks.overlay(base, rootDisk);
       options.signal?.throwIfAborted();
       let net: { nics: GuestNic[]; routes: GuestRoute[] } = { nics: [], routes: [] };
       if (netns.path) {
@@ -223,7 +226,7 @@ export class QemuRuntime implements Runtime {
       const launch: VmLaunchSpec = {
         name: `janus-${id.slice(0, 12)}`, accel, cpus, memoryMiB, kernel: kernel.path, initrd,
         cmdline: guestCmdline({ debug: process.env.JANUS_VM_DEBUG === '1', tscKhz: await this.#tscKhz() }),
-        rootDisk: paths.rootDisk, agentSocket: paths.agentSocket, qmpSocket: paths.qmpSocket, consoleLog: paths.consoleLog, pidFile: paths.pidFile,
+        rootDisk, agentSocket: paths.agentSocket, qmpSocket: paths.qmpSocket, consoleLog: paths.consoleLog, pidFile: paths.pidFile,
         ...(net.nics.length ? { nic: { tap: net.nics[0].tap, mac: net.nics[0].mac } } : {}),
         shares,
       };

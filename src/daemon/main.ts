@@ -247,7 +247,7 @@ export async function startDaemon(options: StartDaemonOptions): Promise<RunningD
     const shutdown = new AbortController();
     let dashboardStatus: DashboardStatus = { state: 'off' };
     const srv = createApiServer({
-      images, volumes, containers, networks, system, events, builds, logger: logger.child({ component: 'api' }), shutdown: shutdown.signal,
+      images, volumes, containers, snapshots: containers, networks, system, events, builds, logger: logger.child({ component: 'api' }), shutdown: shutdown.signal,
       dashboard: () => dashboardStatus,
     });
     server = srv;

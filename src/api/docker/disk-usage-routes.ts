@@ -1,10 +1,12 @@
 import { invalidArgument } from '../../core/errors.ts';
 import type { ContainerService } from '../../engine/container-service.ts';
 import type { ImageService } from '../../engine/image-service.ts';
+import type { SnapshotService } from '../../engine/snapshot-service.ts';
 import type { VolumeService } from '../../engine/volume-service.ts';
 import { cacheRecordId } from './build-routes.ts';
 import { containerSummaryWire } from './container-wire.ts';
 import { imageSummaryWire } from './image-wire.ts';
+import { snapshotWire } from './snapshot-routes.ts';
 import type { Router } from './router.ts';
 import { volumeWire } from './volume-routes.ts';
 
@@ -17,9 +19,10 @@ const TYPES = ['container', 'image', 'volume', 'build-cache'] as const;
  * SHARED and UNIQUE SIZE columns are right), containers (every one, as in `GET /containers/json?all=1&size=1`:
  * SizeRw is its writable layer, SizeRootFs that plus its image), volumes
  * and build cache. `type` (API 1.42+) limits which parts are computed —
- * sizing containers walks their writable layers.
+ * sizing containers walks their writable layers. With the container part,
+ * `Janus.Snapshots` lists workload snapshots and their sizes.
  */
-export function registerDiskUsageRoutes(router: Router, options: { images: ImageService; volumes: VolumeService; containers: ContainerService }): void {
+export function registerDiskUsageRoutes(router: Router, options: { images: ImageService; volumes: VolumeService; containers: ContainerService; snapshots?: SnapshotService }): void {
   router.add('GET', '/system/df', async (r) => {
     const asked = r.strings('type');
     for (const t of asked) if (!(TYPES as readonly string[]).includes(t)) throw invalidArgument(`invalid type ${JSON.stringify(t)} for system df: want one of ${TYPES.join(', ')}`);
@@ -51,6 +54,10 @@ export function registerDiskUsageRoutes(router: Router, options: { images: Image
         const at = new Date(c.created * 1000).toISOString();
         return { ID: cacheRecordId(c.id), Parents: null, Type: 'regular', Description: `build step ${c.id}`, InUse: false, Shared: c.shared, Size: c.size, CreatedAt: at, LastUsedAt: at, UsageCount: 1 };
       });
+    }
+    if (want('container') && options.snapshots) {
+      // Janus's workload snapshots, beside docker's parts (docker clients ignore a field they do not know).
+      body.Janus = { Snapshots: (await options.snapshots.snapshotList()).map(snapshotWire) };
     }
     r.send(200, body);
   });

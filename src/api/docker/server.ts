@@ -21,6 +21,8 @@ import { registerNetworkRoutes } from './network-routes.ts';
 import { registerNotOfferedRoutes } from './not-offered-routes.ts';
 import { registerVolumeRoutes } from './volume-routes.ts';
 import { registerDiskUsageRoutes } from './disk-usage-routes.ts';
+import { registerSnapshotRoutes } from './snapshot-routes.ts';
+import type { SnapshotService } from '../../engine/snapshot-service.ts';
 import { registerDashboardRoutes, type DashboardStatus } from './dashboard-routes.ts';
 import { Router } from './router.ts';
 import { registerSystemRoutes } from './system-routes.ts';
@@ -37,6 +39,8 @@ export interface ApiServerOptions {
   /** Absent: `POST /build` answers 501 (no builder). */
   builds?: BuildService;
   events: EventBus;
+  /** Absent: the `/janus/…/snapshots` endpoints are not served (404). */
+  snapshots?: SnapshotService;
   logger: Logger;
   /**
    * Aborted by the daemon when it shuts down: every in-flight request's
@@ -68,7 +72,8 @@ export function createApiServer(options: ApiServerOptions): Server {
   registerImageRoutes(router, { images: options.images, logger });
   registerVolumeRoutes(router, { volumes: options.volumes });
   registerNetworkRoutes(router, { networks: options.networks });
-  registerDiskUsageRoutes(router, { images: options.images, volumes: options.volumes, containers: options.containers });
+  registerDiskUsageRoutes(router, { images: options.images, volumes: options.volumes, containers: options.containers, ...(options.snapshots ? { snapshots: options.snapshots } : {}) });
+  if (options.snapshots) registerSnapshotRoutes(router, { snapshots: options.snapshots });
   registerContainerRoutes(router, { containers: options.containers, logger });
   registerExecRoutes(router, { containers: options.containers, logger });
   if (options.builds) registerBuildRoutes(router, { builds: options.builds, logger });

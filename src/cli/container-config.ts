@@ -274,6 +274,11 @@ export async function buildContainerConfig(command: 'run' | 'create', args: Pars
   if (runtime) hc.Runtime = runtime;
   const kernel = args.string('kernel');
   if (kernel) hc.JanusVmKernel = kernel;
+  const fromSnapshot = args.string('from-snapshot');
+  if (fromSnapshot !== undefined) {
+    if (!/^[^:]+:[^:]+$/.test(fromSnapshot)) throw usage(`invalid argument ${JSON.stringify(fromSnapshot)} for "--from-snapshot" flag: want CONTAINER:SNAPSHOT`);
+    hc.JanusFromSnapshot = fromSnapshot;
+  }
 
   // Networking.
   const networks = [...args.list('network'), ...args.list('net')];

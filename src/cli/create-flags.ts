@@ -92,6 +92,7 @@ export function createFlagSpecs(forRun: boolean): FlagSpec[] {
     { name: 'ip', type: 'string', valueName: 'string', description: 'IPv4 address (e.g., 172.30.100.104)' },
     { name: 'isolation', type: 'string', valueName: 'string', description: "Isolation level: 'container' (namespaces), 'sandbox' (gVisor) or 'vm' (own kernel)" },
     { name: 'kernel', type: 'string', valueName: 'path', description: "vm level: boot this Linux kernel (a bzImage on the daemon's host) instead of the default one" },
+    { name: 'from-snapshot', type: 'string', valueName: 'container:snapshot', description: "Start from a snapshot's writable layer (a VM: its disk); same image and isolation level" },
     { name: 'label', short: 'l', type: 'list', valueName: 'list', description: 'Set meta data on a container' },
     { name: 'label-file', type: 'list', valueName: 'list', description: 'Read in a line delimited file of labels' },
     { name: 'log-driver', type: 'string', valueName: 'string', description: 'Logging driver for the container' },

@@ -111,6 +111,15 @@ const KERNEL: Readonly<Record<string, IndexEntry>> = {
   list: { summary: 'List the guest kernels microVMs can boot', listed: false, load: async () => (await import('./commands/kernel.ts')).kernelLsCommand },
 };
 
+const SNAPSHOT: Readonly<Record<string, IndexEntry>> = {
+  create: { summary: "Take a snapshot of a container's writable layer (a VM's disk)", load: async () => (await import('./commands/snapshot.ts')).snapshotCreateCommand },
+  ls: { summary: 'List snapshots', load: async () => (await import('./commands/snapshot.ts')).snapshotLsCommand },
+  list: { summary: 'List snapshots', listed: false, load: async () => (await import('./commands/snapshot.ts')).snapshotLsCommand },
+  restore: { summary: 'Restore a stopped container from a snapshot', load: async () => (await import('./commands/snapshot.ts')).snapshotRestoreCommand },
+  rm: { summary: 'Remove snapshots of a container', load: async () => (await import('./commands/snapshot.ts')).snapshotRmCommand },
+  remove: { summary: 'Remove snapshots of a container', listed: false, load: async () => (await import('./commands/snapshot.ts')).snapshotRmCommand },
+};
+
 const SYSTEM: Readonly<Record<string, IndexEntry>> = {
   df: { summary: 'Show Janus disk usage', load: async () => (await import('./commands/system-df.ts')).systemDfCommand },
   events: { summary: 'Get real time events from the server', load: async () => (await import('./commands/events.ts')).eventsCommand('system events') },
@@ -160,6 +169,7 @@ const GROUPS: Readonly<Record<string, { summary: string; commands: Readonly<Reco
   image: { summary: 'Manage images', commands: IMAGE },
   kernel: { summary: 'Manage the guest kernels of microVMs', commands: KERNEL },
   network: { summary: 'Manage networks', commands: NETWORK },
+  snapshot: { summary: 'Manage snapshots of containers and VMs', commands: SNAPSHOT },
   system: { summary: 'Manage Janus', commands: SYSTEM },
   volume: { summary: 'Manage volumes', commands: VOLUME },
 };

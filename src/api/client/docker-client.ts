@@ -11,7 +11,7 @@ import type {
   ContainerPathStat, ContainersPruneReport, ContainerStatsWire, ContainerSummary, ContainerTopResponse, ContainerUpdateBody,
   ContainerUpdateResponse, ContainerWaitResponse, DiskUsage, EventMessage, ExecCreateBody, ExecInspect, HistoryResponseItem,
   EndpointSettingsWire, ImageDeleteResponseItem, ImageInspect, ImagesPruneReport, ImageSummary, InfoResponse, JsonMessage,
-  NetworkCreateRequest, NetworkCreateResponse, NetworkResource, NetworksPruneReport, PingResponse, StreamChunk, VersionResponse, Volume, VolumeCreateRequest, VolumeListResponse, VolumesPruneReport,
+  NetworkCreateRequest, NetworkCreateResponse, NetworkResource, NetworksPruneReport, PingResponse, SnapshotWire, StreamChunk, VersionResponse, Volume, VolumeCreateRequest, VolumeListResponse, VolumesPruneReport,
 } from './types.ts';
 
 export type { ContainerStream } from './hijack.ts';
@@ -324,6 +324,31 @@ export class DockerClient {
     return this.#stream('POST', '/janus/images/bootstrap', { query: { name }, signal: options.signal });
   }
 
+  // ------------------------------------------------------------ snapshots (Janus extension)
+
+  /** `POST /janus/containers/{id}/snapshots`: takes a snapshot of a container (paused meanwhile). */
+  snapshotCreate(container: string, name: string, options: { volumes?: boolean; memory?: boolean; signal?: AbortSignal } = {}): Promise<SnapshotWire> {
+    const body = { Name: name, ...(options.volumes ? { Volumes: true } : {}), ...(options.memory ? { Memory: true } : {}) };
+    return this.#json('POST', `/janus/containers/${encodeURIComponent(container)}/snapshots`, { headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body), signal: options.signal });
+  }
+
+  /** `GET /janus/containers/{id}/snapshots`, or `GET /janus/snapshots` (every container's) without a container. */
+  snapshotList(container?: string, options: { signal?: AbortSignal } = {}): Promise<SnapshotWire[]> {
+    return this.#json('GET', container === undefined ? '/janus/snapshots' : `/janus/containers/${encodeURIComponent(container)}/snapshots`, options);
+  }
+
+  /** `POST /janus/containers/{id}/snapshots/{name}/restore`: Conflict while the container runs. */
+  async snapshotRestore(container: string, name: string, options: { signal?: AbortSignal } = {}): Promise<void> {
+    const res = await this.#request('POST', `/janus/containers/${encodeURIComponent(container)}/snapshots/${encodeURIComponent(name)}/restore`, options);
+    res.resume();
+  }
+
+  /** `DELETE /janus/containers/{id}/snapshots/{name}`. */
+  async snapshotRemove(container: string, name: string, options: { signal?: AbortSignal } = {}): Promise<void> {
+    const res = await this.#request('DELETE', `/janus/containers/${encodeURIComponent(container)}/snapshots/${encodeURIComponent(name)}`, options);
+    res.resume();
+  }
+
   // ------------------------------------------------------------ containers
 
   /** `POST /containers/create`: a new container, not started. `name` and `platform` go in the query. */
@@ -367,8 +392,8 @@ export class DockerClient {
   }
 
   /** `DELETE /containers/{id}`: `force` kills a running one first; `volumes` also removes its anonymous volumes. */
-  async containerRemove(id: string, options: { force?: boolean; volumes?: boolean; signal?: AbortSignal } = {}): Promise<void> {
-    const res = await this.#request('DELETE', `/containers/${encodeURIComponent(id)}`, { query: { force: flag(options.force), v: flag(options.volumes) }, signal: options.signal });
+  async containerRemove(id: string, options: { force?: boolean; volumes?: boolean; snapshots?: boolean; signal?: AbortSignal } = {}): Promise<void> {
+    const res = await this.#request('DELETE', `/containers/${encodeURIComponent(id)}`, { query: { force: flag(options.force), v: flag(options.volumes), ...(options.snapshots ? { snapshots: '1' } : {}) }, signal: options.signal });
     res.resume();
   }
 

@@ -259,6 +259,24 @@ export interface DiskUsage {
   Containers?: ContainerSummary[] | null;
   Volumes?: Array<Volume & { UsageData?: { Size: number; RefCount: number } | null }> | null;
   BuildCache?: unknown[] | null;
+  /** Janus's extension: workload snapshots (with the container part). */
+  Janus?: { Snapshots?: SnapshotWire[] };
+}
+
+/** Janus's snapshot object (`/janus/…/snapshots`). */
+export interface SnapshotWire {
+  Name: string;
+  ContainerID: string;
+  ContainerName: string;
+  Created: string;
+  Isolation: string;
+  Image: string;
+  ImageID: string;
+  VmKernel: string;
+  KernelRelease: string;
+  Volumes: string[];
+  Size: number;
+  CopyMode: string;
 }
 
 /** `HostConfig.RestartPolicy`. */
@@ -333,6 +351,8 @@ export interface HostConfigWire extends ResourcesWire {
   Runtime?: string;
   /** Janus's extension: the guest kernel of a VM (`--kernel`). */
   JanusVmKernel?: string;
+  /** Janus's extension: `--from-snapshot CONTAINER:SNAPSHOT`. */
+  JanusFromSnapshot?: string;
   ConsoleSize?: [number, number];
   ContainerIDFile?: string;
   [key: string]: unknown;

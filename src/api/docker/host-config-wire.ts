@@ -325,6 +325,9 @@ export function parseHostConfig(value: unknown, apiVersion: string, extra: { net
   // Janus's extension: the guest kernel of a VM (`--kernel`).
   const vmKernel = hc.string('JanusVmKernel');
   if (vmKernel) out.vmKernel = vmKernel;
+  // Janus's extension: `--from-snapshot CONTAINER:SNAPSHOT`.
+  const fromSnapshot = hc.string('JanusFromSnapshot');
+  if (fromSnapshot) out.fromSnapshot = fromSnapshot;
 
   // Informational: kept by the client (ContainerIDFile) or applied later by the client (ConsoleSize: it resizes after attaching).
   hc.string('ContainerIDFile');
@@ -429,6 +432,7 @@ export function hostConfigWire(view: ContainerView): Record<string, unknown> {
     Runtime: view.runtime,
     Isolation: view.isolation,
     ...(view.request.vmKernel ? { JanusVmKernel: view.request.vmKernel } : {}),
+    ...(view.request.fromSnapshot ? { JanusFromSnapshot: view.request.fromSnapshot } : {}),
     CpuShares: run.cpuShares ?? 0,
     Memory: run.memory ?? 0,
     NanoCpus: run.cpus ? Math.round(run.cpus * 1e9) : 0,

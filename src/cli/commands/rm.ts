@@ -15,6 +15,7 @@ export function rmCommand(name: string): Command {
         { name: 'force', short: 'f', type: 'bool', description: 'Force the removal of a running container (uses SIGKILL)' },
         { name: 'link', short: 'l', type: 'bool', description: 'Remove the specified link (not supported: Janus has no container links)' },
         { name: 'volumes', short: 'v', type: 'bool', description: 'Remove anonymous volumes associated with the container' },
+        { name: 'snapshots', type: 'bool', description: "Also remove the container's snapshots (refused without it when it has some)" },
       ],
     },
     async run(ctx, args) {
@@ -22,7 +23,7 @@ export function rmCommand(name: string): Command {
       await forEachName(args.positionals, async (c) => {
         const id = c.replace(/^\/+/, '');
         if (id === '') throw new UsageError('container name cannot be empty', { command: name });
-        await ctx.client().containerRemove(id, { force: args.bool('force'), volumes: args.bool('volumes'), signal: ctx.signal });
+        await ctx.client().containerRemove(id, { force: args.bool('force'), volumes: args.bool('volumes'), snapshots: args.bool('snapshots'), signal: ctx.signal });
         ctx.stdout.write(`${c}\n`);
       });
     },

@@ -3,6 +3,7 @@ import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/p
 import { basename, dirname, join, posix } from 'node:path';
 import { PassThrough, type Readable, type Writable } from 'node:stream';
 import { conflict, internal, invalidArgument, isJanusError, notFound, notImplemented, unavailable } from '../core/errors.ts';
+import type { IsolationAdviser, IsolationChoice } from './isolation-advice.ts';
 import type { EventSink } from '../core/events.ts';
 import type { OciDevice, OciProcess, OciRuntimeSpec } from '../core/oci-runtime-spec.ts';
 import type { RunMount } from '../core/run-options.ts';
@@ -83,6 +84,8 @@ export interface ContainerEngineOptions {
   networks: NetworkEngine;
   runtimes: RuntimeSet;
   host: ContainerHostFacts;
+  /** Resolves `--isolation auto` (the advisor; late-bound because it reads containers too). Absent: `auto` is Unavailable. */
+  adviser?: () => IsolationAdviser | undefined;
   exec: Exec;
   events: EventSink;
   logger: Logger;
@@ -329,6 +332,14 @@ export class ContainerEngine implements ContainerService, ContainerNetworking, S
 
   async create(request: ContainerCreateRequest, options: { signal?: AbortSignal } = {}): Promise<{ id: string; warnings: string[] }> {
     validateRunOptions(request.run);
+    let isolationChoice: IsolationChoice | undefined;
+    if (request.isolation === 'auto') {
+      const adviser = this.#o.adviser?.();
+      if (!adviser) throw unavailable('--isolation auto needs the advisor, which this daemon was started without');
+      const advice = await adviser.advise(request, { name: request.name, signal: options.signal });
+      isolationChoice = { requested: 'auto', level: advice.level, reasons: advice.reasons, unevaluated: advice.unevaluated };
+      request = { ...request, isolation: advice.level };
+    }
     const { isolation, runtime } = this.#chooseRuntime(request);
     if (runtime === 'runsc' && (request.run.pidsLimit ?? 0) > 0) {
       // The limit would cap the host cgroup of the whole gVisor sandbox, whose own threads count against it.
@@ -506,6 +517,7 @@ export class ContainerEngine implements ContainerService, ContainerNetworking, S
         path: userArgs[0] ?? '',
         args: userArgs.slice(1),
         isolation,
+        ...(isolationChoice ? { isolationChoice } : {}),
         runtime,
         restartPolicy,
         autoRemove: !!request.autoRemove,
@@ -587,6 +599,7 @@ export class ContainerEngine implements ContainerService, ContainerNetworking, S
       }
       return { isolation: level, runtime: rt };
     }
+    if (request.isolation === 'auto') throw internal('--isolation auto reached the runtime choice unresolved');
     const isolation = request.isolation ?? 'container';
     const rt = rts.levels[isolation];
     if (!rt) throw unavailable(`the ${isolation} isolation level does not work on this host: ${rts.unavailable[isolation] ?? 'no runtime for it was found'}`);

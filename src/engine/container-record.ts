@@ -2,6 +2,7 @@ import type { Digest } from '../core/digest.ts';
 import type { OciRuntimeSpec } from '../core/oci-runtime-spec.ts';
 import type { PortMapping } from '../core/network-driver.ts';
 import type { VmDetails } from '../core/runtime.ts';
+import type { IsolationChoice } from './isolation-advice.ts';
 import type { JoinedEndpoint, PortRequest } from './network-engine.ts';
 import type {
   ContainerCreateRequest, ContainerNetworkView, ContainerStatus, ContainerView, HealthView, IsolationLevel, LogConfig, MountView, RestartPolicy,
@@ -42,6 +43,8 @@ export interface ContainerRecord {
   path: string;
   args: string[];
   isolation: IsolationLevel;
+  /** `--isolation auto`: what the advisor chose and why. */
+  isolationChoice?: IsolationChoice;
   runtime: string;
   restartPolicy: RestartPolicy;
   autoRemove: boolean;
@@ -103,6 +106,7 @@ export function viewOf(r: ContainerRecord, execIds: string[], net: { endpoints: 
     },
     restartCount: s.restartCount,
     isolation: r.isolation,
+    ...(r.isolationChoice ? { isolationChoice: r.isolationChoice } : {}),
     runtime: r.runtime,
     ...(s.vm ? { vm: s.vm } : {}),
     restartPolicy: r.restartPolicy,

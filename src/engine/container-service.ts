@@ -3,6 +3,7 @@ import type { Digest } from '../core/digest.ts';
 import type { HealthConfig } from '../core/oci.ts';
 import type { RunOptions } from '../core/run-options.ts';
 import type { VmDetails } from '../core/runtime.ts';
+import type { IsolationChoice } from './isolation-advice.ts';
 import type { EndpointRequest } from './network-service.ts';
 
 /** How strongly a workload is isolated (DESIGN.md's three levels). */
@@ -63,8 +64,8 @@ export interface ContainerCreateRequest {
   run: RunOptions;
   /** Named and anonymous volumes, and the image's VOLUMEs are added by the engine. */
   volumes?: VolumeMountRequest[];
-  /** Default `container`. */
-  isolation?: IsolationLevel;
+  /** Default `container`; `auto`: the advisor chooses (the engine's `adviser`), and the choice is kept as `isolationChoice`. */
+  isolation?: IsolationLevel | 'auto';
   /** `--runtime runc|crun|runsc`; absent: chosen by isolation and what works on this host. */
   runtime?: string;
   /** `--kernel`: the vm level boots this kernel (a path on the daemon's host) instead of its default. */
@@ -201,6 +202,8 @@ export interface ContainerView {
   runtime: string;
   /** The machine of a VM (accelerator, guest kernel, RAM, vCPUs); absent for other levels. */
   vm?: VmDetails;
+  /** What `--isolation auto` chose and why; absent when a level was given. */
+  isolationChoice?: IsolationChoice;
   restartPolicy: RestartPolicy;
   autoRemove: boolean;
   logConfig: LogConfig;

@@ -66,6 +66,15 @@ export interface UnofferedRequests {
   utsMode?: string;
 }
 
+/** The host as the advisor sees it: which levels work, the VM accelerator, and free memory (for the trade-off). */
+export interface AdviceHost {
+  levels: Record<IsolationLevel, { works: boolean; why?: string }>;
+  accelerator?: 'kvm' | 'tcg';
+  /** MemAvailable in bytes; absent when it could not be read. */
+  memAvailable?: number;
+  memTotal?: number;
+}
+
 /**
  * Chooses an isolation level for a workload from its request, its image and
  * the host. Implemented by the advisor (src/advisor/), wired in
@@ -82,4 +91,6 @@ export interface IsolationAdviser {
   ): Promise<WorkloadAdvice>;
   /** Advice for an existing container, from what it was created with. */
   adviseContainer(nameOrId: string, options?: { signal?: AbortSignal }): Promise<WorkloadAdvice>;
+  /** The host facts the advice rests on. */
+  host(): Promise<AdviceHost>;
 }

@@ -174,7 +174,9 @@ export class FakeContainerService implements ContainerService {
       request,
       state: { status: 'created', running: false, paused: false, restarting: false, oomKilled: false, dead: false, pid: 0, exitCode: 0, error: '' },
       restartCount: 0,
-      isolation: request.isolation ?? 'container',
+      // The fake has no advisor: `auto` is recorded as the container level it would run at here.
+      isolation: request.isolation === 'auto' || request.isolation === undefined ? 'container' : request.isolation,
+      ...(request.isolation === 'auto' ? { isolationChoice: { requested: 'auto' as const, level: 'container' as const, reasons: [], unevaluated: ['the fake container service has no advisor'] } } : {}),
       runtime: request.runtime ?? 'runc',
       restartPolicy: request.restartPolicy ?? { name: 'no', maximumRetryCount: 0 },
       autoRemove: !!request.autoRemove,

@@ -3,6 +3,7 @@ import { invalidArgument, notImplemented } from '../../core/errors.ts';
 import type { HealthConfig } from '../../core/oci.ts';
 import type { RunOptions } from '../../core/run-options.ts';
 import type { ContainerCreateRequest, ContainerNetworkView, ContainerView, MountView, VolumeMountRequest } from '../../engine/container-service.ts';
+import type { IsolationChoice } from '../../engine/isolation-advice.ts';
 import { parsePlatform } from '../../registry/platform.ts';
 import { validateRunOptions } from '../../runtimes/oci/spec/run-options.ts';
 import { compareApiVersions } from './api-version.ts';
@@ -359,7 +360,18 @@ export function containerInspectWire(view: ContainerView): Record<string, unknow
       Runtime: view.runtime,
       Accelerator: view.vm?.accelerator ?? '',
       ...(view.vm ? { VM: { Accelerator: view.vm.accelerator, Kernel: view.vm.kernel, MemoryMiB: view.vm.memoryMiB, Cpus: view.vm.cpus, Boot: view.vm.boot } } : {}),
+      ...(view.isolationChoice ? { Advice: isolationChoiceWire(view.isolationChoice) } : {}),
     },
+  };
+}
+
+/** `Janus.Advice` of inspect: what `--isolation auto` chose, with the advisor's reasons (rule, evidence, detail). */
+function isolationChoiceWire(c: IsolationChoice): Record<string, unknown> {
+  return {
+    Requested: c.requested,
+    Level: c.level,
+    Reasons: c.reasons.map((r) => ({ Rule: r.rule, ...(r.level ? { Level: r.level } : {}), Evidence: r.evidence, Detail: r.detail })),
+    Unevaluated: c.unevaluated,
   };
 }
 

@@ -160,7 +160,13 @@ export function parseIsolation(value: string | undefined, field = 'HostConfig.Is
   if (v === 'process' || v === 'hyperv') {
     throw invalidArgument(`invalid ${field} ${JSON.stringify(value)}: it is a Windows isolation technology; Janus's isolation levels are container, sandbox and vm`);
   }
-  throw invalidArgument(`invalid ${field} ${JSON.stringify(value)}: want default, container, sandbox or vm`);
+  throw invalidArgument(`invalid ${field} ${JSON.stringify(value)}: want default, container, sandbox or vm (auto when creating)`);
+}
+
+/** `HostConfig.Isolation` of a create request: a level as `parseIsolation` takes it, or `auto` (the advisor chooses). */
+export function parseIsolationRequest(value: string | undefined): IsolationLevel | 'auto' | undefined {
+  if (value?.toLowerCase() === 'auto') return 'auto';
+  return parseIsolation(value);
 }
 
 /**
@@ -318,7 +324,7 @@ export function parseHostConfig(value: unknown, apiVersion: string, extra: { net
   if (autoRemove && compareApiVersions(apiVersion, '1.25') >= 0) out.autoRemove = true;
   const logConfig = parseLogConfig(hc.object('LogConfig'));
   if (logConfig) out.logConfig = logConfig;
-  const isolation = parseIsolation(hc.string('Isolation'));
+  const isolation = parseIsolationRequest(hc.string('Isolation'));
   if (isolation) out.isolation = isolation;
   const runtime = hc.string('Runtime');
   if (runtime) out.runtime = runtime;

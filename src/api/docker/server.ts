@@ -12,6 +12,7 @@ import { ApiRequest } from './api-request.ts';
 import { API_VERSION, checkApiVersion } from './api-version.ts';
 import { errorResponse } from './errors.ts';
 import type { EventBus } from './event-bus.ts';
+import { registerAdviseRoutes } from './advise-routes.ts';
 import { registerBuildRoutes } from './build-routes.ts';
 import { registerContainerRoutes } from './container-routes.ts';
 import { registerEventRoutes } from './event-routes.ts';
@@ -23,6 +24,7 @@ import { registerVolumeRoutes } from './volume-routes.ts';
 import { registerDiskUsageRoutes } from './disk-usage-routes.ts';
 import { registerSnapshotRoutes } from './snapshot-routes.ts';
 import type { SnapshotService } from '../../engine/snapshot-service.ts';
+import type { IsolationAdviser } from '../../engine/isolation-advice.ts';
 import { registerDashboardRoutes, type DashboardStatus } from './dashboard-routes.ts';
 import { Router } from './router.ts';
 import { registerSystemRoutes } from './system-routes.ts';
@@ -42,6 +44,8 @@ export interface ApiServerOptions {
   /** Absent: the `/janus/…/snapshots` endpoints are not served (404). */
   snapshots?: SnapshotService;
   logger: Logger;
+  /** The isolation advisor for `POST /janus/advise`; absent: that endpoint is not served (404). */
+  adviser?: IsolationAdviser;
   /**
    * Aborted by the daemon when it shuts down: every in-flight request's
    * signal (handed to the engine) is aborted with it, and `/events`
@@ -78,6 +82,7 @@ export function createApiServer(options: ApiServerOptions): Server {
   registerExecRoutes(router, { containers: options.containers, logger });
   if (options.builds) registerBuildRoutes(router, { builds: options.builds, logger });
   if (options.dashboard) registerDashboardRoutes(router, { dashboard: options.dashboard });
+  if (options.adviser) registerAdviseRoutes(router, { adviser: options.adviser });
   registerNotOfferedRoutes(router);
   const serverHeader = `Janus/${options.system.serverVersion} (linux)`;
 

@@ -43,6 +43,7 @@ import { NodeExec } from '../util/exec.ts';
 import type { LogLevel, Logger } from '../util/logger.ts';
 import { JsonLogger } from '../util/logger.ts';
 import { DaemonSystemService } from './daemon-system-service.ts';
+import { WorkloadAdvisor } from '../advisor/workload-advisor.ts';
 import { readOrCreateEngineId } from './engine-id.ts';
 import { MemoryEventBus } from './event-bus.ts';
 import { PidLock } from './pid-lock.ts';
@@ -233,8 +234,28 @@ export async function startDaemon(options: StartDaemonOptions): Promise<RunningD
       logger: logger.child({ component: 'engine' }),
       snapshots: new WorkloadSnapshots({ dir: join(root, 'workload-snapshots'), exec, logger: logger.child({ component: 'snapshots' }) }),
       criuPath: () => findOnPath('criu'),
+      adviser: () => advisor,
     });
     networks.bindContainers(containers);
+    const advisor = new WorkloadAdvisor({
+      images,
+      containers,
+      os: 'linux',
+      architecture: hostFacts.arch,
+      host: async () => {
+        const meminfo = await readFile('/proc/meminfo', 'utf8').catch(() => '');
+        const kib = (key: string): number | undefined => { const m = new RegExp(`^${key}:\\s+(\\d+)`, 'm').exec(meminfo); return m ? Number(m[1]) * 1024 : undefined; };
+        const level = (l: 'container' | 'sandbox' | 'vm') => (runtimes.set.levels[l] ? { works: true } : { works: false, why: runtimes.set.unavailable[l] ?? 'no runtime for it was found' });
+        const memAvailable = kib('MemAvailable');
+        const memTotal = kib('MemTotal');
+        return {
+          levels: { container: level('container'), sandbox: level('sandbox'), vm: level('vm') },
+          ...(vmAccelerator ? { accelerator: vmAccelerator.accel } : {}),
+          ...(memAvailable !== undefined ? { memAvailable } : {}),
+          ...(memTotal !== undefined ? { memTotal } : {}),
+        };
+      },
+    });
     await containers.init();
     logger.info('runtimes', { levels: runtimes.set.levels, refused: runtimes.refused });
 
@@ -249,6 +270,7 @@ export async function startDaemon(options: StartDaemonOptions): Promise<RunningD
     const srv = createApiServer({
       images, volumes, containers, snapshots: containers, networks, system, events, builds, logger: logger.child({ component: 'api' }), shutdown: shutdown.signal,
       dashboard: () => dashboardStatus,
+      adviser: advisor,
     });
     server = srv;
     await listen(srv, socketPath);

@@ -2,7 +2,7 @@ import type { Digest } from '../core/digest.ts';
 import type { OciRuntimeSpec } from '../core/oci-runtime-spec.ts';
 import type { PortMapping } from '../core/network-driver.ts';
 import type { VmDetails } from '../core/runtime.ts';
-import type { IsolationChoice } from './isolation-advice.ts';
+import type { IsolationChoice } from './isolation-choice.ts';
 import type { JoinedEndpoint, PortRequest } from './network-engine.ts';
 import type {
   ContainerCreateRequest, ContainerNetworkView, ContainerStatus, ContainerView, HealthView, IsolationLevel, LogConfig, MountView, RestartPolicy,

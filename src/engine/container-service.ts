@@ -3,7 +3,7 @@ import type { Digest } from '../core/digest.ts';
 import type { HealthConfig } from '../core/oci.ts';
 import type { RunOptions } from '../core/run-options.ts';
 import type { VmDetails } from '../core/runtime.ts';
-import type { IsolationChoice } from './isolation-advice.ts';
+import type { IsolationChoice } from './isolation-choice.ts';
 import type { EndpointRequest } from './network-service.ts';
 
 /** How strongly a workload is isolated (DESIGN.md's three levels). */

@@ -1,16 +1,7 @@
 import type { ContainerCreateRequest, IsolationLevel } from './container-service.ts';
+import type { AdviceReason } from './isolation-choice.ts';
 
-/** One reason for (or against) an isolation level: the advisor's rule, what it saw, and what that means. */
-export interface AdviceReason {
-  /** The rule's id in src/advisor/rules.ts (`untrusted-code`, `dangerous-capability`, …). */
-  rule: string;
-  /** The level the rule pushes toward; absent for rules that only inform (hardware Janus cannot pass through). */
-  level?: IsolationLevel;
-  /** What was seen, quoted from the workload (`--cap-add SYS_ADMIN`, `label janus.trust=untrusted`). */
-  evidence: string;
-  /** The risk or need it shows, and what the level does about it. */
-  detail: string;
-}
+export type { AdviceReason, IsolationChoice } from './isolation-choice.ts';
 
 /** Another level than the recommended one, and whether it works on this host. */
 export interface AdviceAlternative {
@@ -36,14 +27,6 @@ export interface WorkloadAdvice {
   /** What would change the answer (`without --privileged: container`). */
   changes: string[];
   /** Facts the advice could not check, each saying what and why. */
-  unevaluated: string[];
-}
-
-/** What `--isolation auto` resolved to, kept on the container and shown by inspect (`Janus.Advice`). */
-export interface IsolationChoice {
-  requested: 'auto';
-  level: IsolationLevel;
-  reasons: AdviceReason[];
   unevaluated: string[];
 }
 

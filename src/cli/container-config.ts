@@ -265,8 +265,8 @@ export async function buildContainerConfig(command: 'run' | 'create', args: Pars
   if (logDriver !== '' || Object.keys(logOpts).length > 0) hc.LogConfig = { Type: logDriver, Config: logOpts };
   const isolation = args.string('isolation');
   if (isolation !== undefined && isolation !== '') {
-    if (!['default', 'container', 'sandbox', 'vm'].includes(isolation.toLowerCase())) {
-      throw usage(`invalid argument ${JSON.stringify(isolation)} for "--isolation" flag: want container, sandbox or vm (Janus's isolation levels), or default`);
+    if (!['default', 'container', 'sandbox', 'vm', 'auto'].includes(isolation.toLowerCase())) {
+      throw usage(`invalid argument ${JSON.stringify(isolation)} for "--isolation" flag: want container, sandbox or vm (Janus's isolation levels), auto (the advisor chooses) or default`);
     }
     hc.Isolation = isolation.toLowerCase();
   }

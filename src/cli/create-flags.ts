@@ -90,7 +90,7 @@ export function createFlagSpecs(forRun: boolean): FlagSpec[] {
     { name: 'init', type: 'bool', description: 'Run an init inside the container that forwards signals and reaps processes' },
     { name: 'interactive', short: 'i', type: 'bool', description: 'Keep STDIN open even if not attached' },
     { name: 'ip', type: 'string', valueName: 'string', description: 'IPv4 address (e.g., 172.30.100.104)' },
-    { name: 'isolation', type: 'string', valueName: 'string', description: "Isolation level: 'container' (namespaces), 'sandbox' (gVisor) or 'vm' (own kernel)" },
+    { name: 'isolation', type: 'string', valueName: 'string', description: "Isolation level: 'container' (namespaces), 'sandbox' (gVisor), 'vm' (own kernel) or 'auto' (the advisor chooses; see janus advise)" },
     { name: 'kernel', type: 'string', valueName: 'path', description: "vm level: boot this Linux kernel (a bzImage on the daemon's host) instead of the default one" },
     { name: 'from-snapshot', type: 'string', valueName: 'container:snapshot', description: "Start from a snapshot's writable layer (a VM: its disk); same image and isolation level" },
     { name: 'label', short: 'l', type: 'list', valueName: 'list', description: 'Set meta data on a container' },

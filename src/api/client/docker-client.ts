@@ -7,6 +7,7 @@ import { DaemonError } from './daemon-error.ts';
 import { containerStream, isMultiplexed, sendHijackRequest, type ContainerStream, type HijackAnswer } from './hijack.ts';
 import { demultiplex, rawChunks } from './stdcopy.ts';
 import type {
+  AdviseResponse, AdviseWorkloadWire,
   AuthConfig, AuthResponse, CommitResponse, ContainerChange, ContainerCreateBody, ContainerCreateResponse, ContainerInspect,
   ContainerPathStat, ContainersPruneReport, ContainerStatsWire, ContainerSummary, ContainerTopResponse, ContainerUpdateBody,
   ContainerUpdateResponse, ContainerWaitResponse, DiskUsage, EventMessage, ExecCreateBody, ExecInspect, HistoryResponseItem,
@@ -312,6 +313,11 @@ export class DockerClient {
   /** `POST /auth`: checks credentials with the registry; Unauthorized when it refuses them. */
   auth(config: AuthConfig, options: { signal?: AbortSignal } = {}): Promise<AuthResponse> {
     return this.#json('POST', '/auth', { body: JSON.stringify(config), headers: { 'Content-Type': 'application/json' }, signal: options.signal });
+  }
+
+  /** `POST /janus/advise` (Janus extension): the isolation advisor's answer for create bodies and existing containers, in that order. */
+  advise(body: { Workloads?: AdviseWorkloadWire[]; Containers?: string[] }, options: { signal?: AbortSignal } = {}): Promise<AdviseResponse> {
+    return this.#json('POST', '/janus/advise', { headers: JSON_HEADERS, body: JSON.stringify(body), signal: options.signal });
   }
 
   /** `GET /janus/dashboard` (Janus extension): the web dashboard's link (with its token); NotFound when it is off. */

@@ -570,3 +570,44 @@ export interface StreamChunk {
   stream: 'stdout' | 'stderr';
   data: Buffer;
 }
+
+/** One workload of `POST /janus/advise` (Janus extension): a create body plus what docker's body cannot say. */
+export interface AdviseWorkloadWire {
+  Name: string;
+  Config: ContainerCreateBody;
+  Platform?: string;
+  /** compose's `x-janus` trust and compliance. */
+  Annotations?: { Trust?: string; Compliance?: string };
+  /** Host requests Janus does not offer at any level, for the advisor to explain. */
+  Unoffered?: { Devices?: string[]; Gpus?: string; PidMode?: string; IpcMode?: string; UtsMode?: string };
+}
+
+/** One reason of an advice: the rule, the level it pushes toward (absent: informs only), the evidence and what it means. */
+export interface AdviceReasonWire {
+  rule: string;
+  level?: string;
+  evidence: string;
+  detail: string;
+}
+
+/** The advisor's answer for one workload (camelCase: Janus's own shape). */
+export interface WorkloadAdviceWire {
+  name: string;
+  level: string;
+  wanted: string;
+  reasons: AdviceReasonWire[];
+  alternatives: { level: string; works: boolean; note: string }[];
+  changes: string[];
+  unevaluated: string[];
+}
+
+/** `POST /janus/advise`'s answer. */
+export interface AdviseResponse {
+  Workloads: WorkloadAdviceWire[];
+  Host: {
+    levels: Record<string, { works: boolean; why?: string }>;
+    accelerator?: string;
+    memAvailable?: number;
+    memTotal?: number;
+  };
+}

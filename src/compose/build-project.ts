@@ -108,13 +108,11 @@ export function buildProject(root: MapNode, o: BuildOptions): ComposeProject {
   checkPorts(services, nodes);
   checkContainerNames(all, nodes);
 
+  // Every declared network is checked; the project lists those its services (enabled or not) use.
+  const declared = new Map([...networkNodes].map(([key, node]) => [key, parseNetwork(key, node, o.name)]));
   const networks: Record<string, NetworkConfig> = {};
   for (const s of Object.values(all)) {
-    for (const key of Object.keys(s.networks)) {
-      if (networks[key]) continue;
-      const node = networkNodes.get(key);
-      networks[key] = node ? parseNetwork(key, node, o.name) : defaultNetwork(key, o.name);
-    }
+    for (const key of Object.keys(s.networks)) networks[key] ??= declared.get(key) ?? defaultNetwork(key, o.name);
   }
   return { name: o.name, workingDir: o.workingDir, files: o.files, services, networks, volumes, disabledServices };
 }

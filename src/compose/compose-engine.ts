@@ -112,7 +112,6 @@ export class ComposeEngine {
     const all = { ...project.disabledServices, ...project.services };
     const services = order.map((n) => all[n]!);
     for (const s of services) {
-      if (s.janus.isolation === 'auto') serviceCreateBody(project, s, { name: '', number: 1, configHash: '', version: '' }); // throws the refusal
       const want = o.scale?.[s.name] ?? s.scale;
       if (s.containerName && want > 1) throw invalidArgument(`service ${JSON.stringify(s.name)}: container_name ${JSON.stringify(s.containerName)} allows one replica, not ${want}`);
     }

@@ -1,6 +1,5 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { isJanusError } from '../core/errors.ts';
 import type { ComposeProject, ServiceConfig } from './model.ts';
 import { serviceCreateBody } from './service-create-body.ts';
 import { dependentsOf, serviceOrder } from './service-order.ts';
@@ -68,9 +67,9 @@ test('a one-off container publishes no ports unless asked and is labelled oneoff
   assert.deepEqual(body.NetworkingConfig!.EndpointsConfig!.shop_default!.Aliases, ['shop-web-2'], 'a one-off does not answer to the service name');
 });
 
-test('isolation auto is refused, saying it is not yet supported', () => {
+test('isolation auto goes to the daemon, whose advisor chooses the level', () => {
   const web = service('web', { janus: { isolation: 'auto' } });
-  assert.throws(() => serviceCreateBody(project([web]), web, opts), (err) => isJanusError(err, 'InvalidArgument') && /not yet supported/.test(err.message));
+  assert.equal(serviceCreateBody(project([web]), web, opts).HostConfig!.Isolation, 'auto');
 });
 
 test('network_mode service:X shares the namespace of X\'s first container', () => {

@@ -28,9 +28,9 @@ export interface ServiceContainerOptions {
  * `service`: the normalised model mapped field by field onto the Engine
  * API (docker compose's createContainer), with compose's labels, the
  * service's name and the container's name as aliases on every network it
- * joins, and `x-janus.isolation` as HostConfig.Isolation. Pure; throws
- * InvalidArgument only for `isolation: auto` (the advisor does not decide
- * for compose yet) and for an unknown restart policy.
+ * joins, and `x-janus.isolation` as HostConfig.Isolation (`auto` included:
+ * the daemon's advisor chooses). Pure; throws InvalidArgument only for an
+ * unknown restart policy or an undefined network.
  */
 export function serviceCreateBody(project: ComposeProject, service: ServiceConfig, options: ServiceContainerOptions): ContainerCreateBody {
   const labels: Record<string, string> = {
@@ -150,10 +150,8 @@ export function serviceCreateBody(project: ComposeProject, service: ServiceConfi
       ...(h.retries !== undefined ? { Retries: h.retries } : {}),
     };
   }
+  // `auto` goes to the daemon as is: its advisor picks the level (and inspect shows why).
   const isolation = service.janus.isolation;
-  if (isolation === 'auto') {
-    throw invalidArgument(`service ${JSON.stringify(service.name)}: x-janus isolation "auto" is not yet supported by janus compose (the advisor does not choose levels for compose yet); name container, sandbox or vm`);
-  }
   if (isolation !== undefined) hc.Isolation = isolation;
   body.HostConfig = hc;
   return body;

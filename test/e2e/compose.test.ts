@@ -99,7 +99,7 @@ describe('compose end to end', { skip: skipUnlessRoot() }, () => {
     assert.match(labels['com.docker.compose.depends_on'] ?? '', /init:service_completed_successfully/);
     assert.deepEqual(await labelled('network'), ok(await janus(['network', 'ls', '-q', '--filter', 'name=sample_default']), 'network').trim().split('\n'));
     assert.equal((await labelled('volume')).join(), 'sample_site');
-    assert.match(ok(await compose(['ls']), 'compose ls'), /^sample\s+running\(3\)/m);
+    assert.match(ok(await compose(['ls']), 'compose ls'), /^sample\s+exited\(1\), running\(3\)\s/m);
     await byService();
   });
 

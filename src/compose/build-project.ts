@@ -55,7 +55,7 @@ const SERVICE_UNSUPPORTED = [
   'sysctls', 'shm_size', 'logging', 'runtime', 'isolation', 'mac_address', 'dns_opt', 'group_add', 'oom_score_adj',
   'oom_kill_disable', 'mem_swappiness', 'memswap_limit', 'cpu_count', 'cpu_percent', 'cpu_period', 'cpu_quota',
   'cpu_rt_runtime', 'cpu_rt_period', 'cpuset', 'blkio_config', 'credential_spec', 'device_cgroup_rules', 'storage_opt',
-  'annotations', 'attach', 'develop', 'label_file', 'post_start', 'pre_stop', 'models', 'provider', 'use_api_socket', 'extends',
+  'annotations', 'attach', 'develop', 'label_file', 'post_start', 'pre_stop', 'models', 'provider', 'use_api_socket',
 ];
 
 const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;

@@ -708,3 +708,43 @@ test('--project-directory changes where relative paths and .env resolve', async 
   assert.equal(p.services.a.image, 'busybox:rooted');
   assert.equal(p.services.a.volumes[0].source, join(dir, 'root/d'));
 });
+
+test('extends: a service from the same file or another one, merged with compose rules; paths from the other file stay its own', async () => {
+  const p = await load({
+    'common/base.yaml': `
+services:
+  base:
+    image: busybox
+    environment: {LEVEL: base, KEEP: "1"}
+    volumes: [./data:/data]
+    env_file: base.env
+    build: .
+`,
+    'common/base.env': 'FROM_BASE_ENV=1\n',
+    'compose.yaml': `
+services:
+  app:
+    extends: {service: base, file: common/base.yaml}
+    environment: {LEVEL: app}
+    command: [run]
+  child:
+    extends: app
+    command: [child]
+    ports: ["80"]
+`,
+  });
+  const dir = p.workingDir;
+  assert.deepEqual(p.services.app.environment, { FROM_BASE_ENV: '1', LEVEL: 'app', KEEP: '1' });
+  assert.deepEqual(p.services.app.volumes[0].source, join(dir, 'common/data'));
+  assert.equal(p.services.app.build?.context, join(dir, 'common'));
+  assert.deepEqual(p.services.app.command, ['run']);
+  assert.deepEqual(p.services.child.command, ['child']);
+  assert.deepEqual(p.services.child.environment, p.services.app.environment);
+  assert.equal(p.services.child.ports.length, 1);
+  const cycle = await failure({ 'compose.yaml': 'services:\n  a:\n    image: busybox\n    extends: b\n  b:\n    image: busybox\n    extends: a\n' });
+  assert.equal(cycle, 'compose.yaml:4: services.a.extends: extends cycle: a -> b -> a');
+  const unknown = await failure({ 'compose.yaml': 'services:\n  a:\n    extends: nope\n' });
+  assert.equal(unknown, 'compose.yaml:3: services.a.extends: service "nope" is not defined');
+  const missing = await failure({ 'compose.yaml': 'services:\n  a:\n    extends: {service: x, file: gone.yaml}\n' });
+  assert.equal(missing, 'compose.yaml:3: services.a.extends.file: gone.yaml not found');
+});

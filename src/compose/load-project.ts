@@ -3,15 +3,16 @@ import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { invalidArgument } from '../core/errors.ts';
+import { applyExtends } from './apply-extends.ts';
 import { buildProject } from './build-project.ts';
 import { parseDotenv } from './dotenv.ts';
-import { interpolate, InterpolationError } from './interpolate.ts';
+import { interpolateNode } from './interpolate-node.ts';
 import type { VariableLookup } from './interpolate.ts';
 import { mergeComposeFiles } from './merge-nodes.ts';
 import type { ComposeProject } from './model.ts';
 import { read } from './node-reader.ts';
 import { parseComposeYaml } from './yaml-nodes.ts';
-import type { ComposeNode, MapNode } from './yaml-nodes.ts';
+import type { MapNode } from './yaml-nodes.ts';
 
 /** What `loadProject` reads: the CLI's `-f`, `-p`, `--project-directory`, `--env-file`, `--profile` and the process environment. */
 export interface LoadOptions {
@@ -67,6 +68,10 @@ export async function loadProject(options: LoadOptions): Promise<ComposeProject>
   const lookup: VariableLookup = (name) => shell[name] ?? dotenv.get(name);
 
   const unset = new Set<string>();
+  const readOther = (path: string): MapNode | undefined => {
+    if (!isFile(path)) return undefined;
+    return interpolateNode(parseComposeYaml(readFileSync(path, 'utf8'), display(path)), '', lookup, unset) as MapNode;
+  };
   let merged: MapNode | undefined;
   for (const file of files) {
     let text: string;
@@ -77,7 +82,7 @@ export async function loadProject(options: LoadOptions): Promise<ComposeProject>
       throw invalidArgument(`compose file ${display(file)}: ${code === 'ENOENT' ? 'not found' : code === 'EISDIR' ? 'is a directory' : (err as Error).message}`, err);
     }
     const root = parseComposeYaml(text, display(file));
-    const interpolated = interpolateNode(root, '', lookup, unset) as MapNode;
+    const interpolated = applyExtends(interpolateNode(root, '', lookup, unset) as MapNode, file, readOther);
     merged = merged ? mergeComposeFiles(merged, interpolated) : interpolated;
   }
   const root = merged!;
@@ -152,22 +157,6 @@ function isFile(path: string): boolean {
     return statSync(path).isFile();
   } catch {
     return false;
-  }
-}
-
-function interpolateNode(node: ComposeNode, path: string, lookup: VariableLookup, unset: Set<string>): ComposeNode {
-  if (node.kind === 'map') {
-    const entries = new Map<string, ComposeNode>();
-    for (const [k, v] of node.entries) entries.set(k, interpolateNode(v, path ? `${path}.${k}` : k, lookup, unset));
-    return { ...node, entries };
-  }
-  if (node.kind === 'seq') return { ...node, items: node.items.map((item, i) => interpolateNode(item, `${path}[${i}]`, lookup, unset)) };
-  if (typeof node.value !== 'string' || !node.value.includes('$')) return node;
-  try {
-    return { ...node, value: interpolate(node.value, lookup, (name) => unset.add(name)) };
-  } catch (err) {
-    if (err instanceof InterpolationError) throw read.fail(node, path, err.message);
-    throw err;
   }
 }
 

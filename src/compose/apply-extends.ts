@@ -1,0 +1,120 @@
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { mergeComposeFiles } from './merge-nodes.ts';
+import { read } from './node-reader.ts';
+import type { ComposeNode, MapNode, ScalarNode } from './yaml-nodes.ts';
+
+/** Reads another compose file (parsed and interpolated); undefined when it does not exist. */
+export type ComposeFileReader = (absPath: string) => MapNode | undefined;
+
+/**
+ * Resolves `extends:` in one compose file's services, as docker compose does
+ * before merging files: the base service (from the same file, or from
+ * `extends.file` relative to this file) is merged under the extending one with
+ * the usual merge rules; relative paths of a base from another file (build
+ * context, env_file, bind sources) are made absolute against that file's
+ * directory. Throws InvalidArgument naming the file, line and key path for an
+ * unknown service, a missing file or a cycle.
+ */
+export function applyExtends(root: MapNode, file: string, readFile: ComposeFileReader, chain: readonly string[] = []): MapNode {
+  const services = root.entries.get('services');
+  if (!services || services.kind !== 'map') return root;
+  if (![...services.entries.values()].some((s) => s.kind === 'map' && s.entries.has('extends'))) return root;
+  const done = new Map<string, ComposeNode>();
+  const resolveService = (name: string, seen: readonly string[]): ComposeNode => {
+    const cached = done.get(name);
+    if (cached) return cached;
+    const node = services.entries.get(name)!;
+    const ext = node.kind === 'map' ? node.entries.get('extends') : undefined;
+    if (node.kind !== 'map' || !ext) return node;
+    const path = `services.${name}.extends`;
+    const key = `${file}#${name}`;
+    if (seen.includes(key)) {
+      const names = [...seen.slice(seen.indexOf(key)), key].map((k) => k.slice(k.lastIndexOf('#') + 1));
+      throw read.fail(ext, path, `extends cycle: ${names.join(' -> ')}`);
+    }
+    let baseName: string;
+    let otherFile: string | undefined;
+    if (ext.kind === 'map') {
+      read.keys(ext, path, ['service', 'file']);
+      const svc = read.optStr(ext, 'service', path);
+      if (!svc) throw read.fail(ext, path, 'needs the service to extend');
+      baseName = svc;
+      otherFile = read.optStr(ext, 'file', path);
+    } else {
+      baseName = read.str(ext, path);
+    }
+    let base: ComposeNode | undefined;
+    if (otherFile !== undefined) {
+      const abs = isAbsolute(otherFile) ? otherFile : resolve(dirname(file), otherFile);
+      const other = readFile(abs);
+      if (!other) throw read.fail(ext, `${path}.file`, `${otherFile} not found`);
+      const resolved = applyExtends(other, abs, readFile, [...seen, key]);
+      const otherServices = resolved.entries.get('services');
+      base = otherServices?.kind === 'map' ? otherServices.entries.get(baseName) : undefined;
+      if (!base) throw read.fail(ext, path, `service "${baseName}" is not defined in ${otherFile}`);
+      base = rebase(read.map(base, `services.${baseName}`), dirname(abs));
+    } else {
+      if (!services.entries.has(baseName) || baseName.startsWith('x-')) throw read.fail(ext, path, `service "${baseName}" is not defined`);
+      base = resolveService(baseName, [...seen, key]);
+    }
+    const own: MapNode = { ...node, entries: new Map([...node.entries].filter(([k]) => k !== 'extends')) };
+    const baseMap = read.map(base, `services.${baseName}`);
+    const wrap = (s: MapNode): MapNode => ({
+      kind: 'map',
+      loc: s.loc,
+      entries: new Map([['services', { kind: 'map', loc: s.loc, entries: new Map([[name, s]]) } satisfies MapNode]]),
+    });
+    const merged = (mergeComposeFiles(wrap(baseMap), wrap(own)).entries.get('services') as MapNode).entries.get(name)!;
+    done.set(name, merged);
+    return merged;
+  };
+  const entries = new Map<string, ComposeNode>();
+  for (const name of services.entries.keys()) entries.set(name, name.startsWith('x-') ? services.entries.get(name)! : resolveService(name, chain));
+  return { ...root, entries: new Map([...root.entries, ['services', { ...services, entries }]]) };
+}
+
+/** A service from another file with its relative paths made absolute against that file's directory. */
+function rebase(service: MapNode, dir: string): MapNode {
+  const abs = (node: ComposeNode): ComposeNode => {
+    if (node.kind !== 'scalar' || typeof node.value !== 'string') return node;
+    const v = node.value;
+    if (isAbsolute(v) || v.startsWith('~') || /^[a-z]+:\/\//i.test(v) || v.startsWith('git@')) return node;
+    return { ...node, value: resolve(dir, v) } satisfies ScalarNode;
+  };
+  const entries = new Map(service.entries);
+  const build = entries.get('build');
+  if (build?.kind === 'scalar') entries.set('build', abs(build));
+  else if (build?.kind === 'map') {
+    const b = new Map(build.entries);
+    b.set('context', abs(b.get('context') ?? { kind: 'scalar', value: '.', loc: build.loc }));
+    entries.set('build', { ...build, entries: b });
+  }
+  const envFile = entries.get('env_file');
+  if (envFile) {
+    const one = (n: ComposeNode): ComposeNode => {
+      if (n.kind !== 'map') return abs(n);
+      const p = n.entries.get('path');
+      return p ? { ...n, entries: new Map([...n.entries, ['path', abs(p)]]) } : n;
+    };
+    entries.set('env_file', envFile.kind === 'seq' ? { ...envFile, items: envFile.items.map(one) } : one(envFile));
+  }
+  const volumes = entries.get('volumes');
+  if (volumes?.kind === 'seq') {
+    entries.set('volumes', {
+      ...volumes,
+      items: volumes.items.map((v) => {
+        if (v.kind === 'scalar' && typeof v.value === 'string' && v.value.startsWith('.')) {
+          const i = v.value.indexOf(':');
+          if (i > 0) return { ...v, value: resolve(dir, v.value.slice(0, i)) + v.value.slice(i) };
+        }
+        if (v.kind === 'map') {
+          const t = v.entries.get('type');
+          const src = v.entries.get('source');
+          if (t?.kind === 'scalar' && t.value === 'bind' && src) return { ...v, entries: new Map([...v.entries, ['source', abs(src)]]) };
+        }
+        return v;
+      }),
+    });
+  }
+  return { ...service, entries };
+}

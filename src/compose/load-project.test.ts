@@ -748,3 +748,10 @@ services:
   const missing = await failure({ 'compose.yaml': 'services:\n  a:\n    extends: {service: x, file: gone.yaml}\n' });
   assert.equal(missing, 'compose.yaml:3: services.a.extends.file: gone.yaml not found');
 });
+
+test('numbers keep their written form where a string is meant', async () => {
+  const p = await load({ 'compose.yaml': 'services:\n  a:\n    image: busybox\n    command: [echo, 1.10, 0x10, 1e3]\n    environment: {V: 1.10, H: 0x10, I: 7}\n    labels: [n=1.0]\n' });
+  assert.deepEqual(p.services.a.command, ['echo', '1.10', '0x10', '1e3']);
+  assert.deepEqual(p.services.a.environment, { V: '1.10', H: '0x10', I: '7' });
+  assert.deepEqual(p.services.a.labels, { n: '1.0' });
+});

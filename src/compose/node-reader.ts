@@ -38,10 +38,10 @@ export const read = {
     }
   },
 
-  /** A string; numbers are accepted and written in decimal (YAML reads `1.10` as a number). */
+  /** A string; numbers are accepted as written (YAML reads `1.10` as a number, compose means "1.10"). */
   str(node: ComposeNode, path: string): string {
     if (node.kind === 'scalar' && typeof node.value === 'string') return node.value;
-    if (node.kind === 'scalar' && typeof node.value === 'number') return String(node.value);
+    if (node.kind === 'scalar' && typeof node.value === 'number') return node.source ?? String(node.value);
     throw read.fail(node, path, `must be a string, not ${describe(node)}`);
   },
 
@@ -115,7 +115,7 @@ export const read = {
     const map = read.map(node, path);
     for (const [key, value] of map.entries) {
       if (value.kind !== 'scalar') throw read.fail(value, `${path}.${key}`, `must be a string, number, boolean or null, not ${describe(value)}`);
-      out.set(key, value.value === null ? null : String(value.value));
+      out.set(key, value.value === null ? null : typeof value.value === 'number' ? (value.source ?? String(value.value)) : String(value.value));
     }
     return out;
   },

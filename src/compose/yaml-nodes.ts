@@ -29,6 +29,8 @@ export interface SeqNode extends NodeBase {
 export interface ScalarNode extends NodeBase {
   kind: 'scalar';
   value: string | number | boolean | null;
+  /** A number's text as written (`1.10`, `0x10`), which is what it means where a string is expected. */
+  source?: string;
 }
 
 /** A YAML value with its source location, the loader's working form of a compose file. */
@@ -74,7 +76,11 @@ export function parseComposeYaml(text: string, display: string): MapNode {
       if (v !== null && typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') {
         throw invalidArgument(`${display}:${where.line}: unsupported YAML value ${String(v)}`);
       }
-      return { kind: 'scalar', value: typeof v === 'number' && !Number.isFinite(v) ? String(node.source ?? v) : v, loc: where, tag };
+      if (typeof v === 'number') {
+        const source = node.range ? text.slice(node.range[0], node.range[1]).trim() : String(v);
+        return { kind: 'scalar', value: Number.isFinite(v) ? v : source, source, loc: where, tag };
+      }
+      return { kind: 'scalar', value: v, loc: where, tag };
     }
     active.add(node);
     try {

@@ -282,8 +282,8 @@ function parseService(name: string, map: MapNode, path: string, o: BuildOptions,
   }
   if (has('build')) s.build = parseBuild(e.get('build')!, p('build'), o);
   if (!s.image && !s.build) throw read.fail(map, path, `service "${name}" has neither an image nor a build context`);
-  if (e.has('command')) s.command = commandOf(e.get('command')!, p('command'));
-  if (e.has('entrypoint')) s.entrypoint = commandOf(e.get('entrypoint')!, p('entrypoint'));
+  if (has('command')) s.command = commandOf(e.get('command')!, p('command'));
+  if (has('entrypoint')) s.entrypoint = commandOf(e.get('entrypoint')!, p('entrypoint'));
 
   if (has('env_file')) Object.assign(s.environment, envFiles(e.get('env_file')!, p('env_file'), o));
   if (has('environment')) {

@@ -39,6 +39,10 @@ test('the substitution table: set, empty and unset variables against each operat
     ['${UNSET:-with:colon}', 'with:colon'],
     ['${PORT}:80', '8080:80'],
     ['${SET:+${NESTED}-x}', 'inner-x'],
+    ['$', '$'],
+    ['a $ b', 'a $ b'],
+    ['$-x', '$-x'],
+    ['cost: 5$', 'cost: 5$'],
   ];
   for (const [template, want] of cases) assert.equal(interpolate(template, lookup), want, template);
 });
@@ -55,7 +59,7 @@ test('required variables fail with their message; the message is only evaluated 
 });
 
 test('malformed templates are refused', () => {
-  for (const bad of ['$', 'a $ b', '${', '${SET', '${}', '${1X}', '${SET!x}', '${SET:-unclosed', '$-x']) {
+  for (const bad of ['${', '${SET', '${}', '${1X}', '${SET!x}', '${SET:-unclosed', 'a ${ b }']) {
     assert.throws(() => interpolate(bad, lookup), InterpolationError, bad);
   }
 });

@@ -17,7 +17,8 @@ const NAME = /^[A-Za-z_][A-Za-z0-9_]*/;
  * `${X:?msg}` / `${X?msg}` (error), `${X:+r}` / `${X+r}` (replacement when
  * set), `$$` for a literal `$`. Defaults and replacements are themselves
  * interpolated, so they may nest. An unset variable without a default becomes
- * the empty string and is reported through `onUnset`. Throws
+ * the empty string and is reported through `onUnset`; a `$` that starts no
+ * variable is kept. Throws
  * InterpolationError for a malformed template or a missing required value.
  */
 export function interpolate(template: string, lookup: VariableLookup, onUnset?: (name: string) => void): string {
@@ -51,7 +52,10 @@ function scan(s: string, i: number, lookup: VariableLookup, onUnset: ((name: str
     }
     const m = NAME.exec(s.slice(i + 1));
     if (!m) {
-      throw new InterpolationError(`invalid interpolation format in ${JSON.stringify(s)}: "$" must be followed by a name, "{" or "$" (write $$ for a literal $)`);
+      // As in docker compose, a "$" that starts no variable stays as it is ("echo $ 5", "a$").
+      out += '$';
+      i++;
+      continue;
     }
     out += resolve(m[0], lookup, onUnset);
     i += 1 + m[0].length;

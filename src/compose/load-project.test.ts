@@ -235,7 +235,7 @@ test('interpolation applies to values, not keys; $$ is a literal $; unset variab
 test('a missing required variable fails with its message, the file, line and key path', async () => {
   const msg = await failure({ 'compose.yaml': 'services:\n  web:\n    image: busybox\n    environment:\n      DB: ${DB_URL:?set DB_URL to the database}\n' });
   assert.equal(msg, 'compose.yaml:5: services.web.environment.DB: required variable DB_URL is missing a value: set DB_URL to the database');
-  const bad = await failure({ 'compose.yaml': 'services:\n  web:\n    image: busybox\n    command: echo $\n' });
+  const bad = await failure({ 'compose.yaml': 'services:\n  web:\n    image: busybox\n    command: echo ${x y}\n' });
   assert.match(bad, /^compose\.yaml:4: services\.web\.command: invalid interpolation format/);
 });
 

@@ -52,6 +52,7 @@ export async function loadProject(options: LoadOptions): Promise<ComposeProject>
   const warnings: string[] = [];
 
   const envFor = async (dir: string) => readEnvFiles(options.envFiles, dir, cwd, shell, display);
+  if (options.files.includes('-')) throw invalidArgument('reading a compose file from standard input (-f -) is not supported by Janus; name a file');
   let files = options.files.map((f) => resolve(cwd, f));
   if (files.length === 0) {
     const early = await envFor(options.projectDirectory ? resolve(cwd, options.projectDirectory) : cwd);

@@ -358,7 +358,7 @@ function parseService(name: string, map: MapNode, path: string, o: BuildOptions,
     const node = e.get('networks')!;
     const entries: [string, ComposeNode | undefined, string][] = node.kind === 'seq'
       ? node.items.map((item, i) => [read.str(item, `${p('networks')}[${i}]`), undefined, `${p('networks')}[${i}]`])
-      : [...read.map(node, p('networks')).entries].map(([k, v]) => [k, v, `${p('networks')}.${k}`]);
+      : [...read.map(node, p('networks')).entries].filter(([k]) => !k.startsWith('x-')).map(([k, v]) => [k, v, `${p('networks')}.${k}`]);
     for (const [key, value, at] of entries) {
       if (key !== 'default' && !top.networks.has(key)) {
         throw read.fail(value ?? node, at, `network "${key}" is not declared in the top-level networks`);
@@ -376,7 +376,9 @@ function parseService(name: string, map: MapNode, path: string, o: BuildOptions,
         s.dependsOn[read.str(item, `${p('depends_on')}[${i}]`)] = { condition: 'service_started', required: true, restart: false };
       });
     } else {
-      for (const [dep, value] of read.map(node, p('depends_on')).entries) s.dependsOn[dep] = dependsOn(value, `${p('depends_on')}.${dep}`);
+      for (const [dep, value] of read.map(node, p('depends_on')).entries) {
+        if (!dep.startsWith('x-')) s.dependsOn[dep] = dependsOn(value, `${p('depends_on')}.${dep}`);
+      }
     }
   }
   if (networkMode?.startsWith('service:')) {
@@ -641,7 +643,10 @@ function resources(map: MapNode, path: string): ResourceLimits {
   if ((n = get(map, 'mem_limit'))) set('memory', size(n, `${path}.mem_limit`), n, `${path}.mem_limit`);
   if ((n = get(map, 'mem_reservation'))) set('memoryReservation', size(n, `${path}.mem_reservation`), n, `${path}.mem_reservation`);
   if ((n = get(map, 'cpus'))) set('cpus', cpus(n, `${path}.cpus`), n, `${path}.cpus`);
-  if ((n = get(map, 'cpu_shares'))) set('cpuShares', read.int(n, `${path}.cpu_shares`, 2), n, `${path}.cpu_shares`);
+  if ((n = get(map, 'cpu_shares'))) {
+    const v = read.int(n, `${path}.cpu_shares`, 0);
+    if (v > 0) set('cpuShares', v, n, `${path}.cpu_shares`);
+  }
   if ((n = get(map, 'pids_limit'))) {
     const v = read.int(n, `${path}.pids_limit`, -1);
     if (v > 0) set('pids', v, n, `${path}.pids_limit`);

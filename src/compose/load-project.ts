@@ -168,15 +168,16 @@ function projectName(options: LoadOptions, root: MapNode, lookup: VariableLookup
     }
     return name;
   };
+  const node = root.entries.get('name');
+  let fromFile: string | undefined;
+  if (node && !(node.kind === 'scalar' && node.value === null)) {
+    fromFile = read.str(node, 'name');
+    if (!PROJECT_NAME.test(fromFile)) throw read.fail(node, 'name', `${JSON.stringify(fromFile)} is not a valid project name: it must contain only lowercase letters, digits, dashes and underscores, and start with a letter or digit`);
+  }
   if (options.projectName !== undefined && options.projectName !== '') return check(options.projectName, 'project name (-p)');
   const env = lookup('COMPOSE_PROJECT_NAME');
   if (env) return check(env, 'COMPOSE_PROJECT_NAME');
-  const node = root.entries.get('name');
-  if (node && !(node.kind === 'scalar' && node.value === null)) {
-    const name = read.str(node, 'name');
-    if (!PROJECT_NAME.test(name)) throw read.fail(node, 'name', `${JSON.stringify(name)} is not a valid project name: it must contain only lowercase letters, digits, dashes and underscores, and start with a letter or digit`);
-    return name;
-  }
+  if (fromFile !== undefined) return fromFile;
   const derived = basename(workingDir).toLowerCase().replace(/[^a-z0-9_-]/g, '').replace(/^[_-]+/, '');
   if (!derived) throw invalidArgument(`cannot make a project name of the directory ${JSON.stringify(basename(workingDir))}; give one with -p or name:`);
   return derived;

@@ -755,3 +755,21 @@ test('numbers keep their written form where a string is meant', async () => {
   assert.deepEqual(p.services.a.environment, { V: '1.10', H: '0x10', I: '7' });
   assert.deepEqual(p.services.a.labels, { n: '1.0' });
 });
+
+test('malformed values anywhere give a located InvalidArgument, never a crash', async () => {
+  const snippets = [
+    'services: {a: []}', 'services: {a: {image: x, ports: [null]}}', 'services: {a: {image: x, ports: [[1]]}}', 'services: {a: {image: x, volumes: [{}]}}',
+    'services: {a: {image: x, volumes: [":"]}}', 'services: {a: {image: x, networks: [null]}}', 'services: {a: {image: x, depends_on: 5}}',
+    'services: {a: {image: x, depends_on: {b: 5}}}', 'services: {a: {image: x, healthcheck: 5}}', 'services: {a: {image: x, environment: {A: [1]}}}',
+    'services: {a: {image: x, env_file: [null]}}', 'services: {a: {image: x, ulimits: {nofile: []}}}', 'services: {a: {image: x, extra_hosts: 5}}',
+    'services: {a: {image: x, deploy: {resources: {limits: {memory: []}}}}}', 'services: {a: {build: [x]}}', 'services: {a: {build: {args: 5}}}',
+    'services: {a: {image: x, x-janus: []}}', 'services: {a: {image: x, command: {a: 1}}}', 'services: {a: {image: x}}\nnetworks: {n: {ipam: {config: 5}}}',
+    'services: {a: {image: x}}\nsecrets: {s: null}', 'services: {a: {image: x, secrets: [{}]}}', 'services: {a: {image: x, extends: [1]}}',
+    'services: {a: {<<: 5, image: x}}', 'services: {a: {image: x, tmpfs: [1, {}]}}', 'name: [a]\nservices: {a: {image: x}}',
+    'services: {a: {image: x, ports: [{target: 80, published: [1]}]}}', 'services: {a: {image: x, deploy: {restart_policy: {condition: 5}}}}',
+  ];
+  for (const s of snippets) {
+    const msg = await failure({ 'compose.yaml': `${s}\n` }, { projectName: 'x' });
+    assert.match(msg, /^compose\.yaml:\d+: /, s);
+  }
+});

@@ -17,6 +17,7 @@ import { humanSize } from '../human-size.ts';
 import { formatList } from '../list-formatter.ts';
 import { parsePublish, type ParsedPorts } from '../port-specs.ts';
 import { readVersion } from '../read-version.ts';
+import { readLine } from '../prompt.ts';
 import { registryAuthFor } from '../registry-auth.ts';
 import { holdStreams } from '../stream-io.ts';
 import { UsageError } from '../usage-error.ts';
@@ -403,8 +404,9 @@ const rm: ComposeVerb = {
       return;
     }
     if (!args.bool('force')) {
-      // There is no prompt here: removal without -f would wait on a question nobody may see.
-      throw new UsageError(`rm without -f would ask for confirmation; going to remove ${stopped.map(nameOf).join(', ')}: add -f`, { command: 'compose rm' });
+      ctx.stdout.write(`Going to remove ${stopped.map(nameOf).join(', ')}\nAre you sure? [yN] `);
+      const answer = await readLine(ctx);
+      if (!/^y(es)?$/i.test(answer?.trim() ?? '')) return;
     }
     for (const c of stopped) {
       await client.containerRemove(c.Id, { volumes: args.bool('volumes'), signal: ctx.signal });

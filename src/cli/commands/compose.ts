@@ -10,7 +10,14 @@ import { COMPOSE_VERBS, type ComposeSession } from './compose-verbs.ts';
 const GLOBAL: CommandSpec = {
   name: 'compose',
   usage: '[OPTIONS] COMMAND',
-  description: 'Define and run multi-container applications, each service at the isolation level it asks for (x-janus: {isolation})',
+  description: [
+    'Define and run multi-container applications, each service at the isolation level it asks for (x-janus: {isolation})',
+    '',
+    'Commands:',
+    ...Object.entries(COMPOSE_VERBS).map(([name, v]) => `  ${name.padEnd(10)}${v.spec.description}`),
+    '',
+    "Run 'janus compose COMMAND --help' for more information on a command.",
+  ].join('\n'),
   args: { min: 0 },
   interspersed: false,
   flags: [
@@ -118,9 +125,5 @@ function emptyProject(name: string, cwd: string): ComposeProject {
 }
 
 function composeHelp(): string {
-  const lines = [formatHelp(GLOBAL).trimEnd(), '', 'Commands:'];
-  for (const [name, v] of Object.entries(COMPOSE_VERBS)) lines.push(`  ${name.padEnd(10)}${v.spec.description}`);
-  lines.push('', `Run 'janus compose COMMAND --help' for more information on a command.`, '');
-  return lines.join('\n');
+  return formatHelp(GLOBAL);
 }
-

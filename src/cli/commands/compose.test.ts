@@ -1,0 +1,58 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { runCli } from '../run-cli.ts';
+import { findComposeFiles } from './compose.ts';
+
+test('compose files: -f as given, else COMPOSE_FILE, else compose.yaml and its override in the nearest directory up', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'janus-compose-files-'));
+  try {
+    await mkdir(join(dir, 'app', 'sub'), { recursive: true });
+    await writeFile(join(dir, 'app', 'docker-compose.yml'), '');
+    await writeFile(join(dir, 'app', 'compose.yaml'), '');
+    await writeFile(join(dir, 'app', 'compose.override.yml'), '');
+    assert.deepEqual(findComposeFiles([], {}, join(dir, 'app', 'sub')), [join(dir, 'app', 'compose.yaml'), join(dir, 'app', 'compose.override.yml')]);
+    assert.deepEqual(findComposeFiles(['a.yaml', '/x/b.yaml'], { COMPOSE_FILE: 'c.yaml' }, dir), [join(dir, 'a.yaml'), '/x/b.yaml']);
+    assert.deepEqual(findComposeFiles([], { COMPOSE_FILE: 'c.yaml:d.yaml' }, dir), [join(dir, 'c.yaml'), join(dir, 'd.yaml')]);
+    assert.deepEqual(findComposeFiles([], {}, dir), []);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+async function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number; out: string; err: string }> {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = '';
+  let err = '';
+  stdout.on('data', (b: Buffer) => { out += b.toString(); });
+  stderr.on('data', (b: Buffer) => { err += b.toString(); });
+  // No daemon is listening there: these commands must fail or finish before they need one.
+  const code = await runCli(args, { stdin: new PassThrough(), stdout, stderr, env: { JANUS_HOST: 'unix:///nonexistent/janus.sock', ...env } });
+  return { code, out, err };
+}
+
+test('janus compose: help lists the verbs; an unknown verb or flag is a usage error; no file is a clear error', async () => {
+  const help = await cli(['compose', '--help']);
+  assert.equal(help.code, 0);
+  assert.match(help.out, /^ {2}up {8}Create and start containers$/m);
+  assert.match((await cli(['compose'])).out, /^ {2}down {6}Stop and remove containers, networks$/m);
+  const unknown = await cli(['compose', 'nope']);
+  assert.equal(unknown.code, 125);
+  assert.match(unknown.err, /unknown compose command: "janus compose nope"/);
+  const flag = await cli(['compose', 'up', '--nope']);
+  assert.equal(flag.code, 125);
+  assert.match(flag.err, /unknown flag: --nope/);
+  const dir = await mkdtemp(join(tmpdir(), 'janus-compose-none-'));
+  try {
+    const none = await cli(['compose', '--project-directory', dir, 'up', '-d']);
+    assert.equal(none.code, 1);
+    assert.match(none.err, /no configuration file provided: not found/);
+    assert.match((await cli(['compose', 'up', '--help'])).out, /--force-recreate/);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});

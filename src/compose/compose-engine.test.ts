@@ -197,3 +197,23 @@ test('a service with container_name cannot scale, and --scale names a known serv
   await assert.rejects(engine(d).up(p, { services: [], scale: { nope: 2 } }), /no such service: nope/);
   assert.deepEqual(d.calls, []);
 });
+
+test('dependents follow a recreated service: restart: true restarts them, network_mode service:X recreates them', async () => {
+  const d = new FakeDaemon();
+  const p = (env: Record<string, string>) => project([
+    service('db', { environment: env }),
+    service('api', { dependsOn: { db: { condition: 'service_started', required: true, restart: true } } }),
+    service('side', { networkMode: 'service:db', networks: {}, dependsOn: { db: { condition: 'service_started', required: true, restart: false } } }),
+  ]);
+  await engine(d).up(p({}), { services: [] });
+  d.calls = [];
+  await engine(d).up(p({}), { services: [] });
+  assert.deepEqual(d.calls, [], 'nothing changed, nothing done');
+  await engine(d).up(p({ V: '2' }), { services: [] });
+  assert.deepEqual(d.calls, [
+    'stop app-db-1', 'rm app-db-1', 'create app-db-1', 'start app-db-1',
+    'restart app-api-1',
+    'stop app-side-1', 'rm app-side-1', 'create app-side-1', 'start app-side-1',
+  ]);
+  assert.equal(d.containers.find((c) => c.Names![0] === '/app-side-1')!.body.HostConfig!.NetworkMode, 'container:app-db-1');
+});

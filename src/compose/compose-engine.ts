@@ -142,7 +142,8 @@ export class ComposeEngine {
           want: o.scale?.[s.name] ?? s.scale,
           existing: existing.filter((c) => labelOf(c, COMPOSE_LABELS.service) === s.name),
           imageId: images.get(s.name),
-          force: o.forceRecreate ?? false,
+          // A container in another's network namespace loses it when that one is recreated.
+          force: (o.forceRecreate ?? false) || (s.networkMode?.startsWith('service:') === true && recreated.has(s.networkMode.slice(8))),
           noStart: o.noStart ?? false,
           restart,
           recreated,
@@ -497,6 +498,12 @@ export class ComposeEngine {
     o.patch(body);
     const { Id } = await this.#client.containerCreate(body, { name, signal: o.signal });
     return { id: Id, name };
+  }
+
+  /** Waits until every dependency of `service` that has containers meets its condition (what `run` does before its container starts). */
+  async waitDependencies(project: ComposeProject, service: ServiceConfig, signal?: AbortSignal): Promise<void> {
+    const s = signal ?? new AbortController().signal;
+    await Promise.all(Object.entries(service.dependsOn).map(([d, dep]) => this.#waitCondition(project, d, dep.condition, s)));
   }
 
   /** Makes sure the project's networks and volumes exist for `services` (what `run` needs before its container). */

@@ -310,8 +310,11 @@ const run: ComposeVerb = {
     const detach = args.bool('detach');
     if (detach && args.bool('rm')) throw new UsageError('--detach and --rm cannot be combined', { command: 'compose run' });
     const deps = serviceOrder(project, [serviceName], true).filter((n) => n !== serviceName);
-    if (!args.bool('no-deps') && deps.length > 0) await engine.up(project, { services: deps, signal: ctx.signal });
-    else await engine.prepare(project, [serviceName], ctx.signal);
+    if (!args.bool('no-deps') && deps.length > 0) {
+      await engine.up(project, { services: deps, signal: ctx.signal });
+      await engine.waitDependencies(project, service, ctx.signal);
+    }
+    await engine.prepare(project, [serviceName], ctx.signal);
     const env = await collectEnv('compose run', args, { env: ctx.env, cwd: process.cwd(), readFile: (p) => readFile(p) });
     const ports: ParsedPorts = { exposed: [], bindings: {} };
     for (const p of args.list('publish')) {

@@ -1,7 +1,8 @@
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { mergeComposeFiles } from './merge-nodes.ts';
 import { read } from './node-reader.ts';
-import type { ComposeNode, MapNode, ScalarNode } from './yaml-nodes.ts';
+import { rebaseService } from './rebase-service.ts';
+import type { ComposeNode, MapNode } from './yaml-nodes.ts';
 
 /** Reads another compose file (parsed and interpolated); undefined when it does not exist. */
 export type ComposeFileReader = (absPath: string) => MapNode | undefined;
@@ -52,7 +53,7 @@ export function applyExtends(root: MapNode, file: string, readFile: ComposeFileR
       const otherServices = resolved.entries.get('services');
       base = otherServices?.kind === 'map' ? otherServices.entries.get(baseName) : undefined;
       if (!base) throw read.fail(ext, path, `service "${baseName}" is not defined in ${otherFile}`);
-      base = rebase(read.map(base, `services.${baseName}`), dirname(abs));
+      base = rebaseService(read.map(base, `services.${baseName}`), dirname(abs));
     } else {
       if (!services.entries.has(baseName) || baseName.startsWith('x-')) throw read.fail(ext, path, `service "${baseName}" is not defined`);
       base = resolveService(baseName, [...seen, key]);
@@ -71,50 +72,4 @@ export function applyExtends(root: MapNode, file: string, readFile: ComposeFileR
   const entries = new Map<string, ComposeNode>();
   for (const name of services.entries.keys()) entries.set(name, name.startsWith('x-') ? services.entries.get(name)! : resolveService(name, chain));
   return { ...root, entries: new Map([...root.entries, ['services', { ...services, entries }]]) };
-}
-
-/** A service from another file with its relative paths made absolute against that file's directory. */
-function rebase(service: MapNode, dir: string): MapNode {
-  const abs = (node: ComposeNode): ComposeNode => {
-    if (node.kind !== 'scalar' || typeof node.value !== 'string') return node;
-    const v = node.value;
-    if (isAbsolute(v) || v.startsWith('~') || /^[a-z]+:\/\//i.test(v) || v.startsWith('git@')) return node;
-    return { ...node, value: resolve(dir, v) } satisfies ScalarNode;
-  };
-  const entries = new Map(service.entries);
-  const build = entries.get('build');
-  if (build?.kind === 'scalar') entries.set('build', abs(build));
-  else if (build?.kind === 'map') {
-    const b = new Map(build.entries);
-    b.set('context', abs(b.get('context') ?? { kind: 'scalar', value: '.', loc: build.loc }));
-    entries.set('build', { ...build, entries: b });
-  }
-  const envFile = entries.get('env_file');
-  if (envFile) {
-    const one = (n: ComposeNode): ComposeNode => {
-      if (n.kind !== 'map') return abs(n);
-      const p = n.entries.get('path');
-      return p ? { ...n, entries: new Map([...n.entries, ['path', abs(p)]]) } : n;
-    };
-    entries.set('env_file', envFile.kind === 'seq' ? { ...envFile, items: envFile.items.map(one) } : one(envFile));
-  }
-  const volumes = entries.get('volumes');
-  if (volumes?.kind === 'seq') {
-    entries.set('volumes', {
-      ...volumes,
-      items: volumes.items.map((v) => {
-        if (v.kind === 'scalar' && typeof v.value === 'string' && v.value.startsWith('.')) {
-          const i = v.value.indexOf(':');
-          if (i > 0) return { ...v, value: resolve(dir, v.value.slice(0, i)) + v.value.slice(i) };
-        }
-        if (v.kind === 'map') {
-          const t = v.entries.get('type');
-          const src = v.entries.get('source');
-          if (t?.kind === 'scalar' && t.value === 'bind' && src) return { ...v, entries: new Map([...v.entries, ['source', abs(src)]]) };
-        }
-        return v;
-      }),
-    });
-  }
-  return { ...service, entries };
 }

@@ -41,7 +41,7 @@ export interface BuildOptions {
 }
 
 const TOP_KEYS = ['version', 'name', 'services', 'networks', 'volumes', 'secrets', 'configs'];
-const TOP_UNSUPPORTED = ['include', 'models'];
+const TOP_UNSUPPORTED = ['models'];
 
 const SERVICE_KEYS = [
   'image', 'build', 'command', 'entrypoint', 'environment', 'env_file', 'ports', 'expose', 'volumes', 'tmpfs', 'networks',

@@ -652,7 +652,7 @@ test('keys Janus cannot honour are refused as not supported', async () => {
   assert.equal(await failure(svc('    gpus: all\n')), 'compose.yaml:4: services.web.gpus: not supported by Janus');
   assert.equal(await failure(svc('    deploy: {resources: {reservations: {devices: [{capabilities: [gpu]}]}}}\n')), 'compose.yaml:4: services.web.deploy.resources.reservations.devices: not supported by Janus');
   assert.equal(await failure(svc('    platform: linux/s390x\n')), `compose.yaml:4: services.web.platform: "linux/s390x": only this host's platform (linux/${process.arch === 'x64' ? 'amd64' : process.arch}) is supported by Janus`);
-  assert.equal(await failure({ 'compose.yaml': 'include: [other.yaml]\nservices: {a: {image: busybox}}\n' }), 'compose.yaml:1: include: not supported by Janus');
+  assert.equal(await failure({ 'compose.yaml': 'models: {m: {}}\nservices: {a: {image: busybox}}\n' }), 'compose.yaml:1: models: not supported by Janus');
 });
 
 test('a file that is not YAML fails with the parser\'s line and column', async () => {
@@ -772,4 +772,47 @@ test('malformed values anywhere give a located InvalidArgument, never a crash', 
     const msg = await failure({ 'compose.yaml': `${s}\n` }, { projectName: 'x' });
     assert.match(msg, /^compose\.yaml:\d+: /, s);
   }
+});
+
+test('include: another project\'s services, networks and volumes join, with its own .env and relative paths', async () => {
+  const p = await load({
+    'db/compose.yaml': `
+services:
+  db:
+    image: "postgres:\${PG_TAG}"
+    volumes: [./init:/docker-entrypoint-initdb.d, pgdata:/var/lib/postgresql/data]
+    networks: [back]
+volumes: {pgdata: {}}
+networks: {back: {}}
+`,
+    'db/.env': 'PG_TAG=16\n',
+    'cache/cache.yaml': 'services: {cache: {image: "redis:\${REDIS_TAG:-7}"}}\n',
+    'cache/cache.env': 'REDIS_TAG=6\n',
+    'compose.yaml': `
+include:
+  - db/compose.yaml
+  - {path: cache/cache.yaml, env_file: cache/cache.env}
+services:
+  app:
+    image: busybox
+    depends_on: [db, cache]
+    networks: [back]
+`,
+  });
+  const dir = p.workingDir;
+  assert.deepEqual(Object.keys(p.services), ['db', 'cache', 'app']);
+  assert.equal(p.services.db.image, 'postgres:16');
+  assert.equal(p.services.db.volumes[0].source, join(dir, 'db/init'));
+  assert.equal(p.services.cache.image, 'redis:6');
+  assert.equal(p.volumes.pgdata.name, 'app_pgdata');
+  assert.equal(p.networks.back.name, 'app_back');
+  const clash = await failure({
+    'other.yaml': 'services: {app: {image: alpine}}\n',
+    'compose.yaml': 'include: [other.yaml]\nservices:\n  app: {image: busybox}\n',
+  });
+  assert.equal(clash, 'compose.yaml:3: services.app: service "app" is defined both in compose.yaml and in the included other.yaml');
+  const cycle = await failure({ 'a.yaml': 'include: [compose.yaml]\nservices: {a: {image: x}}\n', 'compose.yaml': 'include: [a.yaml]\nservices: {b: {image: x}}\n' });
+  assert.match(cycle, /^a\.yaml:1: include\[0\]: include cycle: compose\.yaml -> a\.yaml -> compose\.yaml$/);
+  const missing = await failure({ 'compose.yaml': 'include: [gone.yaml]\nservices: {b: {image: x}}\n' });
+  assert.equal(missing, 'compose.yaml:1: include[0]: gone.yaml not found');
 });

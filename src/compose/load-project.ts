@@ -4,6 +4,7 @@ import { homedir } from 'node:os';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { invalidArgument } from '../core/errors.ts';
 import { applyExtends } from './apply-extends.ts';
+import { applyIncludes, type IncludeContext } from './apply-includes.ts';
 import { buildProject } from './build-project.ts';
 import { parseDotenv } from './dotenv.ts';
 import { interpolateNode } from './interpolate-node.ts';
@@ -69,10 +70,13 @@ export async function loadProject(options: LoadOptions): Promise<ComposeProject>
   const lookup: VariableLookup = (name) => shell[name] ?? dotenv.get(name);
 
   const unset = new Set<string>();
-  const readOther = (path: string): MapNode | undefined => {
-    if (!isFile(path)) return undefined;
-    return interpolateNode(parseComposeYaml(readFileSync(path, 'utf8'), display(path)), '', lookup, unset) as MapNode;
+  const readText = (path: string): string | undefined => (isFile(path) ? readFileSync(path, 'utf8') : undefined);
+  const readWith = (vars: VariableLookup) => (path: string): MapNode | undefined => {
+    const text = readText(path);
+    if (text === undefined) return undefined;
+    return applyExtends(interpolateNode(parseComposeYaml(text, display(path)), '', vars, unset) as MapNode, path, readWith(vars));
   };
+  const includes: IncludeContext = { shell, parent: lookup, readText, readCompose: (path, vars) => readWith(vars)(path), display };
   let merged: MapNode | undefined;
   for (const file of files) {
     let text: string;
@@ -83,7 +87,7 @@ export async function loadProject(options: LoadOptions): Promise<ComposeProject>
       throw invalidArgument(`compose file ${display(file)}: ${code === 'ENOENT' ? 'not found' : code === 'EISDIR' ? 'is a directory' : (err as Error).message}`, err);
     }
     const root = parseComposeYaml(text, display(file));
-    const interpolated = applyExtends(interpolateNode(root, '', lookup, unset) as MapNode, file, readOther);
+    const interpolated = applyIncludes(applyExtends(interpolateNode(root, '', lookup, unset) as MapNode, file, readWith(lookup)), file, includes);
     merged = merged ? mergeComposeFiles(merged, interpolated) : interpolated;
   }
   const root = merged!;

@@ -459,10 +459,14 @@ function parseService(name: string, map: MapNode, path: string, o: BuildOptions,
   return s;
 }
 
+function portKey(port: PortConfig): string {
+  return JSON.stringify([port.target, port.published, port.hostIp, port.protocol]);
+}
+
 function dedupe(ports: PortConfig[]): PortConfig[] {
   const seen = new Set<string>();
   return ports.filter((port) => {
-    const k = JSON.stringify([port.target, port.published, port.hostIp, port.protocol]);
+    const k = portKey(port);
     if (seen.has(k)) return false;
     seen.add(k);
     return true;
@@ -851,7 +855,7 @@ function checkPorts(services: Record<string, ServiceConfig>, nodes: Record<strin
           if (t.port.protocol !== port.protocol) continue;
           if (!(anyIp(t.port.hostIp) || anyIp(port.hostIp) || t.port.hostIp === port.hostIp)) continue;
           if (!fixed || t.lo !== t.hi || t.lo !== r[0]) continue;
-          if (t.service === name && JSON.stringify(t.port) === JSON.stringify(port)) continue;
+          if (t.service === name && portKey(t.port) === portKey(port)) continue;
           const ip = port.hostIp ? `${port.hostIp.includes(':') ? `[${port.hostIp}]` : port.hostIp}:` : '';
           const by = t.service === name ? 'another port of this service' : `service "${t.service}"`;
           throw read.fail(item, at, `host port ${ip}${port.published}/${port.protocol} is already published by ${by}`);

@@ -816,3 +816,12 @@ services:
   const missing = await failure({ 'compose.yaml': 'include: [gone.yaml]\nservices: {b: {image: x}}\n' });
   assert.equal(missing, 'compose.yaml:1: include[0]: gone.yaml not found');
 });
+
+test('the same port written in short syntax in one file and long syntax in another is one port', async () => {
+  const dir = await tree({
+    'a.yaml': 'services: {web: {image: busybox, ports: ["8080:80"]}}\n',
+    'b.yaml': 'services: {web: {ports: [{target: 80, published: "8080"}]}}\n',
+  });
+  const p = await loadProject({ files: ['a.yaml', 'b.yaml'], environment: {}, cwd: dir });
+  assert.deepEqual(p.services.web.ports, [{ target: 80, published: '8080', protocol: 'tcp' }]);
+});

@@ -119,6 +119,25 @@ export const read = {
     }
     return out;
   },
+
+  /** Labels (list of `k=v` or mapping); a label without a value is "". */
+  labels(node: ComposeNode | undefined, path: string): Record<string, string> {
+    const out: Record<string, string> = {};
+    if (!node) return out;
+    for (const [k, v] of read.keyValues(node, path)) out[k] = v ?? '';
+    return out;
+  },
+
+  /** A mapping of strings (driver options); numbers and booleans become strings. */
+  stringMap(node: ComposeNode | undefined, path: string): Record<string, string> {
+    const out: Record<string, string> = {};
+    const map = read.optMap(node, path);
+    for (const [k, v] of map?.entries ?? []) {
+      if (v.kind !== 'scalar' || v.value === null) throw read.fail(v, `${path}.${k}`, `must be a string, not ${describe(v)}`);
+      out[k] = typeof v.value === 'number' ? (v.source ?? String(v.value)) : String(v.value);
+    }
+    return out;
+  },
 };
 
 /** How a node is named in messages: its value for scalars, its kind otherwise. */

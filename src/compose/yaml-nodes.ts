@@ -21,11 +21,13 @@ export interface MapNode extends NodeBase {
   entries: Map<string, ComposeNode>;
 }
 
+/** A sequence. */
 export interface SeqNode extends NodeBase {
   kind: 'seq';
   items: ComposeNode[];
 }
 
+/** A scalar as YAML 1.2's core schema reads it. */
 export interface ScalarNode extends NodeBase {
   kind: 'scalar';
   value: string | number | boolean | null;

@@ -67,7 +67,9 @@ export function buildProject(root: MapNode, o: BuildOptions): ComposeProject {
   const declared = new Map([...networkNodes].map(([key, node]) => [key, parseNetwork(key, node, o.name)]));
   const networks: Record<string, NetworkConfig> = {};
   for (const s of Object.values(all)) {
-    for (const key of Object.keys(s.networks)) networks[key] ??= declared.get(key) ?? defaultNetwork(key, o.name);
+    for (const key of Object.keys(s.networks)) {
+      if (!Object.hasOwn(networks, key)) networks[key] = declared.get(key) ?? defaultNetwork(key, o.name);
+    }
   }
   return { name: o.name, workingDir: o.workingDir, files: o.files, services, networks, volumes, disabledServices };
 }

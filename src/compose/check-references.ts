@@ -35,12 +35,12 @@ function checkDependencies(all: Record<string, ServiceConfig>, enabled: Record<s
         const [n, at] = depNode(name, dep);
         throw read.fail(n, at, `service "${name}" depends on itself`);
       }
-      if (!all[dep]) {
+      if (!Object.hasOwn(all, dep)) {
         if (!d.required) continue;
         const [n, at] = depNode(name, dep);
         throw read.fail(n, at, `service "${name}" depends on undefined service "${dep}"`);
       }
-      if (enabled[name] && !enabled[dep] && d.required) {
+      if (Object.hasOwn(enabled, name) && !Object.hasOwn(enabled, dep) && d.required) {
         const [n, at] = depNode(name, dep);
         throw read.fail(n, at, `service "${name}" depends on "${dep}", which is disabled by profiles [${all[dep].profiles.join(', ')}] (activate one with --profile)`);
       }
@@ -52,7 +52,7 @@ function checkDependencies(all: Record<string, ServiceConfig>, enabled: Record<s
     state.set(name, 'visiting');
     stack.push(name);
     for (const dep of Object.keys(all[name].dependsOn)) {
-      if (!all[dep]) continue;
+      if (!Object.hasOwn(all, dep)) continue;
       if (state.get(dep) === 'visiting') {
         const cycle = [...stack.slice(stack.indexOf(dep)), dep];
         const [n, at] = depNode(name, dep);

@@ -825,3 +825,12 @@ test('the same port written in short syntax in one file and long syntax in anoth
   const p = await loadProject({ files: ['a.yaml', 'b.yaml'], environment: {}, cwd: dir });
   assert.deepEqual(p.services.web.ports, [{ target: 80, published: '8080', protocol: 'tcp' }]);
 });
+
+test('names that are also Object properties are plain names', async () => {
+  const unknown = await failure({ 'compose.yaml': 'services:\n  a:\n    image: busybox\n    depends_on: [constructor]\n' });
+  assert.equal(unknown, 'compose.yaml:4: services.a.depends_on[0]: service "a" depends on undefined service "constructor"');
+  const volume = await failure({ 'compose.yaml': 'services:\n  a:\n    image: busybox\n    volumes: ["toString:/x"]\n' });
+  assert.equal(volume, 'compose.yaml:4: services.a.volumes[0]: volume "toString" is not declared in the top-level volumes');
+  const p = await load({ 'compose.yaml': 'services:\n  a: {image: busybox, networks: [constructor]}\nnetworks: {constructor: {}}\n' });
+  assert.equal(p.networks.constructor.name, 'app_constructor');
+});

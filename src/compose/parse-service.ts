@@ -147,7 +147,7 @@ export function parseService(name: string, map: MapNode, path: string, o: Servic
     read.seq(e.get('volumes')!, p('volumes')).items.forEach((item, i) => {
       const at = `${p('volumes')}[${i}]`;
       const m = parseMount(item, at, mountCtx);
-      if (m.type === 'volume' && m.source !== undefined && !top.volumes[m.source]) {
+      if (m.type === 'volume' && m.source !== undefined && !Object.hasOwn(top.volumes, m.source)) {
         throw read.fail(item, at, `volume "${m.source}" is not declared in the top-level volumes`);
       }
       addMount(s.volumes, m, item, at);

@@ -834,3 +834,11 @@ test('names that are also Object properties are plain names', async () => {
   const p = await load({ 'compose.yaml': 'services:\n  a: {image: busybox, networks: [constructor]}\nnetworks: {constructor: {}}\n' });
   assert.equal(p.networks.constructor.name, 'app_constructor');
 });
+
+test('__proto__ is refused as a key or a variable name', async () => {
+  assert.equal(await failure({ 'compose.yaml': 'services:\n  a:\n    image: busybox\n    labels: {__proto__: x}\n' }), 'compose.yaml:4: the key __proto__ is not allowed');
+  assert.equal(
+    await failure({ 'compose.yaml': 'services:\n  a:\n    image: busybox\n    environment: [__proto__=1]\n' }),
+    'compose.yaml:4: services.a.environment[0]: "__proto__=1" has no valid name before "="',
+  );
+});

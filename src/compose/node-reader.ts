@@ -107,7 +107,7 @@ export const read = {
         const s = read.str(item, `${path}[${i}]`);
         const eq = s.indexOf('=');
         const key = eq < 0 ? s : s.slice(0, eq);
-        if (key === '') throw read.fail(item, `${path}[${i}]`, `${JSON.stringify(s)} has no name before "="`);
+        if (key === '' || key === '__proto__') throw read.fail(item, `${path}[${i}]`, `${JSON.stringify(s)} has no valid name before "="`);
         out.set(key, eq < 0 ? null : s.slice(eq + 1));
       });
       return out;

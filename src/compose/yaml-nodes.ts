@@ -99,6 +99,8 @@ export function parseComposeYaml(text: string, display: string): MapNode {
             throw invalidArgument(`${display}:${keyLoc.line}: mapping keys must be strings`);
           }
           const name = String(key.value);
+          // Values become plain objects keyed by these names, where __proto__ would be lost.
+          if (name === '__proto__') throw invalidArgument(`${display}:${keyLoc.line}: the key __proto__ is not allowed`);
           if (name === '<<' && key.type === Scalar.PLAIN) {
             merged.push(convert(pair.value, keyLoc));
             continue;

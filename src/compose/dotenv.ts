@@ -32,7 +32,7 @@ export function parseDotenv(text: string, display: string, lookup: VariableLooku
       continue;
     }
     const key = line.slice(0, sep).trim();
-    if (!KEY.test(key)) throw fail(`invalid variable name ${JSON.stringify(key)}`);
+    if (!KEY.test(key) || key === '__proto__') throw fail(`invalid variable name ${JSON.stringify(key)}`);
     let rest = line.slice(sep + 1).trimStart();
     let value: string;
     const q = rest[0];

@@ -842,3 +842,10 @@ test('__proto__ is refused as a key or a variable name', async () => {
     'compose.yaml:4: services.a.environment[0]: "__proto__=1" has no valid name before "="',
   );
 });
+
+test('a remote build context is refused', async () => {
+  assert.equal(
+    await failure({ 'compose.yaml': 'services:\n  a:\n    build:\n      context: https://github.com/x/y.git\n' }),
+    'compose.yaml:4: services.a.build.context: a remote build context (https://github.com/x/y.git) is not supported by Janus; clone it and name the directory',
+  );
+});

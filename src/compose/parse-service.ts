@@ -316,14 +316,17 @@ function addMount(list: ServiceMount[], m: ServiceMount, node: ComposeNode, path
 }
 
 function parseBuild(node: ComposeNode, path: string, o: ServiceContext): BuildConfig {
-  const ctxOf = (text: string) => (/^[a-z]+:\/\//i.test(text) || text.startsWith('git@') ? text : hostPath(text, { projectDir: o.workingDir, home: o.home }));
-  if (node.kind === 'scalar') return { context: ctxOf(read.str(node, path)), args: {}, labels: {} };
+  const ctxOf = (text: string, at: ComposeNode, where: string) => {
+    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(text) || text.startsWith('git@')) throw read.fail(at, where, `a remote build context (${text}) is not supported by Janus; clone it and name the directory`);
+    return hostPath(text, { projectDir: o.workingDir, home: o.home });
+  };
+  if (node.kind === 'scalar') return { context: ctxOf(read.str(node, path), node, path), args: {}, labels: {} };
   const map = read.map(node, path);
   read.keys(map, path, ['context', 'dockerfile', 'args', 'target', 'labels'], [
     'cache_from', 'cache_to', 'network', 'shm_size', 'ssh', 'secrets', 'platforms', 'tags', 'extra_hosts', 'no_cache', 'pull',
     'dockerfile_inline', 'additional_contexts', 'isolation', 'privileged', 'ulimits', 'entitlements', 'provenance', 'sbom',
   ]);
-  const b: BuildConfig = { context: ctxOf(read.optStr(map, 'context', path) ?? '.'), args: {}, labels: {} };
+  const b: BuildConfig = { context: ctxOf(read.optStr(map, 'context', path) ?? '.', map.entries.get('context') ?? map, `${path}.context`), args: {}, labels: {} };
   const dockerfile = read.optStr(map, 'dockerfile', path);
   if (dockerfile !== undefined) b.dockerfile = dockerfile;
   const target = read.optStr(map, 'target', path);

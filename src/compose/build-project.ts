@@ -63,7 +63,7 @@ export function buildProject(root: MapNode, o: BuildOptions): ComposeProject {
 
   checkReferences(all, services, nodes);
 
-  // Every declared network is checked; the project lists those its services (enabled or not) use.
+  // Every declared network is checked; the project lists those its services (enabled or not) use, as docker compose drops unused ones.
   const declared = new Map([...networkNodes].map(([key, node]) => [key, parseNetwork(key, node, o.name)]));
   const networks: Record<string, NetworkConfig> = {};
   for (const s of Object.values(all)) {
@@ -71,7 +71,10 @@ export function buildProject(root: MapNode, o: BuildOptions): ComposeProject {
       if (!Object.hasOwn(networks, key)) networks[key] = declared.get(key) ?? defaultNetwork(key, o.name);
     }
   }
-  return { name: o.name, workingDir: o.workingDir, files: o.files, services, networks, volumes, disabledServices };
+  // As docker compose does, declared volumes no service mounts are left out (nothing creates them).
+  const used = new Set(Object.values(all).flatMap((s) => s.volumes.filter((m) => m.type === 'volume' && m.source !== undefined).map((m) => m.source!)));
+  const usedVolumes = Object.fromEntries(Object.entries(volumes).filter(([key]) => used.has(key)));
+  return { name: o.name, workingDir: o.workingDir, files: o.files, services, networks, volumes: usedVolumes, disabledServices };
 }
 
 function topLevel(root: MapNode, key: string): Map<string, ComposeNode> {

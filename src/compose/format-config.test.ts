@@ -64,6 +64,7 @@ services:
     profiles: [jobs]
     networks: [back]
     secrets: [token]
+    volumes: [ext:/ext]
     command: ["yes"]
   ids:
     image: "busybox:1.36"
@@ -75,6 +76,7 @@ networks:
 volumes:
   data: {driver: local, labels: [x=y]}
   ext: {external: true, name: outside}
+  unused: {}
 secrets:
   token: {file: ./token.txt}
 `;
@@ -120,11 +122,15 @@ test('the output is docker compose\'s normalised form: name first, long syntax, 
   assert.deepEqual(web.deploy, { resources: { limits: { cpus: 0.5, memory: 536870912, pids: 64 }, reservations: { memory: 134217728 } } });
   assert.deepEqual(web['x-janus'], { isolation: 'vm', trust: 'untrusted', compliance: 'pci-dss' });
   assert.equal(web.stop_grace_period, '20s');
-  assert.deepEqual(doc.services.worker.volumes, [{ type: 'bind', source: join(dir, 'token.txt'), target: '/run/secrets/token', read_only: true }]);
+  assert.deepEqual(doc.services.worker.volumes, [
+    { type: 'volume', source: 'ext', target: '/ext' },
+    { type: 'bind', source: join(dir, 'token.txt'), target: '/run/secrets/token', read_only: true },
+  ]);
   assert.deepEqual(doc.services.ids.command, ['true', '1.10', 'null', '0x10', '~']);
   assert.deepEqual(Object.keys(doc.networks), ['front', 'default', 'back']);
   assert.deepEqual(doc.networks.default, { name: 'rich_default' });
   assert.deepEqual(doc.volumes.ext, { name: 'outside', external: true });
+  assert.deepEqual(Object.keys(doc.volumes), ['data', 'ext'], 'unused volumes are left out');
   const withoutJobs = formatConfig(await loadProject({ files: [], environment: env, cwd: dir }));
   assert.equal(parse(withoutJobs).services.worker, undefined);
 });

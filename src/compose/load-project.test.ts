@@ -481,6 +481,7 @@ test('top-level volumes: name, external, driver, options, labels', async () => {
     'compose.yaml': `
 services: {a: {image: busybox, volumes: [v1:/a, v2:/b, v3:/c]}}
 volumes:
+  unused: {name: never-made}
   v1:
   v2: {name: fixed, driver: local, driver_opts: {type: tmpfs, device: tmpfs}, labels: {k: v}}
   v3: {external: true}

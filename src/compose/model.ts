@@ -23,7 +23,7 @@ export interface ComposeProject {
   services: Record<string, ServiceConfig>;
   /** Every network the services use, incl. the implicit `default` when a service uses no explicit network. */
   networks: Record<string, NetworkConfig>;
-  /** Top-level named volumes. */
+  /** Top-level named volumes that services (enabled or disabled) mount; unused ones are dropped, as docker compose does. */
   volumes: Record<string, VolumeConfig>;
   /** Services present in the files but disabled by profiles (so `run SERVICE` can still name them). */
   disabledServices: Record<string, ServiceConfig>;

@@ -850,3 +850,12 @@ test('a remote build context is refused', async () => {
     'compose.yaml:4: services.a.build.context: a remote build context (https://github.com/x/y.git) is not supported by Janus; clone it and name the directory',
   );
 });
+
+test('extra_hosts written as a list in one file and a mapping in another merge', async () => {
+  const dir = await tree({
+    'a.yaml': 'services: {web: {image: busybox, extra_hosts: ["db:10.0.0.2"]}}\n',
+    'b.yaml': 'services: {web: {extra_hosts: {cache: 10.0.0.3}}}\n',
+  });
+  const p = await loadProject({ files: ['a.yaml', 'b.yaml'], environment: {}, cwd: dir });
+  assert.deepEqual(p.services.web.extraHosts, ['db:10.0.0.2', 'cache:10.0.0.3']);
+});

@@ -53,6 +53,11 @@ function mergeValue(base: ComposeNode, over: ComposeNode, path: string[]): Compo
     return b.kind === 'map' && o.kind === 'map' ? mergeMaps(b, o, path) : over;
   }
   if (inService && STRING_OR_LIST.has(key)) return appendUnique(asSeq(base), asSeq(over), plainKey);
+  if (inService && key === 'extra_hosts' && (base.kind === 'map') !== (over.kind === 'map')) {
+    const b = hostList(base);
+    const o = hostList(over);
+    return b && o ? appendUnique(b, o, plainKey) : over;
+  }
   if (base.kind === 'map' && over.kind === 'map') return mergeMaps(base, over, path);
   if (base.kind === 'seq' && over.kind === 'seq') {
     if (inService && key === 'volumes') return appendUnique(base, over, volumeTarget);
@@ -85,6 +90,21 @@ function buildMap(node: ComposeNode): ComposeNode {
     return { kind: 'map', entries: new Map([['context', node]]), loc: node.loc } satisfies MapNode;
   }
   return node;
+}
+
+/** `extra_hosts` as a list of `HOST=IP` items, whichever form it was written in; undefined when malformed. */
+function hostList(node: ComposeNode): SeqNode | undefined {
+  if (node.kind === 'seq') return node;
+  if (node.kind !== 'map') return undefined;
+  const items: ComposeNode[] = [];
+  for (const [host, value] of node.entries) {
+    const ips = value.kind === 'seq' ? value.items : [value];
+    for (const ip of ips) {
+      if (ip.kind !== 'scalar' || ip.value === null) return undefined;
+      items.push({ kind: 'scalar', value: `${host}=${String(ip.value)}`, loc: ip.loc });
+    }
+  }
+  return { kind: 'seq', items, loc: node.loc };
 }
 
 function asSeq(node: ComposeNode): SeqNode {

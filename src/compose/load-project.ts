@@ -58,9 +58,10 @@ export async function loadProject(options: LoadOptions): Promise<ComposeProject>
   if (files.length === 0) {
     const early = await envFor(options.projectDirectory ? resolve(cwd, options.projectDirectory) : cwd);
     const fromEnv = shell.COMPOSE_FILE ?? early.get('COMPOSE_FILE');
-    if (fromEnv) {
-      const sep = shell.COMPOSE_PATH_SEPARATOR ?? early.get('COMPOSE_PATH_SEPARATOR') ?? ':';
-      files = fromEnv.split(sep).filter((f) => f !== '').map((f) => resolve(cwd, f));
+    const sep = shell.COMPOSE_PATH_SEPARATOR || early.get('COMPOSE_PATH_SEPARATOR') || ':';
+    const named = (fromEnv ?? '').split(sep).filter((f) => f !== '');
+    if (named.length > 0) {
+      files = named.map((f) => resolve(cwd, f));
     } else {
       files = discover(options.projectDirectory ? resolve(cwd, options.projectDirectory) : cwd);
     }

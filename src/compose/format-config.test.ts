@@ -119,7 +119,8 @@ test('the output is docker compose\'s normalised form: name first, long syntax, 
   assert.deepEqual(web.volumes[0], { type: 'bind', source: join(dir, 'site'), target: '/site', read_only: true, bind: { create_host_path: true } });
   assert.deepEqual(web.depends_on.db, { condition: 'service_healthy', required: true, restart: true });
   assert.deepEqual(web.healthcheck, { test: ['CMD-SHELL', 'wget -q localhost'], interval: '1m30s', timeout: '2.5s', start_period: '0s', retries: 3 });
-  assert.deepEqual(web.deploy, { resources: { limits: { cpus: 0.5, memory: 536870912, pids: 64 }, reservations: { memory: 134217728 } } });
+  assert.deepEqual(web.deploy, { resources: { limits: { cpus: 0.5, memory: '536870912', pids: 64 }, reservations: { memory: '134217728' } } });
+  assert.deepEqual(web.volumes[3], { type: 'tmpfs', target: '/t', tmpfs: { size: '1048576' } });
   assert.deepEqual(web['x-janus'], { isolation: 'vm', trust: 'untrusted', compliance: 'pci-dss' });
   assert.equal(web.stop_grace_period, '20s');
   assert.deepEqual(doc.services.worker.volumes, [

@@ -41,8 +41,10 @@ function service(s: ServiceConfig): Record<string, unknown> {
   put('container_name', s.containerName);
   put('cpu_shares', s.resources.cpuShares);
   put('depends_on', mapValues(s.dependsOn, (d) => ({ condition: d.condition, required: d.required, restart: d.restart })));
-  const limits = dropUndefined({ cpus: s.resources.cpus, memory: s.resources.memory, pids: s.resources.pids });
-  const reservations = dropUndefined({ memory: s.resources.memoryReservation });
+  // Byte sizes are strings of digits, as docker compose prints them (its UnitBytes).
+  const bytes = (n?: number) => (n === undefined ? undefined : String(n));
+  const limits = dropUndefined({ cpus: s.resources.cpus, memory: bytes(s.resources.memory), pids: s.resources.pids });
+  const reservations = dropUndefined({ memory: bytes(s.resources.memoryReservation) });
   const resources = dropUndefined({ limits: limits ?? undefined, reservations: reservations ?? undefined });
   if (resources) put('deploy', { resources });
   put('dns', s.dns);
@@ -98,7 +100,7 @@ function mount(m: ServiceMount): Record<string, unknown> {
   out.target = m.target;
   if (m.readOnly) out.read_only = true;
   if (m.type === 'bind' && m.createHostPath) out.bind = { create_host_path: true };
-  if (m.type === 'tmpfs' && m.tmpfsSize !== undefined) out.tmpfs = { size: m.tmpfsSize };
+  if (m.type === 'tmpfs' && m.tmpfsSize !== undefined) out.tmpfs = { size: String(m.tmpfsSize) };
   return out;
 }
 

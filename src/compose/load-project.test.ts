@@ -859,3 +859,8 @@ test('extra_hosts written as a list in one file and a mapping in another merge',
   const p = await loadProject({ files: ['a.yaml', 'b.yaml'], environment: {}, cwd: dir });
   assert.deepEqual(p.services.web.extraHosts, ['db:10.0.0.2', 'cache:10.0.0.3']);
 });
+
+test('an obsolete version: is accepted with docker compose\'s warning', async () => {
+  const p = await load({ 'compose.yaml': 'version: "3.8"\nservices: {a: {image: busybox}}\n' });
+  assert.deepEqual(p.warnings, ['compose.yaml: the attribute `version` is obsolete, it will be ignored, please remove it to avoid potential confusion']);
+});

@@ -93,7 +93,8 @@ export async function loadProject(options: LoadOptions): Promise<ComposeProject>
   }
   const root = merged!;
   for (const name of unset) warnings.push(`The "${name}" variable is not set. Defaulting to a blank string.`);
-  if (root.entries.has('version')) warnings.push('the top-level "version" is obsolete and ignored');
+  const version = root.entries.get('version');
+  if (version) warnings.push(`${version.loc.file}: the attribute \`version\` is obsolete, it will be ignored, please remove it to avoid potential confusion`);
 
   const name = projectName(options, root, lookup, workingDir);
   const profileList = options.profiles?.length

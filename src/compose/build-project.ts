@@ -97,7 +97,8 @@ function parseNetwork(key: string, node: ComposeNode, project: string): NetworkC
   const map = read.optMap(node, path);
   const net = defaultNetwork(key, project);
   if (!map) return net;
-  read.keys(map, path, ['name', 'external', 'driver', 'driver_opts', 'internal', 'labels', 'ipam', 'attachable', 'enable_ipv6'], ['enable_ipv4']);
+  read.keys(map, path, ['name', 'external', 'driver', 'driver_opts', 'internal', 'labels', 'ipam', 'attachable', 'enable_ipv6', 'enable_ipv4']);
+  if (read.optBool(map, 'enable_ipv4', path) === false) throw read.fail(map.entries.get('enable_ipv4')!, `${path}.enable_ipv4`, 'networks without IPv4 are not supported by Janus');
   const external = externalOf(map, path);
   const name = read.optStr(map, 'name', path) ?? external.name;
   if (external.external) {

@@ -22,8 +22,9 @@ import { parsePorts, range } from './parse-ports.ts';
 import { shellSplit } from './shell-split.ts';
 import type { ComposeNode, MapNode } from './yaml-nodes.ts';
 
-/** Names of services, profiles and top-level objects. */
-export const NAME_PATTERN = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
+/** Names of services and top-level objects (the Compose Specification's pattern). */
+export const NAME_PATTERN = /^[a-zA-Z0-9._-]+$/;
+const PROFILE_PATTERN = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 
 const SERVICE_KEYS = [
   'image', 'build', 'command', 'entrypoint', 'environment', 'env_file', 'ports', 'expose', 'volumes', 'tmpfs', 'networks',
@@ -272,7 +273,7 @@ export function parseService(name: string, map: MapNode, path: string, o: Servic
   if (has('profiles')) {
     const list = read.strSeq(e.get('profiles')!, p('profiles'));
     list.forEach((prof, i) => {
-      if (!NAME_PATTERN.test(prof)) throw read.fail(e.get('profiles')!, `${p('profiles')}[${i}]`, `${JSON.stringify(prof)} is not a valid profile name`);
+      if (!PROFILE_PATTERN.test(prof)) throw read.fail(e.get('profiles')!, `${p('profiles')}[${i}]`, `${JSON.stringify(prof)} is not a valid profile name`);
     });
     s.profiles = [...new Set(list)];
   }

@@ -79,7 +79,6 @@ export interface ServiceContext {
  */
 export function parseService(name: string, map: MapNode, path: string, o: ServiceContext): ServiceConfig {
   const defaults = o.defaults;
-  const top = o;
   read.keys(map, path, [...SERVICE_KEYS, 'x-janus'], SERVICE_UNSUPPORTED);
   const e = map.entries;
   const p = (k: string) => `${path}.${k}`;
@@ -148,7 +147,7 @@ export function parseService(name: string, map: MapNode, path: string, o: Servic
     read.seq(e.get('volumes')!, p('volumes')).items.forEach((item, i) => {
       const at = `${p('volumes')}[${i}]`;
       const m = parseMount(item, at, mountCtx);
-      if (m.type === 'volume' && m.source !== undefined && !Object.hasOwn(top.volumes, m.source)) {
+      if (m.type === 'volume' && m.source !== undefined && !Object.hasOwn(o.volumes, m.source)) {
         throw read.fail(item, at, `volume "${m.source}" is not declared in the top-level volumes`);
       }
       addMount(s.volumes, m, item, at);
@@ -169,7 +168,7 @@ export function parseService(name: string, map: MapNode, path: string, o: Servic
       } else {
         source = read.str(item, at);
       }
-      const obj = top[kind].get(source);
+      const obj = o[kind].get(source);
       if (!obj) throw read.fail(item, at, `${kind.slice(0, -1)} "${source}" is not declared in the top-level ${kind}`);
       const dest = kind === 'secrets'
         ? (target?.startsWith('/') ? target : `/run/secrets/${target ?? source}`)
@@ -198,7 +197,7 @@ export function parseService(name: string, map: MapNode, path: string, o: Servic
       ? node.items.map((item, i) => [read.str(item, `${p('networks')}[${i}]`), undefined, `${p('networks')}[${i}]`])
       : [...read.map(node, p('networks')).entries].filter(([k]) => !k.startsWith('x-')).map(([k, v]) => [k, v, `${p('networks')}.${k}`]);
     for (const [key, value, at] of entries) {
-      if (key !== 'default' && !top.networks.has(key)) {
+      if (key !== 'default' && !o.networks.has(key)) {
         throw read.fail(value ?? node, at, `network "${key}" is not declared in the top-level networks`);
       }
       s.networks[key] = serviceNetwork(value, at);

@@ -33,6 +33,8 @@ export class QmpClient {
   private constructor(socket: Socket) {
     this.#socket = socket;
     this.closed = new Promise((resolve) => socket.once('close', () => {
+      // QEMU can die between accepting and greeting (a KVM probe that aborts): the wait for the greeting ends too.
+      this.#greetingReject(unavailable('QEMU closed its QMP socket before greeting (the VM ended)'));
       for (const p of this.#pending.values()) p.reject(unavailable('QEMU closed its QMP socket (the VM ended)'));
       this.#pending.clear();
       resolve();
@@ -51,13 +53,15 @@ export class QmpClient {
       options.signal?.addEventListener('abort', () => socket.destroy(), { once: true });
     });
     const client = new QmpClient(socket);
+    client.#greeting.catch(() => {});
     await client.#greeting;
     await client.execute('qmp_capabilities');
     return client;
   }
 
   #greetingResolve!: () => void;
-  readonly #greeting = new Promise<void>((r) => { this.#greetingResolve = r; });
+  #greetingReject!: (err: Error) => void;
+  readonly #greeting = new Promise<void>((resolve, reject) => { this.#greetingResolve = resolve; this.#greetingReject = reject; });
 
   #onData(chunk: string): void {
     this.#buf += chunk;

@@ -9,7 +9,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -126,6 +126,7 @@ describe('compose end to end', { skip: skipUnlessRoot() }, () => {
     assert.equal((await compose(['exec', '-T', 'web', 'sh', '-c', 'exit 3'])).code, 3, 'exec exits with the command\'s code');
     fails(await compose(['exec', '-T', '--index', '2', 'web', 'true']), /not running/, 'exec --index of a missing replica');
     assert.equal(ok(await compose(['run', '--rm', '--no-deps', '-T', 'worker', 'cat', '/site/index.html']), 'compose run'), 'hello from janus compose\n');
+    assert.equal(ok(await compose(['run', '--rm', '-T', '-e', 'X=y', 'web', 'sh', '-c', 'echo $X; timeout 10 wget -qO- http://api:8000/']), 'run with its dependencies').split('\n')[0], 'y');
     const all = ok(await janus(['ps', '-a', '--filter', 'label=com.docker.compose.oneoff=True', '-q']), 'one-offs');
     assert.equal(all.trim(), '', 'run --rm removed its container');
   });
@@ -215,6 +216,65 @@ describe('compose end to end', { skip: skipUnlessRoot() }, () => {
     assert.deepEqual(Object.keys(await byService('failing')), []);
     assert.deepEqual(await labelled('network', 'failing'), []);
     assert.deepEqual(await labelled('volume', 'failing'), []);
+  });
+
+  test('stop, start, restart, pause, unpause, kill, top, images and config act on the services named', async () => {
+    ok(await compose(['up', '-d', '--wait']), 'up');
+    const state = async (svc: string) => ok(await compose(['ps', '-a', '--format', '{{.State}}', svc]), `ps ${svc}`).trim();
+    ok(await compose(['stop', 'web']), 'stop web');
+    assert.equal(await state('web'), 'exited');
+    assert.equal(await state('backend'), 'running', 'only the named service stopped');
+    ok(await compose(['start', 'web']), 'start web');
+    assert.equal(await state('web'), 'running');
+    const started = ok(await janus(['inspect', '--format', '{{.State.StartedAt}}', 'sample-backend-1']), 'started').trim();
+    ok(await compose(['restart', 'backend']), 'restart backend');
+    assert.notEqual(ok(await janus(['inspect', '--format', '{{.State.StartedAt}}', 'sample-backend-1']), 'restarted').trim(), started);
+    ok(await compose(['pause', 'worker']), 'pause');
+    assert.equal(await state('worker'), 'paused');
+    ok(await compose(['unpause', 'worker']), 'unpause');
+    assert.equal(await state('worker'), 'running');
+    const top = ok(await compose(['top', 'web']), 'top');
+    assert.match(top, /^sample-web-1$/m);
+    assert.match(top, /httpd -f -p 80/);
+    assert.match(ok(await compose(['images']), 'images'), /^sample-web-1\s+busybox\s+latest\s+[0-9a-f]{12}\s/m);
+    assert.equal(ok(await compose(['config', '--services']), 'config --services'), 'init\nbackend\nworker\nweb\n');
+    assert.equal(ok(await compose(['config', '--volumes']), 'config --volumes'), 'site\n');
+    assert.match(ok(await compose(['config']), 'config'), /^services:$/m);
+    ok(await compose(['kill', 'worker']), 'kill');
+    assert.match(ok(await compose(['ps', '-a', '--format', '{{.Status}}', 'worker']), 'ps'), /^Exited \(137\)/);
+    ok(await compose(['rm', '-f', 'worker']), 'rm -f');
+    assert.equal((await byService())['worker/1'], undefined, 'rm removed the stopped worker');
+    fails(await compose(['stop', 'nosuch']), /no such service: nosuch/, 'an unknown service');
+    ok(await compose(['down']), 'down');
+  });
+
+  test('build goes through the daemon; run uses the built image; down --rmi local removes it', async () => {
+    await mkdir(join(dir, 'tool'), { recursive: true });
+    await writeFile(join(dir, 'tool', 'Dockerfile'), 'FROM busybox\nRUN echo built by compose > /built.txt\nCMD ["cat", "/built.txt"]\n');
+    await writeFile(join(dir, 'build.yaml'), 'services:\n  tool:\n    build: ./tool\n');
+    const c = (args: string[]) => janus(['compose', '-f', join(dir, 'build.yaml'), '-p', 'built', ...args]);
+    ok(await c(['build']), 'compose build');
+    assert.match(ok(await janus(['images', '--format', '{{.Repository}}']), 'images'), /^built-tool$/m);
+    assert.equal(ok(await c(['run', '--rm', '-T', 'tool']), 'run the built image'), 'built by compose\n');
+    ok(await c(['down', '--rmi', 'local']), 'down --rmi local');
+    assert.doesNotMatch(ok(await janus(['images', '--format', '{{.Repository}}']), 'images'), /^built-tool$/m);
+  });
+
+  test('up in the foreground prints each service\'s output with its prefix and stops the project on an interrupt', async () => {
+    await writeFile(join(dir, 'fg.yaml'), 'services:\n  say:\n    image: busybox\n    command: ["sh", "-c", "echo hello attached; trap \'exit 0\' TERM; sleep 300 & wait"]\n');
+    const child = d.spawnJanus(['compose', '-f', join(dir, 'fg.yaml'), '-p', 'fg', 'up']);
+    let out = '';
+    child.stdout!.on('data', (b: Buffer) => { out += b.toString(); });
+    let err = '';
+    child.stderr!.on('data', (b: Buffer) => { err += b.toString(); });
+    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    await eventually('the prefixed output', async () => (/^fg-say-1\s+\| hello attached$/m.test(out) ? true : undefined), 60000);
+    child.kill('SIGINT');
+    assert.equal(await exited, 130, `up ends as interrupted\n${err}`);
+    assert.match(err, /Gracefully stopping/);
+    assert.equal(ok(await janus(['inspect', '--format', '{{.State.Status}}', 'fg-say-1']), 'state').trim(), 'exited', 'the interrupt stopped the service');
+    await byService('fg');
+    ok(await janus(['compose', '-p', 'fg', 'down']), 'down');
   });
 
   test('down -v leaves nothing behind', async () => {

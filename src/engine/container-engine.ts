@@ -1757,12 +1757,12 @@ export class ContainerEngine implements ContainerService, ContainerNetworking, S
     const id = this.#resolve(ref).id;
     await this.#locks.run(id, async () => {
       const rec = this.#get(id);
+      const snaps = this.#o.snapshots;
+      const snap = await snaps.get(rec.id, name, rec.name);
       const s = rec.state.status;
       if (s === 'running' || s === 'paused' || s === 'restarting' || s === 'removing') {
         throw conflict(`container ${rec.name} is ${s}: stop it before restoring a snapshot (a restore replaces its files)`);
       }
-      const snaps = this.#o.snapshots;
-      const snap = await snaps.get(rec.id, name, rec.name);
       checkSnapshotFits(snap, this.#targetOf(rec), `container ${rec.name}`);
       const dir = snaps.pathOf(rec.id, name);
       // Each piece: the snapshot's copy (undefined: the target goes, e.g. a VM disk made only at first start) and where it goes.
@@ -1864,10 +1864,16 @@ export class ContainerEngine implements ContainerService, ContainerNetworking, S
   /** The snapshot `ref` (`CONTAINER:SNAPSHOT`) a new container is cloned from, checked against the new container. */
   async #cloneSource(ref: string, target: SnapshotTarget): Promise<SnapshotRecord> {
     const { container, snapshot } = parseSnapshotRef(ref);
-    const src = this.#resolve(container);
-    const snap = await this.#o.snapshots.get(src.id, snapshot, src.name);
-    checkSnapshotFits(snap, target, 'the new container');
-    return snap;
+    try {
+      const src = this.#resolve(container);
+      const snap = await this.#o.snapshots.get(src.id, snapshot, src.name);
+      checkSnapshotFits(snap, target, 'the new container');
+      return snap;
+    } catch (err) {
+      // Not NotFound: clients read a 404 from create as a missing image (and go pulling it).
+      if (isJanusError(err, 'NotFound')) throw invalidArgument(`--from-snapshot ${ref}: ${err.message}`);
+      throw err;
+    }
   }
 
   /** Fills a new container's empty writable layer (or its VM disk) from a snapshot. */

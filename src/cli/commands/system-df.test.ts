@@ -64,3 +64,17 @@ test('system df -v lists each container like docker: short ID, image, quoted com
   assert.match(lines[1], /^CONTAINER ID\s+IMAGE\s+COMMAND\s+LOCAL VOLUMES\s+SIZE\s+CREATED\s+STATUS\s+NAMES$/);
   assert.match(lines[2], /^ab12cd34ef56\s+busybox:latest\s+"sh -c 'head -c 1000…"\s+1\s+1MB\s+5 minutes ago\s+Up 5 minutes\s+web$/);
 });
+
+test('a Janus daemon\'s snapshots make a Snapshots row after docker\'s four (active: those of running containers); none without them', () => {
+  const snap = (name: string, container: string, size: number) => ({
+    Name: name, ContainerID: container, ContainerName: container, Created: '2026-01-01T00:00:00Z', Isolation: 'container', Image: 'busybox', ImageID: 'sha256:aa',
+    VmKernel: '', KernelRelease: '', Volumes: [], Size: size, CopyMode: 'copy',
+  });
+  const running = { Id: 'c1', State: 'running' } as ContainerSummary;
+  const stopped = { Id: 'c2', State: 'exited' } as ContainerSummary;
+  const rows = dfRows({ Containers: [running, stopped], Janus: { Snapshots: [snap('a', 'c1', 1000), snap('b', 'c2', 2000), snap('c', 'c2', 0)] } });
+  assert.deepEqual(rows.map((r) => r.Type), ['Images', 'Containers', 'Local Volumes', 'Build Cache', 'Snapshots']);
+  assert.deepEqual(rows[4], { Type: 'Snapshots', TotalCount: '3', Active: '1', Size: '3kB', Reclaimable: '0B' });
+  assert.equal(dfRows({ Containers: [] }).length, 4);
+  assert.match(dfVerbose({ Janus: { Snapshots: [snap('a', 'c1', 1000)] } }, 0), /Snapshots space usage:\n\nCONTAINER +SNAPSHOT +ISOLATION +SIZE\nc1 +a +container +1kB\n/);
+});

@@ -82,6 +82,9 @@ async function processCpuNanos(pid: number): Promise<bigint> {
   return ticks * 10_000_000n;
 }
 
+/** How long a guest whose workload exited gets to sync, unmount and power off before QEMU is killed. */
+const POWER_OFF_GRACE_MS = 10_000;
+
 /** True while `pid` is this VM's QEMU (not a recycled pid). */
 export async function isQemuOf(pid: number, id: string): Promise<boolean> {
   if (pid <= 0) return false;
@@ -303,6 +306,11 @@ export class QemuTask implements Task {
     if (!options.force) {
       const status = await this.status();
       if (status === 'running' || status === 'paused') throw conflict(`container ${this.id} is ${status}: stop it first or force the removal`);
+    }
+    // After an acknowledged exit the guest syncs and unmounts its disk, then powers off: killing QEMU
+    // meanwhile would lose the guest's last writes from a disk that outlives the task. Bounded: a stuck guest is killed.
+    if (this.#exit && !this.#qemuGone) {
+      for (let i = 0; i < POWER_OFF_GRACE_MS / 20 && (await isQemuOf(this.#state.pid, this.id)); i++) await new Promise((r) => setTimeout(r, 20));
     }
     await this.#killQemu();
     this.#conn?.close();

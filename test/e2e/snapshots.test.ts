@@ -1,0 +1,149 @@
+// Snapshots and rollback end to end: the real CLI and daemon, runc under
+// conmon and QEMU microVMs (TCG here), the bootstrapped busybox image. What
+// users see: data written, snapshotted, changed and deleted comes back on
+// restore — a container's writable layer (files added, changed and deleted
+// from the image) and its volume, a VM's disk; a clone from a snapshot;
+// snapshots that survive a daemon killed with SIGKILL; the space in
+// `system df`; `rm` refusing a container with snapshots; and bad input
+// that is refused with the workload left as it was.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { skipUnlessRoot, startDaemon, type TestDaemon } from '../support/daemon.ts';
+import { eventually, fails, ok } from './helpers.ts';
+
+interface VmLevel { Name: string; Unavailable?: string; Accelerator?: string }
+
+const rootSkip = skipUnlessRoot();
+let d: TestDaemon | undefined;
+let vmLevel: VmLevel | undefined;
+if (!rootSkip) {
+  d = await startDaemon();
+  ok(await d.janus(['image', 'bootstrap', 'busybox']), 'bootstrap busybox');
+  const levels = JSON.parse(ok(await d.janus(['info', '--format', '{{json .Janus.IsolationLevels}}']), 'info')) as VmLevel[];
+  vmLevel = levels.find((l) => l.Name === 'vm');
+}
+after(async () => { await d?.stop(); });
+
+const janus = (args: string[]) => d!.janus(args);
+const sh = async (container: string, script: string) => ok(await janus(['exec', container, 'sh', '-c', script]), `exec ${script}`);
+/** What the container's files say: each path's content, or `-` when it is absent. */
+const files = (container: string, paths: string[]) => sh(container, paths.map((p) => `if [ -e ${p} ]; then cat ${p}; else echo -; fi`).join('; '));
+
+describe('container snapshots', { skip: rootSkip }, () => {
+  before(async () => {
+    ok(await janus(['run', '-d', '--name', 'snap-c', '-v', 'snapvol:/data', 'busybox', 'sleep', '100000']), 'run snap-c');
+    // The state to come back: a file added, an image file deleted (a whiteout), a file in the volume.
+    await sh('snap-c', 'echo one > /keep; echo doomed > /gone; rm /bin/uname; echo vol-one > /data/v');
+  });
+
+  test('write, snapshot (with --volumes) while running, change and delete, restore: the data is back', async () => {
+    assert.equal(ok(await janus(['snapshot', 'create', '--volumes', 'snap-c', 's1']), 'snapshot create').trim(), 's1');
+    assert.equal(ok(await janus(['inspect', '--format', '{{.State.Status}}', 'snap-c']), 'inspect').trim(), 'running', 'a snapshot pauses the container only while it copies');
+    const ls = ok(await janus(['snapshot', 'ls', '--format', '{{.Name}} {{.Isolation}} {{.Volumes}} {{.Bytes}}', 'snap-c']), 'snapshot ls').trim().split(' ');
+    assert.deepEqual(ls.slice(0, 3), ['s1', 'container', 'snapvol']);
+    assert.ok(Number(ls[3]) > 0, 'the snapshot has a size');
+
+    await sh('snap-c', 'echo two > /keep; rm /gone; echo new > /new; echo vol-two > /data/v; rm /bin/ls');
+    ok(await janus(['stop', '-t', '0', 'snap-c']), 'stop');
+    assert.equal(ok(await janus(['snapshot', 'restore', 'snap-c', 's1']), 'restore').trim(), 's1');
+    ok(await janus(['start', 'snap-c']), 'start');
+    assert.equal(await files('snap-c', ['/keep', '/gone', '/new', '/data/v']), 'one\ndoomed\n-\nvol-one\n');
+    assert.equal(await sh('snap-c', 'test -e /bin/uname && echo present || echo absent; test -e /bin/ls && echo present || echo absent'), 'absent\npresent\n',
+      'an image file deleted before the snapshot stays deleted; one deleted after it is back');
+  });
+
+  test('a clone from a snapshot has its files; another image or level is refused', async () => {
+    const r = await janus(['run', '--rm', '--from-snapshot', 'snap-c:s1', 'busybox', 'cat', '/keep']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, 'one\n');
+    ok(await janus(['commit', 'snap-c', 'snap-other:1']), 'commit another image');
+    fails(await janus(['run', '--rm', '--from-snapshot', 'snap-c:s1', 'snap-other:1', 'true']), /needs the same image/, 'clone with another image');
+    if (!vmLevel?.Unavailable) fails(await janus(['run', '--rm', '--isolation', 'vm', '--from-snapshot', 'snap-c:s1', 'busybox', 'true']), /container-level workload .* at the vm level/, 'clone at another level');
+    fails(await janus(['run', '--rm', '--from-snapshot', 'snap-c', 'busybox', 'true']), /want CONTAINER:SNAPSHOT/, 'clone without a snapshot name');
+    fails(await janus(['run', '--rm', '--from-snapshot', 'snap-c:nosuch', 'busybox', 'true']), /No such snapshot: nosuch/, 'clone of a missing snapshot');
+  });
+
+  test('bad input is refused clearly and leaves the container as it was', async () => {
+    await sh('snap-c', 'echo changed > /keep');
+    fails(await janus(['snapshot', 'create', 'nosuch-c', 'x']), /No such container: nosuch-c/, 'unknown container');
+    fails(await janus(['snapshot', 'restore', 'snap-c', 'nosuch']), /No such snapshot: nosuch/, 'unknown snapshot');
+    fails(await janus(['snapshot', 'create', 'snap-c', 's1']), /already has a snapshot named s1/, 'a taken name');
+    fails(await janus(['snapshot', 'create', 'snap-c', '../evil']), /invalid snapshot name/, 'a bad name');
+    fails(await janus(['snapshot', 'create', '--memory', 'snap-c', 'm']), /--memory is not supported for containers.*criu/, '--memory without CRIU');
+    fails(await janus(['snapshot', 'restore', 'snap-c', 's1']), /is running: stop it before restoring/, 'restore onto a running container');
+    // A volume another container holds is not overwritten.
+    ok(await janus(['stop', '-t', '0', 'snap-c']), 'stop');
+    ok(await janus(['create', '--name', 'snap-holder', '-v', 'snapvol:/x', 'busybox', 'true']), 'create holder');
+    fails(await janus(['snapshot', 'restore', 'snap-c', 's1']), /volume snapvol is in use by container snap-holder/, 'restore of a volume in use');
+    ok(await janus(['rm', 'snap-holder']), 'rm holder');
+    ok(await janus(['start', 'snap-c']), 'start');
+    assert.equal(await files('snap-c', ['/keep', '/data/v']), 'changed\nvol-one\n', 'failed restores changed nothing');
+    assert.equal(ok(await janus(['snapshot', 'ls', '-q', 'snap-c']), 'ls').trim(), 's1', 'failed creates left no snapshot');
+  });
+
+  test('snapshots survive a daemon killed with SIGKILL, and restore after it', async () => {
+    await sh('snap-c', 'echo before-crash > /keep');
+    ok(await janus(['snapshot', 'create', 'snap-c', 's2']), 'snapshot s2');
+    await sh('snap-c', 'echo after > /keep');
+    await d!.kill9();
+    await d!.restart();
+    assert.deepEqual(ok(await janus(['snapshot', 'ls', '-q', 'snap-c']), 'ls').trim().split('\n'), ['s1', 's2']);
+    ok(await janus(['stop', '-t', '0', 'snap-c']), 'stop');
+    ok(await janus(['snapshot', 'restore', 'snap-c', 's2']), 'restore s2');
+    ok(await janus(['start', 'snap-c']), 'start');
+    assert.equal(await files('snap-c', ['/keep']), 'before-crash\n');
+  });
+
+  test('system df shows the snapshots\' space; rm refuses a container with snapshots unless --snapshots', async () => {
+    const row = ok(await janus(['system', 'df', '--format', '{{.Type}}|{{.TotalCount}}|{{.Size}}']), 'df').split('\n').find((l) => l.startsWith('Snapshots|'));
+    assert.ok(row, 'system df has a Snapshots row');
+    const [, count, size] = row.split('|');
+    assert.ok(Number(count) >= 2, `at least snap-c's two snapshots: ${row}`);
+    assert.notEqual(size, '0B');
+    fails(await janus(['rm', '-f', 'snap-c']), /has 2 snapshots \(s1, s2\).*--snapshots/, 'rm with snapshots');
+    assert.equal(ok(await janus(['inspect', '--format', '{{.State.Status}}', 'snap-c']), 'inspect').trim(), 'running', 'the refused rm left it running');
+    ok(await janus(['snapshot', 'rm', 'snap-c', 's2']), 'snapshot rm');
+    assert.equal(ok(await janus(['snapshot', 'ls', '-q', 'snap-c']), 'ls').trim(), 's1');
+    ok(await janus(['rm', '-f', '--snapshots', 'snap-c']), 'rm --snapshots');
+    assert.equal(ok(await janus(['snapshot', 'ls', '-q']), 'ls all').trim(), '', 'its snapshots went with it');
+    ok(await janus(['volume', 'rm', 'snapvol']), 'volume rm');
+  });
+});
+
+const vmSkip = rootSkip ?? (vmLevel?.Unavailable ? `the vm level does not work here: ${vmLevel.Unavailable}` : undefined);
+
+describe('VM snapshots', { skip: vmSkip }, () => {
+  before(async () => {
+    await eventually('the accelerator probe', async () => {
+      const levels = JSON.parse(ok(await janus(['info', '--format', '{{json .Janus.IsolationLevels}}']), 'info')) as VmLevel[];
+      const acc = levels.find((l) => l.Name === 'vm')?.Accelerator;
+      return acc && acc !== 'probing' ? acc : undefined;
+    }, 60000);
+  });
+
+  test('a VM\'s disk: write, snapshot while running, change, restore: the data is back; the disk outlives stops', async () => {
+    ok(await janus(['run', '-d', '--isolation', 'vm', '--name', 'snap-vm', 'busybox', 'sleep', '100000']), 'run VM');
+    await sh('snap-vm', 'echo disk-one > /keep; echo doomed > /gone');
+    ok(await janus(['snapshot', 'create', 'snap-vm', 'v1']), 'snapshot create');
+    assert.equal(ok(await janus(['inspect', '--format', '{{.State.Status}}', 'snap-vm']), 'inspect').trim(), 'running');
+    assert.equal(ok(await janus(['snapshot', 'ls', '--format', '{{.Isolation}}', 'snap-vm']), 'ls').trim(), 'vm');
+    await sh('snap-vm', 'echo disk-two > /keep; rm /gone; echo new > /new');
+    ok(await janus(['stop', '-t', '1', 'snap-vm']), 'stop');
+    ok(await janus(['start', 'snap-vm']), 'start');
+    assert.equal(await files('snap-vm', ['/keep', '/gone', '/new']), 'disk-two\n-\nnew\n', 'a VM keeps its disk across stop and start');
+    fails(await janus(['snapshot', 'restore', 'snap-vm', 'v1']), /is running: stop it before restoring/, 'restore onto a running VM');
+    fails(await janus(['snapshot', 'create', '--memory', 'snap-vm', 'm']), /--memory is not supported for VMs: QEMU refuses to migrate .* virtio-9p/, '--memory for a VM');
+    ok(await janus(['stop', '-t', '1', 'snap-vm']), 'stop');
+    ok(await janus(['snapshot', 'restore', 'snap-vm', 'v1']), 'restore');
+    ok(await janus(['start', 'snap-vm']), 'start');
+    assert.equal(await files('snap-vm', ['/keep', '/gone', '/new']), 'disk-one\ndoomed\n-\n');
+  });
+
+  test('a VM cloned from a snapshot boots with its disk', async () => {
+    const r = await janus(['run', '--rm', '--isolation', 'vm', '--from-snapshot', 'snap-vm:v1', 'busybox', 'cat', '/keep']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, 'disk-one\n');
+    fails(await janus(['run', '--rm', '--from-snapshot', 'snap-vm:v1', 'busybox', 'true']), /vm-level workload .* at the container level/, 'a VM snapshot into a container');
+    ok(await janus(['rm', '-f', '--snapshots', 'snap-vm']), 'rm');
+  });
+});

@@ -64,6 +64,7 @@ const TOP: Readonly<Record<string, IndexEntry>> = {
   events: { summary: 'Get real time events from the server', load: async () => (await import('./commands/events.ts')).eventsCommand('events') },
   compose: { summary: 'Define and run multi-container applications (docker compose)', load: async () => (await import('./commands/compose.ts')).composeCommand },
   advise: { summary: 'Recommend an isolation level for each workload, with reasons and measured trade-offs', load: async () => (await import('./commands/advise.ts')).adviseCommand },
+  bench: { summary: 'Measure start time, memory, density and throughput at each isolation level on this host', load: async () => (await import('./commands/bench.ts')).benchCommand },
   version: { summary: 'Show the Janus version information', load: async () => (await import('./commands/version.ts')).versionCommand },
   dashboard: { summary: 'Print the web dashboard\'s link and open it in a browser', load: async () => (await import('./commands/dashboard.ts')).dashboardCommand },
 };

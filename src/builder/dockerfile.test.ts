@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseDockerfile } from './dockerfile-parser.ts';
-import { parseDockerfileStages, parseGoDuration } from './dockerfile.ts';
+import { parseDockerfileStages } from './dockerfile.ts';
 
 test('stages, names, global args, flags and forms', () => {
   const df = parseDockerfileStages([
@@ -81,12 +81,4 @@ test('errors name the line', () => {
 test('directives stop at the first other line; unknown ones are comments', () => {
   const p = parseDockerfile('# hello\n# escape=`\nFROM busybox\nRUN a \\\n');
   assert.equal(p.directives.escape, '\\');
-});
-
-test('Go durations', () => {
-  assert.equal(parseGoDuration('1m30s'), 90e9);
-  assert.equal(parseGoDuration('500ms'), 5e8);
-  assert.equal(parseGoDuration('0'), 0);
-  assert.equal(parseGoDuration('10'), undefined);
-  assert.equal(parseGoDuration('1x'), undefined);
 });

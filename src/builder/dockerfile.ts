@@ -1,4 +1,5 @@
 import { dockerfileError, parseDockerfile, splitWords, type DockerfileDirectives, type Heredoc, type RawInstruction } from './dockerfile-parser.ts';
+import { unsignedGoDuration } from '../util/go-duration.ts';
 
 /** An instruction's command: exec form (a JSON array) or shell form (run through the stage's SHELL). */
 export type CommandForm = { form: 'exec'; args: string[] } | { form: 'shell'; text: string };
@@ -281,7 +282,7 @@ function healthcheckOf(raw: RawInstruction, flags: Record<string, string>, fail:
   const duration = (name: string): number => {
     const text = flags[name];
     if (text === undefined) return 0;
-    const ns = parseGoDuration(text);
+    const ns = unsignedGoDuration(text);
     if (ns === undefined) throw fail(`invalid --${name} ${JSON.stringify(text)}: want a duration such as 30s or 1m30s`);
     if (ns !== 0 && ns < 1_000_000) throw fail(`Interval ${JSON.stringify(name)} cannot be less than 1ms`);
     return ns;
@@ -300,21 +301,4 @@ function healthcheckOf(raw: RawInstruction, flags: Record<string, string>, fail:
     startInterval: duration('start-interval'),
     retries,
   };
-}
-
-const UNIT_NS: Readonly<Record<string, number>> = { ns: 1, us: 1e3, 'µs': 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
-
-/** Go's time.ParseDuration (`1m30s`, `500ms`, `0`) in nanoseconds; undefined when malformed. Pure. */
-export function parseGoDuration(text: string): number | undefined {
-  if (text === '0') return 0;
-  const re = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)/gy;
-  let total = 0;
-  let pos = 0;
-  let m: RegExpExecArray | null;
-  while ((m = re.exec(text)) !== null) {
-    total += Number(m[1]) * UNIT_NS[m[2]!]!;
-    pos = re.lastIndex;
-  }
-  if (pos === 0 || pos !== text.length) return undefined;
-  return Math.round(total);
 }

@@ -1,5 +1,5 @@
 import { stringify } from 'yaml';
-import { formatGoDuration } from './go-duration.ts';
+import { formatGoDuration } from '../util/go-duration.ts';
 import type { ComposeProject, NetworkConfig, ServiceConfig, ServiceMount, VolumeConfig } from './model.ts';
 
 /**

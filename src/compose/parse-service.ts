@@ -1,5 +1,5 @@
 import { parseByteSize } from './byte-size.ts';
-import { parseGoDuration } from './go-duration.ts';
+import { unsignedGoDuration } from '../util/go-duration.ts';
 import type { VariableLookup } from './interpolate.ts';
 import { isIpv4 } from './ip-address.ts';
 import type {
@@ -407,7 +407,7 @@ function dependsOn(node: ComposeNode, path: string): DependsOn {
 
 function duration(node: ComposeNode, path: string): number {
   const text = node.kind === 'scalar' && typeof node.value === 'string' ? node.value : undefined;
-  const ns = text === undefined ? undefined : parseGoDuration(text);
+  const ns = text === undefined ? undefined : unsignedGoDuration(text);
   if (ns === undefined) throw read.fail(node, path, `${describe(node)} is not a duration (e.g. 30s, 1m30s, 500ms)`);
   return ns;
 }

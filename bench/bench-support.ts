@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { delimiter, join } from 'node:path';
+import { processMemory } from '../src/cli/process-memory.ts';
 import { NodeExec } from '../src/util/exec.ts';
 import { JANUS_BIN } from '../test/support/daemon.ts';
 
@@ -14,12 +15,8 @@ export const median = (xs: number[]): number => {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 
-/** Resident and proportional memory of one process, bytes (0 when it is gone). */
-export async function memoryOf(pid: number): Promise<{ rss: number; pss: number }> {
-  const text = await readFile(`/proc/${pid}/smaps_rollup`, 'utf8').catch(() => '');
-  const kib = (key: string): number => Number(new RegExp(`^${key}:\\s+(\\d+)`, 'm').exec(text)?.[1] ?? 0) * 1024;
-  return { rss: kib('Rss'), pss: kib('Pss') };
-}
+/** Resident and proportional memory of one process, bytes (0 when it is gone): the CLI's own reader, shared with `janus bench`. */
+export const memoryOf = processMemory;
 
 /** The host's MemAvailable, bytes. */
 export const memAvailable = async (): Promise<number> => Number(/MemAvailable:\s+(\d+)/.exec(await readFile('/proc/meminfo', 'utf8'))![1]) * 1024;

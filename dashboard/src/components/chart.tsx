@@ -44,7 +44,7 @@ export function Chart(props: ChartProps) {
         { stroke: '#333', grid: { stroke: '#e4e4e4' }, ticks: { stroke: '#ccc' } },
         { stroke: '#333', size: 70, values: (_u, vals) => vals.map((v) => props.format(v)), grid: { stroke: '#e4e4e4' } },
       ],
-      series: [{}, ...props.lines.map((l) => ({ label: l.label, stroke: l.color, width: 1.5, value: (_u: uPlot, v: number | null) => (v == null ? '–' : props.format(v)) }))],
+      series: [{}, ...props.lines.map((l) => ({ label: l.label, stroke: l.color, width: 1.5, points: { show: false }, value: (_u: uPlot, v: number | null) => (v == null ? '–' : props.format(v)) }))],
     };
     const u = new uPlot(opts, data(props.series, props.lines), el);
     plot.current = u;

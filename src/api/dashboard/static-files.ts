@@ -24,9 +24,8 @@ export function assetPath(dir: string, urlPath: string): string | undefined {
   } catch {
     return undefined;
   }
-  if (decoded.includes('\0') || !decoded.startsWith('/')) return undefined;
+  if (decoded.includes('\0') || !decoded.startsWith('/') || decoded.split(/[/\\]/).includes('..')) return undefined;
   const rel = normalize(decoded === '/' ? '/index.html' : decoded);
-  if (rel.split('/').includes('..')) return undefined;
   const full = join(dir, rel);
   return full.startsWith(dir.endsWith(sep) ? dir : dir + sep) ? full : undefined;
 }

@@ -110,6 +110,8 @@ export class StatsSampler {
   /** Takes one sample of the host and of `targets`; forgets workloads no longer among them. */
   sample(targets: readonly SampleTarget[]): StatsFrame {
     const time = this.#now();
+    // The host first: workloads without a memory limit report the host's memory.
+    const host = this.#sampleHost(time);
     const workloads: Record<string, WorkloadRates> = {};
     const seen = new Set<string>();
     for (const t of targets) {
@@ -120,7 +122,7 @@ export class StatsSampler {
     }
     for (const id of this.#last.keys()) if (!seen.has(id)) this.#last.delete(id);
     for (const id of this.#cgroups.keys()) if (!seen.has(id)) this.#cgroups.delete(id);
-    return { time, host: this.#sampleHost(time), workloads };
+    return { time, host, workloads };
   }
 
   #sampleWorkload(t: SampleTarget, time: number): WorkloadRates | undefined {

@@ -43,7 +43,20 @@ describe('advice report', () => {
       assert.ok(text.includes(want), `${want} in\n${text}`);
     }
   });
+
+  it('several workloads start with a one-line-each table', () => {
+    const base = { wanted: 'container', alternatives: [], changes: [], unevaluated: [], tradeoff: { missing: 'none' } };
+    const text = formatAdviceText([
+      { ...base, name: 'web', level: 'container', reasons: [{ rule: 'fast-density-default', evidence: 'e', detail: 'd' }] },
+      { ...base, name: 'plugin', level: 'vm', wanted: 'vm', reasons: [{ rule: 'untrusted-code', level: 'vm', evidence: 'e', detail: 'd' }] },
+    ]).split('\n');
+    assert.match(t(text[0]), /^WORKLOAD LEVEL RULES$/);
+    assert.equal(t(text[1]), 'web container fast-density-default');
+    assert.equal(t(text[2]), 'plugin vm untrusted-code');
+  });
 });
+
+const t = (line: string): string => line.trim().replace(/\s+/g, ' ');
 
 describe('bench chart and table', () => {
   it('the SVG is self-contained and shows every measured value', () => {

@@ -60,6 +60,13 @@ const gib = (b: number): string => `${(b / 1024 / 1024 / 1024).toFixed(1)} GiB`;
 /** The human-readable report of `janus advise`: per workload its level, reasons, trade-off, alternatives, what would change it, what was not evaluated. */
 export function formatAdviceText(reports: AdviceReport[]): string {
   const out: string[] = [];
+  if (reports.length > 1) {
+    // Several workloads (a compose project): one line each first, the details after.
+    const rows = [['WORKLOAD', 'LEVEL', 'RULES'], ...reports.map((a) => [a.name, a.level, [...new Set(a.reasons.map((r) => r.rule))].join(', ')])];
+    const w = [0, 1].map((c) => Math.max(...rows.map((r) => r[c].length)));
+    for (const r of rows) out.push(`${r[0].padEnd(w[0])}   ${r[1].padEnd(w[1])}   ${r[2]}`);
+    out.push('');
+  }
   for (const a of reports) {
     out.push(`${a.name}: ${a.level}${a.wanted !== a.level ? ` (the rules ask for ${a.wanted}, which does not work here)` : ''}`);
     out.push('  reasons:');

@@ -1,5 +1,5 @@
 import { isAbsolute, join, resolve } from 'node:path';
-import { parseByteSize } from './byte-size.ts';
+import { ramSizeOrUndefined } from '../util/ram-size.ts';
 import type { ServiceMount } from './model.ts';
 import { describe, read } from './node-reader.ts';
 import type { ComposeNode, MapNode } from './yaml-nodes.ts';
@@ -96,7 +96,7 @@ function checkTarget(mount: ServiceMount, node: ComposeNode, path: string): Serv
 function sizeOf(node: ComposeNode, path: string): number {
   if (node.kind === 'scalar' && typeof node.value === 'number') return read.int(node, path, 0);
   const s = read.str(node, path);
-  const v = parseByteSize(s);
+  const v = ramSizeOrUndefined(s);
   if (v === undefined) throw read.fail(node, path, `${JSON.stringify(s)} is not a size (e.g. 64m, 1g)`);
   return v;
 }

@@ -1,4 +1,4 @@
-import { parseByteSize } from './byte-size.ts';
+import { ramSizeOrUndefined } from '../util/ram-size.ts';
 import { unsignedGoDuration } from '../util/go-duration.ts';
 import type { VariableLookup } from './interpolate.ts';
 import { isIpv4 } from './ip-address.ts';
@@ -415,7 +415,7 @@ function duration(node: ComposeNode, path: string): number {
 function size(node: ComposeNode, path: string): number {
   if (node.kind === 'scalar' && typeof node.value === 'number') return read.int(node, path, 0);
   const text = read.str(node, path);
-  const v = parseByteSize(text);
+  const v = ramSizeOrUndefined(text);
   if (v === undefined) throw read.fail(node, path, `${JSON.stringify(text)} is not a size (e.g. 512m, 1g)`);
   return v;
 }

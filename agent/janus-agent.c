@@ -271,6 +271,8 @@ struct proc {
   int exited, status;
   int exit_state;
   uint64_t oom_start;
+  int rooted;    /* init=1 with root=: one of several workloads, each in its own namespaces */
+  int pidns_fd;  /* a rooted workload's PID namespace (-1 otherwise) */
 };
 
 static struct proc procs[MAX_PROCS];
@@ -303,6 +305,7 @@ static void proc_close_stdin(struct proc *p) {
 }
 
 static void proc_free(struct proc *p) {
+  if (p->rooted) close_fd(&p->pidns_fd);
   close_fd(&p->out_fd);
   close_fd(&p->err_fd);
   proc_close_stdin(p);
@@ -902,20 +905,23 @@ static int mknod_dev(const char *path, mode_t mode, unsigned maj, unsigned min) 
   return chmod(path, mode);
 }
 
-/* In the workload's new mount namespace, chrooted into ROOT: /proc, /sys, /dev and friends. */
-static void child_mount_root(int efd) {
+/* In the workload's new mount namespace, chrooted into root (ROOT, or a rooted workload's directory): /proc, /sys, /dev and friends. */
+static void child_mount_root(int efd, const char *root) {
+  char dev[PATH_MAX + 8], pts[PATH_MAX + 16];
+  snprintf(dev, sizeof dev, "%s/dev", root);
+  snprintf(pts, sizeof pts, "%s/dev/pts", root);
   if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
     child_fail(efd, 3, errno, "making mounts private: %s", strerror(errno));
   /* /dev is a small tmpfs with docker's device nodes (not devtmpfs: the
      workload must not see or remove the disk and the agent's port); the
      agent's devpts instance is bound into it so ptys work across both. */
-  if (mkdir_p(ROOT "/dev", 0755) < 0 ||
-      mount("tmpfs", ROOT "/dev", "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k") < 0)
+  if (mkdir_p(dev, 0755) < 0 ||
+      mount("tmpfs", dev, "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k") < 0)
     child_fail(efd, 3, errno, "mounting /dev: %s", strerror(errno));
-  if (mkdir(ROOT "/dev/pts", 0755) < 0 || mount("/dev/pts", ROOT "/dev/pts", NULL, MS_BIND, NULL) < 0)
+  if (mkdir(pts, 0755) < 0 || mount("/dev/pts", pts, NULL, MS_BIND, NULL) < 0)
     child_fail(efd, 3, errno, "mounting /dev/pts: %s", strerror(errno));
-  if (chdir(ROOT) < 0 || chroot(".") < 0 || chdir("/") < 0)
-    child_fail(efd, 3, errno, "chroot %s: %s", ROOT, strerror(errno));
+  if (chdir(root) < 0 || chroot(".") < 0 || chdir("/") < 0)
+    child_fail(efd, 3, errno, "chroot %s: %s", root, strerror(errno));
   if (mkdir_p("/proc", 0555) < 0 || mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
     child_fail(efd, 3, errno, "mounting /proc: %s", strerror(errno));
   if (mkdir_p("/sys", 0555) < 0 ||
@@ -1013,7 +1019,23 @@ static void handle_start(const struct jp_frame *f) {
     send_error(ch, "invalid", "too many processes (%d)", MAX_PROCS);
     goto out;
   }
-  if (s.init) {
+  /* A rooted workload (init=1 root=) lives in a directory of the disk; an exec joins the workload it names, or the first one. */
+  char rootpath[PATH_MAX];
+  snprintf(rootpath, sizeof rootpath, "%s", ROOT);
+  pid_t target_pid = workload_pid;
+  int target_pidns = workload_pidns;
+  if (s.init && s.root) {
+    struct stat rst;
+    if (!configured || !disk_mounted) {
+      send_error(ch, "invalid", "the workload needs a CONFIG with a disk first");
+      goto out;
+    }
+    if (snprintf(rootpath, sizeof rootpath, "%s%s", ROOT, s.root) >= (int)sizeof rootpath || stat(rootpath, &rst) < 0 ||
+        !S_ISDIR(rst.st_mode)) {
+      send_error(ch, "invalid", "the root %.256s is not a directory", s.root);
+      goto out;
+    }
+  } else if (s.init) {
     if (workload_started) {
       send_error(ch, "invalid", "the workload was already started");
       goto out;
@@ -1022,6 +1044,14 @@ static void handle_start(const struct jp_frame *f) {
       send_error(ch, "invalid", "the workload needs a CONFIG with a disk first");
       goto out;
     }
+  } else if (s.workload) {
+    struct proc *w = proc_by_channel(s.workload);
+    if (!w || !w->init || w->exited || (w->rooted ? w->pidns_fd : workload_pidns) < 0) {
+      send_error(ch, "invalid", "no workload is running on channel %u to exec in", s.workload);
+      goto out;
+    }
+    target_pid = w->pid;
+    target_pidns = w->rooted ? w->pidns_fd : workload_pidns;
   } else if (!workload_running) {
     send_error(ch, "invalid", "no workload is running to exec in");
     goto out;
@@ -1075,11 +1105,11 @@ static void handle_start(const struct jp_frame *f) {
   }
   if (!s.init) {
     char path[64];
-    snprintf(path, sizeof path, "/proc/%d/ns/mnt", workload_pid);
+    snprintf(path, sizeof path, "/proc/%d/ns/mnt", target_pid);
     mntfd = open(path, O_RDONLY | O_CLOEXEC);
-    snprintf(path, sizeof path, "/proc/%d/root", workload_pid);
+    snprintf(path, sizeof path, "/proc/%d/root", target_pid);
     rootfd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
-    if (mntfd < 0 || rootfd < 0 || setns(workload_pidns, CLONE_NEWPID) < 0) {
+    if (mntfd < 0 || rootfd < 0 || setns(target_pidns, CLONE_NEWPID) < 0) {
       send_error(ch, "invalid", "entering the workload: %s", strerror(errno));
       goto fail_fds;
     }
@@ -1106,8 +1136,11 @@ static void handle_start(const struct jp_frame *f) {
     if (dup2(child_in, 0) < 0 || dup2(child_out, 1) < 0 || dup2(child_err, 2) < 0)
       child_fail(efd, 3, errno, "dup2: %s", strerror(errno));
     if (s.init) {
-      if (unshare(CLONE_NEWNS) < 0) child_fail(efd, 3, errno, "unshare(CLONE_NEWNS): %s", strerror(errno));
-      child_mount_root(efd);
+      if (unshare(CLONE_NEWNS | (s.root && s.hostname ? CLONE_NEWUTS : 0)) < 0)
+        child_fail(efd, 3, errno, "unshare(CLONE_NEWNS): %s", strerror(errno));
+      if (s.root && s.hostname && sethostname(s.hostname, strlen(s.hostname)) < 0)
+        child_fail(efd, 3, errno, "sethostname: %s", strerror(errno));
+      child_mount_root(efd, rootpath);
     } else {
       if (setns(mntfd, CLONE_NEWNS) < 0) child_fail(efd, 3, errno, "entering the workload's mounts: %s", strerror(errno));
       if (fchdir(rootfd) < 0 || chroot(".") < 0 || chdir("/") < 0)
@@ -1158,7 +1191,13 @@ static void handle_start(const struct jp_frame *f) {
   p->in_fd = (s.stdin_open || s.tty) ? my_in : -1;
   if (p->in_fd < 0 && my_in >= 0) close(my_in);
   p->oom_start = oom_start;
-  if (s.init) {
+  p->pidns_fd = -1;
+  if (s.init && s.root) {
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/ns/pid", pid);
+    p->rooted = 1;
+    p->pidns_fd = open(path, O_RDONLY | O_CLOEXEC);
+  } else if (s.init) {
     char path[64];
     snprintf(path, sizeof path, "/proc/%d/ns/pid", pid);
     workload_pidns = open(path, O_RDONLY | O_CLOEXEC);
@@ -1252,7 +1291,9 @@ static void reap(void) {
     if (!p) continue;
     p->exited = 1;
     p->status = st;
-    if (p->init) {
+    if (p->rooted) {
+      close_fd(&p->pidns_fd);
+    } else if (p->init) {
       workload_running = 0;
       close_fd(&workload_pidns);
     }
@@ -1358,7 +1399,24 @@ static void handle_signal(const struct jp_frame *f) {
   }
   struct proc *p = proc_by_channel(f->channel);
   if (!p || p->exited) return;
-  if (s.all && p->init) {
+  if (s.all && p->rooted) {
+    /* every process whose PID namespace is the rooted workload's (the workloads share one cgroup) */
+    struct stat ns, o;
+    int n = 0;
+    if (p->pidns_fd >= 0 && fstat(p->pidns_fd, &ns) == 0) {
+      DIR *d = opendir("/proc");
+      struct dirent *e;
+      while (d && (e = readdir(d))) {
+        char path[300];
+        if (e->d_name[0] < '1' || e->d_name[0] > '9') continue;
+        snprintf(path, sizeof path, "/proc/%s/ns/pid", e->d_name);
+        if (stat(path, &o) == 0 && o.st_ino == ns.st_ino && o.st_dev == ns.st_dev && kill(atoi(e->d_name), s.signal) == 0) n++;
+      }
+      if (d) closedir(d);
+    }
+    if (n == 0) kill(p->pid, s.signal);
+    DBG("signal %d to the %d processes of workload %u", s.signal, n, p->channel);
+  } else if (s.all && p->init) {
     static pid_t pids[65536];
     int n = workload_pids(pids, 65536);
     for (int i = 0; i < n; i++) kill(pids[i], s.signal);
@@ -1400,7 +1458,8 @@ static void handle_ack(const struct jp_frame *f) {
       pp = &q->next;
     }
   }
-  int was_init = p->init;
+  /* a rooted workload is one of several: only the first workload's exit ends the VM */
+  int was_init = p->init && !p->rooted;
   proc_free(p);
   if (was_init) poweroff("the workload's exit was acknowledged");
 }

@@ -215,7 +215,13 @@ static void test_start(void) {
   }
   jp_start_free(&s);
   CHECK(jp_parse_start(R("arg=true\0"), &s, err, sizeof err) == 0 && strcmp(s.cwd, "/") == 0 && !s.init &&
-        !s.has_caps && s.envc == 0 && s.envp[0] == NULL);
+        !s.has_caps && s.envc == 0 && s.envp[0] == NULL && s.root == NULL && s.workload == 0);
+  jp_start_free(&s);
+  /* several workloads: a rooted one (init=1 root=), an exec naming its workload */
+  CHECK(jp_parse_start(R("arg=sh\0init=1\0root=/janus-stack/abc/rootfs\0hostname=web\0"), &s, err, sizeof err) == 0 &&
+        s.init && s.root && strcmp(s.root, "/janus-stack/abc/rootfs") == 0 && s.hostname && strcmp(s.hostname, "web") == 0);
+  jp_start_free(&s);
+  CHECK(jp_parse_start(R("arg=sh\0workload=7\0"), &s, err, sizeof err) == 0 && s.workload == 7 && !s.init);
   jp_start_free(&s);
   const struct {
     const uint8_t *p;
@@ -238,6 +244,13 @@ static void test_start(void) {
       {R("arg=x\0rlimit=nofile\t-2\t1\0")},
       {R("arg=x\0rlimit=nofile\t1\t18446744073709551616\0")},
       {R("arg=x\0env=\0")},
+      {R("arg=x\0root=relative\0")},
+      {R("arg=x\0root=/\0")},
+      {R("arg=x\0root=/a/../b\0")},
+      {R("arg=x\0root=/a/..\0")},
+      {R("arg=x\0workload=0\0")},
+      {R("arg=x\0hostname=\0")},
+      {R("arg=x\0workload=4294967296\0")},
   };
   for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
     int rr = jp_parse_start(bad[k].p, bad[k].n, &s, err, sizeof err);

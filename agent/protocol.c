@@ -493,6 +493,15 @@ int jp_parse_start(const uint8_t *payload, size_t n, struct jp_start *s, char *e
       if (jp_parse_bool(val, &s->init) < 0) FAIL("init must be 0 or 1");
     } else if (jp_key_is(&r, "nonewprivs")) {
       if (jp_parse_bool(val, &s->nonewprivs) < 0) FAIL("nonewprivs must be 0 or 1");
+    } else if (jp_key_is(&r, "root")) {
+      if (val[0] != '/' || !subpath_ok(val + 1)) FAIL("root '%.64s' is not an absolute path below / without '..'", val);
+      s->root = val;
+    } else if (jp_key_is(&r, "hostname")) {
+      if (!*val || strlen(val) > 64) FAIL("hostname must have 1 to 64 characters");
+      s->hostname = val;
+    } else if (jp_key_is(&r, "workload")) {
+      if (parse_uint_max(val, UINT32_MAX, &v) < 0 || v == 0) FAIL("invalid workload");
+      s->workload = (uint32_t)v;
     } else if (jp_key_is(&r, "caps")) {
       size_t l = strlen(val);
       if (l == 0 || l > 16) FAIL("invalid caps");

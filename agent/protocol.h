@@ -189,6 +189,9 @@ struct jp_start {
   uint64_t caps;
   struct jp_rlimit *rlimits;
   int n_rlimits;
+  char *root;        /* init=1: the workload's root, a directory inside the first workload's root (NULL: the disk) */
+  uint32_t workload; /* an exec: the channel of the workload to join (0: the first workload) */
+  char *hostname;    /* a rooted workload: its own UTS namespace with this hostname (NULL: the VM's) */
 };
 
 struct jp_signal {

@@ -1,12 +1,13 @@
 // Compose benchmark: `compose up -d --wait` and `compose down -v` of the
 // sample app (examples/compose), janus with every service at the container
 // level, and with the worker as a microVM (vm.override.yaml), against
-// podman-compose / docker-compose on podman's system service when podman is
-// installed. Medians over --runs runs; ratios janus / peer. Prints figures
-// only; there is no pass/fail threshold.
+// podman-compose on podman when both are installed; and `up -d` / `down -v`
+// of janus compose beside docker-compose v1, both against the janus daemon
+// (the two compose clients on one daemon). Medians over --runs runs; ratios.
+// Prints figures only; there is no pass/fail threshold.
 // Usage: node bench/compose.ts [--runs N] [--no-vm]
 import { spawn, type ChildProcess } from 'node:child_process';
-import { cp, mkdtemp, rm } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -50,18 +51,36 @@ try {
     }
   }
 
-  // The peer: podman's system service driven by docker-compose (v1 refuses the file's top-level `name:`) or podman-compose.
+  // The peer: podman-compose against podman. docker-compose v1 cannot be it: it refuses the file's top-level `name:` and has no --wait.
   const podman = await preparePodman(work, { env });
-  const peerCompose = onPath('podman-compose');
-  let peer: { name: string; up: string[]; down: string[]; env: NodeJS.ProcessEnv; file: string } | undefined;
+  const podmanCompose = onPath('podman-compose');
+  let peer: { name: string; env: NodeJS.ProcessEnv } | undefined;
   if (!podman) {
     progress('podman is not installed (no peer to compare with): janus alone');
-  } else if (!peerCompose) {
-    progress('podman-compose is not installed (docker-compose v1 refuses the Compose Specification file: top-level name, --wait): janus alone');
+  } else if (!podmanCompose) {
+    progress('podman-compose is not installed (no peer to compare with): janus alone');
   } else {
     const socket = join(work, 'podman.sock');
     service = spawn(podman.podman, ['system', 'service', '--time=0', `unix://${socket}`], { env: podman.env, stdio: 'ignore' });
-    peer = { name: 'podman-compose', file: join(app, 'compose.yaml'), env: { ...podman.env, WEB_PORT: '18080' }, up: ['up', '-d'], down: ['down', '-v'] };
+    peer = { name: 'podman-compose', env: { ...podman.env, WEB_PORT: '18080' } };
+  }
+  // A second comparison on the same daemon: docker-compose v1 (a v1-shaped copy of the file: no top-level name, -p instead)
+  // against janus's API, `up -d` (v1 has no --wait; it still honours the depends_on conditions) — the two compose clients side by side.
+  const dockerCompose = onPath('docker-compose');
+  const v1File = join(app, 'compose.v1.yaml');
+  await writeFile(v1File, (await readFile(join(app, 'compose.yaml'), 'utf8')).replace(/^name: .*$/m, ''));
+  const v1Env = { ...process.env, DOCKER_HOST: d.host, WEB_PORT: '18080' };
+  let v1 = dockerCompose !== undefined;
+  if (v1) {
+    try {
+      await timed(dockerCompose!, ['-f', v1File, '-p', 'sample', 'up', '-d'], v1Env);
+      await timed(dockerCompose!, ['-f', v1File, '-p', 'sample', 'down', '-v'], v1Env);
+    } catch (err) {
+      progress(`docker-compose v1 against janus failed, left out: ${(err as Error).message.split('\n')[0]}`);
+      v1 = false;
+    }
+  } else {
+    progress('docker-compose is not installed: no same-daemon comparison');
   }
 
   const variants: Array<{ name: string; vm: boolean }> = [{ name: 'container', vm: false }, ...(vmOk ? [{ name: 'worker as vm', vm: true }] : [])];
@@ -76,24 +95,35 @@ try {
       record(`up -d --wait (janus, ${v.name})`, await timed(JANUS_BIN, ['compose', ...files(v.vm), 'up', '-d', '--wait'], env));
       record(`down -v (janus, ${v.name})`, await timed(JANUS_BIN, ['compose', ...files(v.vm), 'down', '-v'], env));
     }
-    if (peer && peerCompose) {
-      record(`up -d --wait (${peer.name})`, await timed(peerCompose, ['-f', peer.file, ...peer.up], peer.env));
-      record(`down -v (${peer.name})`, await timed(peerCompose, ['-f', peer.file, ...peer.down], peer.env));
+    if (peer && podmanCompose) {
+      record(`up -d (${peer.name})`, await timed(podmanCompose, ['-f', join(app, 'compose.yaml'), 'up', '-d'], peer.env));
+      record(`down -v (${peer.name})`, await timed(podmanCompose, ['-f', join(app, 'compose.yaml'), 'down', '-v'], peer.env));
+    }
+    if (v1 || peer) {
+      record('up -d (janus, container)', await timed(JANUS_BIN, ['compose', ...files(false), 'up', '-d'], env));
+      record('down -v after up -d (janus, container)', await timed(JANUS_BIN, ['compose', ...files(false), 'down', '-v'], env));
+    }
+    if (v1) {
+      record('up -d (docker-compose v1 → janus API)', await timed(dockerCompose!, ['-f', v1File, '-p', 'sample', 'up', '-d'], v1Env));
+      record('down -v (docker-compose v1 → janus API)', await timed(dockerCompose!, ['-f', v1File, '-p', 'sample', 'down', '-v'], v1Env));
     }
   }
   console.log(`bench/compose: the sample app (examples/compose: 4 services, one named volume, a healthcheck, a one-shot job), ${runs} runs, medians`);
   for (const [what, xs] of Object.entries(times)) console.log(`  ${what}: ${median(xs).toFixed(0)} ms  (runs: ${xs.map((x) => x.toFixed(0)).join(', ')})`);
+  const ratio = (a: string, b: string, label: string): void => {
+    const x = times[a];
+    const y = times[b];
+    if (x && y) console.log(`  ${label}: ${(median(x) / median(y)).toFixed(2)}`);
+  };
   if (peer) {
-    for (const op of ['up -d --wait', 'down -v']) {
-      const ours = times[`${op} (janus, container)`];
-      const theirs = times[`${op} (${peer.name})`];
-      if (ours && theirs) console.log(`  ${op}: janus / ${peer.name} ${(median(ours) / median(theirs)).toFixed(2)}`);
-    }
-  } else {
-    const c = times['up -d --wait (janus, container)'];
-    const v = times['up -d --wait (janus, worker as vm)'];
-    if (c && v) console.log(`  up -d --wait: worker as vm / all containers ${(median(v) / median(c)).toFixed(2)}`);
+    ratio('up -d (janus, container)', `up -d (${peer.name})`, `up -d: janus / ${peer.name}`);
+    ratio('down -v after up -d (janus, container)', `down -v (${peer.name})`, `down -v: janus / ${peer.name}`);
   }
+  if (v1) {
+    ratio('up -d (janus, container)', 'up -d (docker-compose v1 → janus API)', 'up -d: janus compose / docker-compose v1, same daemon');
+    ratio('down -v after up -d (janus, container)', 'down -v (docker-compose v1 → janus API)', 'down -v: janus compose / docker-compose v1, same daemon');
+  }
+  ratio('up -d --wait (janus, worker as vm)', 'up -d --wait (janus, container)', 'up -d --wait: worker as vm / all containers');
 } finally {
   service?.kill('SIGTERM');
   await d.stop();

@@ -53,6 +53,29 @@ describe('adviseWorkload', () => {
     assert.deepEqual(a.alternatives.map((x) => [x.level, x.works]), [['sandbox', false], ['vm', false]]);
   });
 
+  it('a level Janus cannot run the workload at is skipped for the next stronger one, saying why', () => {
+    const a = adviseWorkload(plainWorkload({ capAdd: ['SYS_ADMIN'], networkMode: 'frontend' }), host(true));
+    assert.equal(a.wanted, 'sandbox');
+    assert.equal(a.level, 'vm');
+    assert.equal(a.reasons[0].rule, 'fallback');
+    assert.match(a.reasons[0].evidence, /the sandbox level cannot run --network frontend here/);
+    assert.ok(a.changes.includes('without --network frontend: sandbox'), a.changes.join('\n'));
+    assert.match(a.alternatives.find((x) => x.level === 'sandbox')!.note, /cannot run this workload/);
+    assert.equal(adviseWorkload(plainWorkload({ capAdd: ['SYS_ADMIN'], publishes: true }), host(true)).level, 'vm');
+  });
+
+  it('when no stronger level can run it (--network host), the strongest weaker one is named with both reasons', () => {
+    const a = adviseWorkload(plainWorkload({ capAdd: ['SYS_ADMIN'], networkMode: 'host' }), host(true));
+    assert.equal(a.level, 'container');
+    assert.match(a.reasons[0].evidence, /sandbox level cannot run --network host.*vm level cannot run --network host/);
+  });
+
+  it('a sandbox chosen without a --network says the workload has no network there', () => {
+    const a = adviseWorkload(plainWorkload({ capAdd: ['SYS_ADMIN'] }), host(true));
+    assert.equal(a.level, 'sandbox');
+    assert.ok(a.reasons.some((r) => r.evidence === 'no --network given'));
+  });
+
   it('facts that could not be gathered are passed on, not guessed', () => {
     const a = adviseWorkload(plainWorkload({ imageConfig: undefined, initSystemFiles: undefined, unevaluated: ['image x: not found'] }), host(true));
     assert.deepEqual(a.unevaluated, ['image x: not found']);

@@ -16,10 +16,29 @@ const WHAT_LEVEL_GIVES: Record<IsolationLevel, string> = {
 };
 
 /**
+ * What Janus cannot run at a level whatever the host (limits of its
+ * backends today), so the advice never names a level whose create would be
+ * refused. `applies` returns the offending setting as the user wrote it.
+ */
+const LEVEL_LIMITS: readonly { level: IsolationLevel; applies: (w: WorkloadFacts) => string | undefined; why: string }[] = [
+  {
+    level: 'sandbox',
+    applies: (w) => (w.networkMode !== undefined && w.networkMode !== 'none' ? `--network ${w.networkMode}` : w.publishes ? 'published ports' : undefined),
+    why: 'gVisor containers run with --network none in Janus (its network stack is not plugged into bridges yet)',
+  },
+  {
+    level: 'vm',
+    applies: (w) => (w.networkMode === 'host' ? '--network host' : w.networkMode?.startsWith('container:') ? `--network ${w.networkMode}` : undefined),
+    why: 'a VM has its own kernel and network stack: it cannot share a namespace of the host\'s or another container\'s',
+  },
+];
+
+/**
  * Evaluates every rule on one workload and picks its level: the highest any
- * rule asks for, lowered to the strongest level that works on this host
- * when that one does not (with a `fallback` reason saying so, and what the
- * lower level does not give). Pure: the same facts give the same advice.
+ * rule asks for; when that level cannot run the workload here (its backend
+ * does not work, or Janus's limits at that level), the next stronger level
+ * that can, else the strongest weaker one — with a `fallback` reason saying
+ * which and why. Pure: the same facts give the same advice.
  */
 export function adviseWorkload(w: WorkloadFacts, host: HostAdviceFacts, rules: readonly AdvisorRule[] = RULES): WorkloadAdvice {
   const fired: AdviceReason[] = [];
@@ -36,27 +55,39 @@ export function adviseWorkload(w: WorkloadFacts, host: HostAdviceFacts, rules: r
     for (const f of def?.check(w, host) ?? []) reasons.push({ rule: DEFAULT_RULE, level: 'container', evidence: f.evidence, detail: f.detail });
   }
 
-  let level = wanted;
   const unevaluated = [...w.unevaluated];
-  if (!host.levels[wanted].works) {
-    const lower = [...LEVELS].reverse().find((l) => rank(l) < rank(wanted) && host.levels[l].works);
-    if (lower) {
-      level = lower;
-      const unmet = [...new Set(fired.filter((r) => r.level === wanted && NEEDS_OWN_KERNEL.has(r.rule)).map((r) => r.rule))];
-      reasons.unshift({
-        rule: 'fallback',
-        level: lower,
-        evidence: `the ${wanted} level does not work on this host: ${host.levels[wanted].why ?? 'no backend'}`,
-        detail: `${lower} is the strongest level that works here (${WHAT_LEVEL_GIVES[lower]})${unmet.length > 0 ? `; it does not meet what ${unmet.join(', ')} asked for: that needs a kernel of the workload's own` : ''}`,
-      });
-    } else {
-      unevaluated.push(`no isolation level works on this host, so none could be checked against it; ${wanted} is what the rules ask for`);
-    }
+  /** Why level `l` cannot run this workload here (its backend does not work, or Janus's limits at that level), or undefined. */
+  const blocked = (l: IsolationLevel): string | undefined => {
+    if (!host.levels[l].works) return `the ${l} level does not work on this host: ${host.levels[l].why ?? 'no backend'}`;
+    const limit = LEVEL_LIMITS.find((x) => x.level === l && x.applies(w));
+    return limit ? `the ${l} level cannot run ${limit.applies(w)} here: ${limit.why}` : undefined;
+  };
+  // The level asked for, else the next stronger one that can run the workload, else the strongest weaker one.
+  const candidates = [wanted, ...LEVELS.filter((l) => rank(l) > rank(wanted)), ...[...LEVELS].reverse().filter((l) => rank(l) < rank(wanted))];
+  let level = candidates.find((l) => !blocked(l));
+  if (level === undefined) {
+    level = wanted;
+    unevaluated.push(`no isolation level can run this workload on this host (${LEVELS.map((l) => blocked(l)).join('; ')}); ${wanted} is what the rules ask for`);
+  } else if (level !== wanted) {
+    const skipped = candidates.slice(0, candidates.indexOf(level)).map((l) => blocked(l)!);
+    const weaker = rank(level) < rank(wanted);
+    const unmet = weaker ? [...new Set(fired.filter((r) => r.level === wanted && NEEDS_OWN_KERNEL.has(r.rule)).map((r) => r.rule))] : [];
+    reasons.unshift({
+      rule: 'fallback',
+      level,
+      evidence: skipped.join('; '),
+      detail: `${level} is the ${weaker ? 'strongest level' : 'next stronger level'} that can run it here (${WHAT_LEVEL_GIVES[level]})${unmet.length > 0 ? `; it does not meet what ${unmet.join(', ')} asked for: that needs a kernel of the workload's own` : ''}`,
+    });
+  }
+  if (level === 'sandbox' && w.networkMode === undefined) {
+    reasons.push({ rule: 'fallback', evidence: 'no --network given', detail: 'Janus\'s sandbox level runs gVisor with --network none: at this level the workload has no network' });
   }
 
   const alternatives: AdviceAlternative[] = LEVELS.filter((l) => l !== level).map((l) => {
     const state = host.levels[l];
     if (!state.works) return { level: l, works: false, note: `does not work on this host: ${state.why ?? 'no backend'}` };
+    const why = blocked(l);
+    if (why) return { level: l, works: true, note: `cannot run this workload: ${why}` };
     if (rank(l) < rank(wanted)) {
       const unmet = reasons.filter((r) => r.level && rank(r.level) > rank(l)).map((r) => r.evidence);
       return { level: l, works: true, note: `weaker than the rules ask: leaves ${unmet.join('; ')} unaddressed` };
@@ -75,6 +106,9 @@ export function adviseWorkload(w: WorkloadFacts, host: HostAdviceFacts, rules: r
     changes.push('marking it untrusted (label janus.trust=untrusted), a compliance regime, --privileged, an init system or a foreign platform: vm');
     changes.push('--cap-add SYS_ADMIN (or another dangerous capability), --network host or seccomp=unconfined: sandbox');
   }
-  if (level !== wanted) changes.push(`a working ${wanted} level on this host: ${wanted}`);
+  if (level !== wanted) {
+    const limit = LEVEL_LIMITS.find((x) => x.level === wanted && x.applies(w));
+    changes.push(limit && host.levels[wanted].works ? `without ${limit.applies(w)}: ${wanted}` : `a working ${wanted} level on this host: ${wanted}`);
+  }
   return { name: w.name, level, wanted, reasons, alternatives, changes, unevaluated };
 }

@@ -40,8 +40,10 @@ export interface WorkloadFacts {
   capAdd: string[];
   /** `--security-opt` values as given. */
   securityOpt: string[];
-  /** `host` when the workload shares the host's network namespace. */
+  /** `--network` as given: `none`, `host`, `container:NAME` or a network's name; absent: the default (bridge). */
   networkMode?: string;
+  /** Ports are published on the host (`-p`, `-P`, compose `ports:`). */
+  publishes?: boolean;
   pidMode?: string;
   ipcMode?: string;
   utsMode?: string;

@@ -54,12 +54,22 @@ describe('the advisor end to end', { skip: rootSkip }, () => {
   });
 
   test('privileges that weaken the shared kernel are named, each with its risk, and push above container', async () => {
-    const [a] = await advise(['--', 'run', '--cap-add', 'SYS_ADMIN', '--network', 'host', '-v', '/var/run/docker.sock:/var/run/docker.sock', '--device', '/dev/fuse', 'busybox', 'true']);
+    const [a] = await advise(['--', 'run', '--cap-add', 'SYS_ADMIN', '-v', '/var/run/docker.sock:/var/run/docker.sock', '--device', '/dev/fuse', 'busybox', 'true']);
     const rules = a.reasons.map((r) => r.rule);
-    for (const rule of ['dangerous-capability', 'host-namespace', 'sensitive-bind', 'special-hardware']) assert.ok(rules.includes(rule), `${rule} in ${rules.join(', ')}`);
+    for (const rule of ['dangerous-capability', 'sensitive-bind', 'special-hardware']) assert.ok(rules.includes(rule), `${rule} in ${rules.join(', ')}`);
     assert.match(a.reasons.find((r) => r.rule === 'sensitive-bind')!.detail, /root on the host/);
+    assert.match(a.reasons.find((r) => r.rule === 'dangerous-capability')!.detail, /container-escape/);
     assert.equal(a.wanted, 'vm', 'a docker.sock bind asks for a VM');
     assert.equal(a.level, works('vm') ? 'vm' : works('sandbox') ? 'sandbox' : 'container');
+  });
+
+  test('--network host asks for more than a container, but no stronger level can share it: the advice says so', async () => {
+    const [a] = await advise(['--', 'run', '--network', 'host', 'busybox', 'true']);
+    assert.equal(a.wanted, 'sandbox');
+    assert.equal(a.level, 'container');
+    assert.equal(a.reasons[0].rule, 'fallback');
+    assert.match(a.reasons[0].evidence, /--network host/);
+    assert.ok(a.reasons.some((r) => r.rule === 'host-namespace' && /host's localhost/.test(r.detail)));
   });
 
   test('a workload labelled untrusted gets vm when the vm level works, or a fallback that says so', async () => {

@@ -172,6 +172,7 @@ describe('parseContainerCreate', () => {
     assert.deepEqual(host({ LogConfig: { Type: 'none', Config: {} } }).logConfig, { type: 'none' });
     assert.equal(parseContainerCreate({ Image: 'x', HostConfig: { AutoRemove: true } }, {}, '1.24').autoRemove, undefined, 'API 1.24: the client removes');
     for (const level of ['', 'default', 'container', 'vm']) assert.doesNotThrow(() => host({ Isolation: level }));
+    assert.equal(host({ Isolation: 'auto' }).isolation, 'auto', 'auto: the advisor chooses at create');
     refuses(() => host({ Isolation: 'hyperv' }), 'InvalidArgument', /Windows isolation/);
     refuses(() => host({ Isolation: 'process' }), 'InvalidArgument', /Windows isolation/);
     refuses(() => host({ LogConfig: { Type: 'syslog' } }), 'InvalidArgument', /logging driver "syslog"/);

@@ -17,10 +17,11 @@ describe('workloadFactsOf', () => {
     assert.deepEqual(workloadFactsOf({ name: 'a', request: { image: 'app:1', run: { entrypoint: ['sh'] } }, image: img }).process, ['sh']);
   });
 
-  it('takes trust from the workload\'s label first, then x-janus, then the image\'s label, naming the source', () => {
+  it('takes trust from x-janus first, then the workload\'s label, then the image\'s label, naming the source', () => {
     const img = image({ Labels: { 'janus.trust': 'trusted' } });
     const req = (labels: Record<string, string>) => ({ image: 'app:1', run: { labels } });
-    assert.deepEqual(workloadFactsOf({ name: 'a', request: req({ 'janus.trust': 'untrusted' }), image: img, annotations: { trust: 'trusted' } }).trust, { value: 'untrusted', source: 'label janus.trust' });
+    assert.deepEqual(workloadFactsOf({ name: 'a', request: req({ 'janus.trust': 'trusted' }), image: img, annotations: { trust: 'untrusted' } }).trust, { value: 'untrusted', source: 'x-janus trust' });
+    assert.deepEqual(workloadFactsOf({ name: 'a', request: req({ 'janus.trust': 'untrusted' }), image: img }).trust, { value: 'untrusted', source: 'label janus.trust' });
     assert.deepEqual(workloadFactsOf({ name: 'a', request: req({}), image: img, annotations: { trust: 'untrusted' } }).trust, { value: 'untrusted', source: 'x-janus trust' });
     assert.deepEqual(workloadFactsOf({ name: 'a', request: req({}), image: img }).trust, { value: 'trusted', source: 'image label janus.trust' });
   });

@@ -18,8 +18,8 @@ export interface WorkloadSources {
 }
 
 const mark = (request: Record<string, string> | undefined, annotation: string | undefined, image: Record<string, string> | undefined, key: string, ext: string): { value: string; source: string } | undefined => {
-  if (request?.[key]) return { value: request[key], source: `label ${key}` };
   if (annotation) return { value: annotation, source: `x-janus ${ext}` };
+  if (request?.[key]) return { value: request[key], source: `label ${key}` };
   if (image?.[key]) return { value: image[key], source: `image label ${key}` };
   return undefined;
 };
@@ -29,8 +29,9 @@ const mark = (request: Record<string, string> | undefined, annotation: string | 
  * parsed it), its image and annotations. Pure. The effective process
  * follows docker's rules: `--entrypoint` replaces the image's entrypoint
  * and drops its Cmd; otherwise the given command replaces only the Cmd.
- * Trust and compliance come from the workload's labels first, then the
- * compose annotations, then the image's labels.
+ * Trust and compliance come from the compose annotations first (compose
+ * also writes them as labels), then the workload's labels, then the
+ * image's labels.
  */
 export function workloadFactsOf(s: WorkloadSources): WorkloadFacts {
   const { request, image } = s;

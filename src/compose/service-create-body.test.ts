@@ -90,3 +90,14 @@ test('services come dependencies first; --no-deps keeps only those named; cycles
   const cyclic = project([service('a', { dependsOn: { b: dep('service_started') } }), service('b', { dependsOn: { a: dep('service_started') } })]);
   assert.throws(() => serviceOrder(cyclic, [], true), /dependency cycle detected: a -> b -> a/);
 });
+
+test('x-janus trust and compliance become the janus.* labels the advisor reads (isolation auto), over a label of the same name', () => {
+  const plugin = service('plugin', { janus: { isolation: 'auto', trust: 'untrusted', compliance: 'pci-dss' } });
+  const body = serviceCreateBody(project([plugin]), plugin, opts);
+  assert.equal(body.HostConfig?.Isolation, 'auto');
+  assert.equal(body.Labels!['janus.trust'], 'untrusted');
+  assert.equal(body.Labels!['janus.compliance'], 'pci-dss');
+  const labelled = service('x', { labels: { 'janus.trust': 'trusted' }, janus: { trust: 'untrusted' } });
+  assert.equal(serviceCreateBody(project([labelled]), labelled, opts).Labels!['janus.trust'], 'untrusted');
+  assert.equal(serviceCreateBody(project([service('y')]), service('y'), opts).Labels!['janus.trust'], undefined);
+});

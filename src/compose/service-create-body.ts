@@ -46,6 +46,10 @@ export function serviceCreateBody(project: ComposeProject, service: ServiceConfi
     [COMPOSE_LABELS.version]: options.version,
   };
   if (options.imageId) labels[COMPOSE_LABELS.image] = options.imageId;
+  // x-janus trust and compliance reach the daemon's advisor (isolation: auto) as the labels it reads on any
+  // container; x-janus wins over a label of the same name, as it does in `janus advise -f`.
+  if (service.janus.trust) labels['janus.trust'] = service.janus.trust;
+  if (service.janus.compliance) labels['janus.compliance'] = service.janus.compliance;
 
   const body: ContainerCreateBody = { Image: serviceImage(project, service), Labels: labels };
   const hc: HostConfigWire = {};

@@ -98,6 +98,16 @@ export interface ContainerEngineOptions {
 /** The annotation that gives a VM its persistent disk (the qemu runtime reads it; runc ignores it). */
 const VM_DISK_ANNOTATION = 'org.janus.vm.disk';
 
+/** What one container's snapshot copies: its writable layer or VM disk, and volumes. */
+interface SnapshotSources {
+  layer?: string;
+  disk?: string;
+  volumes: { name: string; path: string }[];
+}
+
+/** docker compose's project label: `compose snapshot` takes every container that has it. */
+const COMPOSE_PROJECT_LABEL = 'com.docker.compose.project';
+
 const DEFAULT_STOP_TIMEOUT = 10;
 const SNAPSHOT_LABEL = 'janus.container';
 const MAX_BACKOFF_MS = 60_000;
@@ -1701,41 +1711,101 @@ export class ContainerEngine implements ContainerService, ContainerNetworking, S
   async snapshotCreate(ref: string, name: string, options: SnapshotCreateOptions = {}): Promise<SnapshotView> {
     checkSnapshotName(name);
     const id = this.#resolve(ref).id;
-    const made = await this.#locks.run(id, async () => {
-      const rec = this.#get(id);
-      if (options.memory) throw memorySnapshotRefusal(rec.isolation, await (this.#o.criuPath?.() ?? Promise.resolve(undefined)));
+    const [made] = await this.#snapshotGroup([id], name, { volumes: !!options.volumes, memory: !!options.memory });
+    this.#event(this.#get(id), 'snapshot', { snapshot: name });
+    return this.#snapshotView(made!);
+  }
+
+  async projectSnapshotCreate(project: string, name: string, options: { memory?: boolean } = {}): Promise<SnapshotView[]> {
+    checkSnapshotName(name);
+    const made = await this.#snapshotGroup(this.#projectIds(project), name, { volumes: true, memory: !!options.memory, project });
+    for (const s of made) this.#event(this.#get(s.containerId), 'snapshot', { snapshot: name });
+    return made.map((s) => this.#snapshotView(s));
+  }
+
+  async projectSnapshotList(project: string): Promise<SnapshotView[]> {
+    return (await this.snapshotList()).filter((s) => s.project === project);
+  }
+
+  async projectSnapshotRestore(project: string, name: string): Promise<void> {
+    await this.#restoreGroup(this.#projectIds(project), name, `project ${project}`);
+  }
+
+  async projectSnapshotRemove(project: string, name: string): Promise<void> {
+    const snaps = (await this.projectSnapshotList(project)).filter((s) => s.name === name);
+    if (snaps.length === 0) throw notFound(`No such snapshot: ${name} of project ${project}`);
+    for (const s of snaps) await this.#locks.run(s.containerId, async () => this.#o.snapshots.remove(s.containerId, name, s.containerName));
+  }
+
+  /** The containers of compose project `project` (docker compose's label, which every compose tool sets). NotFound when none. */
+  #projectIds(project: string): string[] {
+    const ids = [...this.#records.values()].filter((r) => r.config.labels[COMPOSE_PROJECT_LABEL] === project).map((r) => r.id);
+    if (ids.length === 0) throw notFound(`No such project: ${project} (no container has the label ${COMPOSE_PROJECT_LABEL}=${project})`);
+    return ids.sort();
+  }
+
+  /** Runs `fn` holding the locks of every container of `ids`, taken in ID order (so two groups never wait on each other). */
+  #withLocks<T>(ids: readonly string[], fn: () => Promise<T>): Promise<T> {
+    const sorted = [...new Set(ids)].sort();
+    const step = (i: number): Promise<T> => (i === sorted.length ? fn() : this.#locks.run(sorted[i]!, () => step(i + 1)));
+    return step(0);
+  }
+
+  /**
+   * Takes snapshot `name` of every container of `ids` together: all running
+   * ones are paused first (VMs after a guest `sync`), then everything is
+   * copied, then all are resumed — so a project's services are snapshotted
+   * at one moment. A volume several of them mount is copied once. Either
+   * every snapshot is published or none is left.
+   */
+  async #snapshotGroup(ids: string[], name: string, opts: { volumes: boolean; memory: boolean; project?: string }): Promise<SnapshotRecord[]> {
+    return this.#withLocks(ids, async () => {
+      const recs = ids.map((id) => this.#get(id));
+      if (opts.memory) throw memorySnapshotRefusal(recs.find((r) => r.isolation === 'vm')?.isolation ?? recs[0]!.isolation, await (this.#o.criuPath?.() ?? Promise.resolve(undefined)));
       const snaps = this.#o.snapshots;
-      const sources = await this.#snapshotSources(rec, !!options.volumes);
-      const staging = await snaps.stage(rec.id, name, rec.name);
+      const seen = new Set<string>();
+      const plans: { rec: ContainerRecord; sources: SnapshotSources; staging?: string }[] = [];
+      for (const rec of recs) plans.push({ rec, sources: await this.#snapshotSources(rec, opts.volumes, seen) });
+      const published: SnapshotRecord[] = [];
       try {
+        for (const p of plans) p.staging = await snaps.stage(p.rec.id, name, p.rec.name);
         let need = 0;
-        for (const p of [sources.layer, sources.disk, ...sources.volumes.map((v) => v.path)]) if (p) need += await snaps.sizeOf(p);
+        for (const p of plans) for (const path of [p.sources.layer, p.sources.disk, ...p.sources.volumes.map((v) => v.path)]) if (path) need += await snaps.sizeOf(path);
         checkSnapshotSpace(await snaps.freeBytes(snaps.dir), need, `the snapshot store (${snaps.dir})`);
-        const task = this.#tasks.get(id);
-        // A paused workload is already still; a running one is paused while its files are copied (docker's commit does the same).
-        const pauses = !!task && rec.state.status === 'running';
-        if (pauses && rec.isolation === 'vm') await this.#guestSync(rec, task);
-        if (pauses) await task.pause();
+        // A paused workload is already still; running ones are paused while their files are copied (docker's commit does the same).
+        const paused: Task[] = [];
         try {
-          if (sources.layer) await snaps.copy(sources.layer, join(staging, 'layer'));
-          if (sources.disk) await snaps.copy(sources.disk, join(staging, 'disk.qcow2'));
-          if (sources.volumes.length > 0) await mkdir(join(staging, 'volumes'));
-          for (const v of sources.volumes) await snaps.copy(v.path, join(staging, 'volumes', v.name));
+          for (const { rec } of plans) {
+            const task = this.#tasks.get(rec.id);
+            if (!task || rec.state.status !== 'running') continue;
+            if (rec.isolation === 'vm') await this.#guestSync(rec, task);
+            await task.pause();
+            paused.push(task);
+          }
+          for (const { sources, staging } of plans) {
+            if (sources.layer) await snaps.copy(sources.layer, join(staging!, 'layer'));
+            if (sources.disk) await snaps.copy(sources.disk, join(staging!, 'disk.qcow2'));
+            if (sources.volumes.length > 0) await mkdir(join(staging!, 'volumes'));
+            for (const v of sources.volumes) await snaps.copy(v.path, join(staging!, 'volumes', v.name));
+          }
         } finally {
-          if (pauses) await task.resume().catch((err: unknown) => this.#log.error('cannot resume a container paused for a snapshot', { id, error: err }));
+          for (const task of paused) await task.resume().catch((err: unknown) => this.#log.error('cannot resume a container paused for a snapshot', { id: task.id, error: err }));
         }
-        return await snaps.publish(staging, {
-          name, containerId: rec.id, created: new Date().toISOString(), isolation: rec.isolation, image: rec.image, imageId: rec.imageId,
-          ...this.#kernelOf(rec), volumes: sources.volumes.map((v) => v.name), layer: !!sources.layer, disk: !!sources.disk,
-        });
+        const created = new Date().toISOString();
+        for (const { rec, sources, staging } of plans) {
+          published.push(await snaps.publish(staging!, {
+            name, containerId: rec.id, created, isolation: rec.isolation, image: rec.image, imageId: rec.imageId,
+            ...this.#kernelOf(rec), volumes: sources.volumes.map((v) => v.name), layer: !!sources.layer, disk: !!sources.disk,
+            ...(opts.project ? { project: opts.project } : {}),
+          }));
+        }
+        return published;
       } catch (err) {
-        await snaps.discard(staging);
+        for (const p of plans) if (p.staging) await snaps.discard(p.staging);
+        for (const s of published) await snaps.remove(s.containerId, name).catch(() => {});
         throw err;
       }
     });
-    const rec = this.#get(id);
-    this.#event(rec, 'snapshot', { snapshot: name });
-    return this.#snapshotView(made);
   }
 
   async snapshotList(ref?: string): Promise<SnapshotView[]> {
@@ -1755,31 +1825,44 @@ export class ContainerEngine implements ContainerService, ContainerNetworking, S
 
   async snapshotRestore(ref: string, name: string): Promise<void> {
     const id = this.#resolve(ref).id;
-    await this.#locks.run(id, async () => {
-      const rec = this.#get(id);
+    await this.#restoreGroup([id], name, `container ${this.#get(id).name}`);
+  }
+
+  /**
+   * Restores snapshot `name` onto every container of `ids`, all or nothing:
+   * every check first (each has the snapshot, is stopped, fits; its volumes
+   * are held by no container outside the group; room on each file system),
+   * then every piece copied beside its target, then all targets swapped by
+   * renames, put back on any failure.
+   */
+  async #restoreGroup(ids: string[], name: string, what: string): Promise<void> {
+    await this.#withLocks(ids, async () => {
       const snaps = this.#o.snapshots;
-      const snap = await snaps.get(rec.id, name, rec.name);
-      const s = rec.state.status;
-      if (s === 'running' || s === 'paused' || s === 'restarting' || s === 'removing') {
-        throw conflict(`container ${rec.name} is ${s}: stop it before restoring a snapshot (a restore replaces its files)`);
-      }
-      checkSnapshotFits(snap, this.#targetOf(rec), `container ${rec.name}`);
-      const dir = snaps.pathOf(rec.id, name);
+      const recs = ids.map((id) => this.#get(id));
       // Each piece: the snapshot's copy (undefined: the target goes, e.g. a VM disk made only at first start) and where it goes.
       const pieces: { src: string | undefined; dst: string }[] = [];
-      if (snap.layer) pieces.push({ src: join(dir, 'layer'), dst: await this.#upperOf(rec) });
-      if (rec.isolation === 'vm') pieces.push({ src: snap.disk ? join(dir, 'disk.qcow2') : undefined, dst: this.#vmDiskOf(rec) });
-      for (const v of snap.volumes) {
-        if (!rec.volumes.includes(v)) throw conflict(`snapshot ${name} holds volume ${v}, which container ${rec.name} no longer mounts`);
-        const view = await this.#o.volumes.inspect(v);
-        const others = view.users.filter((u) => u !== rec.id).map((u) => this.#records.get(u)?.name ?? u);
-        if (others.length > 0) throw conflict(`volume ${v} is in use by container ${others.join(', ')}: remove that container (or restore without the volume) first`);
-        pieces.push({ src: join(dir, 'volumes', v), dst: view.mountpoint });
+      for (const rec of recs) {
+        const snap = await snaps.get(rec.id, name, rec.name);
+        const s = rec.state.status;
+        if (s === 'running' || s === 'paused' || s === 'restarting' || s === 'removing') {
+          throw conflict(`container ${rec.name} is ${s}: stop it before restoring a snapshot (a restore replaces its files)`);
+        }
+        checkSnapshotFits(snap, this.#targetOf(rec), `container ${rec.name}`);
+        const dir = snaps.pathOf(rec.id, name);
+        if (snap.layer) pieces.push({ src: join(dir, 'layer'), dst: await this.#upperOf(rec) });
+        if (rec.isolation === 'vm') pieces.push({ src: snap.disk ? join(dir, 'disk.qcow2') : undefined, dst: this.#vmDiskOf(rec) });
+        for (const v of snap.volumes) {
+          if (!rec.volumes.includes(v)) throw conflict(`snapshot ${name} holds volume ${v}, which container ${rec.name} no longer mounts`);
+          const view = await this.#o.volumes.inspect(v);
+          const others = view.users.filter((u) => !ids.includes(u)).map((u) => this.#records.get(u)?.name ?? u);
+          if (others.length > 0) throw conflict(`volume ${v} is in use by container ${others.join(', ')}, outside ${what}: remove that container first`);
+          pieces.push({ src: join(dir, 'volumes', v), dst: view.mountpoint });
+        }
       }
       for (const p of pieces) {
         if (p.src) checkSnapshotSpace(await snaps.freeBytes(dirname(p.dst)), await snaps.sizeOf(p.src), dirname(p.dst));
       }
-      // Everything is copied beside its target first; only then are the targets swapped (renames), so a failure leaves the container as it was.
+      // Everything is copied beside its target first; only then are the targets swapped (renames), so a failure leaves the containers as they were.
       const tag = randomBytes(4).toString('hex');
       const staged = pieces.map((p) => ({ ...p, tmp: `${p.dst}.janus-restore-${tag}`, old: `${p.dst}.janus-old-${tag}`, hadOld: false }));
       try {
@@ -1805,13 +1888,13 @@ export class ContainerEngine implements ContainerService, ContainerNetworking, S
         throw err;
       }
       for (const p of staged) if (p.hadOld) await snaps.discard(p.old);
-      this.#event(rec, 'restore', { snapshot: name });
+      for (const rec of recs) this.#event(rec, 'restore', { snapshot: name });
     });
   }
 
-  /** The files a snapshot of `rec` copies. */
-  async #snapshotSources(rec: ContainerRecord, volumes: boolean): Promise<{ layer?: string; disk?: string; volumes: { name: string; path: string }[] }> {
-    const out: { layer?: string; disk?: string; volumes: { name: string; path: string }[] } = { volumes: [] };
+  /** The files a snapshot of `rec` copies; volumes in `seen` (copied with another container of the group) are left out. */
+  async #snapshotSources(rec: ContainerRecord, volumes: boolean, seen: Set<string> = new Set()): Promise<SnapshotSources> {
+    const out: SnapshotSources = { volumes: [] };
     if (rec.isolation === 'vm') {
       const disk = this.#vmDiskOf(rec);
       if (await stat(disk).then(() => true, () => false)) out.disk = disk;
@@ -1820,6 +1903,8 @@ export class ContainerEngine implements ContainerService, ContainerNetworking, S
     }
     if (volumes) {
       for (const v of rec.volumes) {
+        if (seen.has(v)) continue;
+        seen.add(v);
         const view = await this.#o.volumes.inspect(v);
         if (Object.keys(view.options).length > 0) throw notImplemented(`volume ${v} is mounted from elsewhere (driver options ${Object.keys(view.options).join(', ')}): snapshots copy plain local volumes only`);
         out.volumes.push({ name: v, path: view.mountpoint });
@@ -1910,6 +1995,7 @@ export class ContainerEngine implements ContainerService, ContainerNetworking, S
     return {
       name: s.name, containerId: s.containerId, containerName: this.#records.get(s.containerId)?.name ?? '', created: new Date(s.created), isolation: s.isolation,
       image: s.image, imageId: s.imageId, vmKernel: s.vmKernel, kernelRelease: s.kernelRelease, volumes: s.volumes, size: s.size, copyMode: s.copyMode,
+      project: s.project ?? '',
     };
   }
 

@@ -22,6 +22,8 @@ export interface SnapshotView {
   size: number;
   /** How its files were copied: `reflink` (copy-on-write, shares blocks) or `copy`. */
   copyMode: 'reflink' | 'copy';
+  /** The compose project it was taken with, all services at once ('' for a single container's snapshot). */
+  project: string;
 }
 
 /** Options of `snapshot create`. */
@@ -55,4 +57,21 @@ export interface SnapshotService {
   snapshotRemove(container: string, name: string): Promise<void>;
   /** Bytes and count of every snapshot (`system df`). */
   snapshotUsage(): Promise<{ count: number; size: number }>;
+  /**
+   * Snapshot `name` of every container of compose project `project` (by
+   * docker compose's project label) and of their volumes (each once), all
+   * paused together while it is taken. NotFound for a project without
+   * containers; the other errors as `snapshotCreate`'s.
+   */
+  projectSnapshotCreate(project: string, name: string, options?: { memory?: boolean }): Promise<SnapshotView[]>;
+  /** The snapshots taken with `projectSnapshotCreate`, one per container. */
+  projectSnapshotList(project: string): Promise<SnapshotView[]>;
+  /**
+   * Restores every container of the project and their volumes, all or
+   * nothing: Conflict while any runs, for a container without the snapshot
+   * (made after it), for a volume held outside the project.
+   */
+  projectSnapshotRestore(project: string, name: string): Promise<void>;
+  /** Removes the project's snapshot `name` from each container. NotFound when none has it. */
+  projectSnapshotRemove(project: string, name: string): Promise<void>;
 }

@@ -26,6 +26,8 @@ export interface SnapshotRecord {
   disk: boolean;
   size: number;
   copyMode: 'reflink' | 'copy';
+  /** The compose project it was taken with (`compose snapshot create`), when it was. */
+  project?: string;
 }
 
 /** Argument list of the copy that keeps owners, modes, xattrs (overlay whiteouts) and holes, sharing blocks where the file system can; pure. */

@@ -8,6 +8,9 @@
 // that is refused with the workload left as it was.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { skipUnlessRoot, startDaemon, type TestDaemon } from '../support/daemon.ts';
 import { eventually, fails, ok } from './helpers.ts';
 
@@ -107,6 +110,44 @@ describe('container snapshots', { skip: rootSkip }, () => {
     ok(await janus(['rm', '-f', '--snapshots', 'snap-c']), 'rm --snapshots');
     assert.equal(ok(await janus(['snapshot', 'ls', '-q']), 'ls all').trim(), '', 'its snapshots went with it');
     ok(await janus(['volume', 'rm', 'snapvol']), 'volume rm');
+  });
+});
+
+describe('compose project snapshots', { skip: rootSkip }, () => {
+  let dir = '';
+  const compose = (args: string[]) => janus(['compose', '-f', join(dir, 'compose.yaml'), '-p', 'snapproj', ...args]);
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'janus-snap-compose-'));
+    await writeFile(join(dir, 'compose.yaml'), [
+      'services:',
+      '  a:', '    image: busybox', '    command: ["sleep", "100000"]', '    volumes: ["shared:/shared"]',
+      '  b:', '    image: busybox', '    command: ["sleep", "100000"]', '    volumes: ["shared:/shared"]',
+      'volumes:', '  shared: {}', '',
+    ].join('\n'));
+    ok(await compose(['up', '-d']), 'compose up');
+  });
+  after(async () => {
+    await compose(['down', '-v']);
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  test('every service and the shared volume are snapshotted together and restored together; services that ran run again', async () => {
+    ok(await compose(['exec', 'a', 'sh', '-c', 'echo a-one > /mine; echo shared-one > /shared/f']), 'write a');
+    ok(await compose(['exec', 'b', 'sh', '-c', 'echo b-one > /mine']), 'write b');
+    assert.equal(ok(await compose(['snapshot', 'create', 'p1']), 'compose snapshot create').trim(), 'p1');
+    const ls = ok(await compose(['snapshot', 'ls']), 'compose snapshot ls');
+    assert.match(ls, /^SNAPSHOT +CREATED +SIZE +CONTAINERS\np1 +\S+ +\S+ +snapproj-a-1,snapproj-b-1\n$/);
+    ok(await compose(['exec', 'a', 'sh', '-c', 'echo a-two > /mine; echo shared-two > /shared/f']), 'change a');
+    ok(await compose(['exec', 'b', 'sh', '-c', 'rm /mine']), 'change b');
+    fails(await compose(['snapshot', 'restore', '-t', '1', 'nosuch']), /No such snapshot: nosuch/, 'an unknown project snapshot');
+    assert.equal(ok(await compose(['exec', 'a', 'cat', '/mine']), 'a after a refused restore'), 'a-two\n', 'a refused restore changed nothing (and a runs again)');
+    assert.equal(ok(await compose(['snapshot', 'restore', '-t', '1', 'p1']), 'compose snapshot restore').trim(), 'p1');
+    assert.equal(ok(await compose(['exec', 'a', 'sh', '-c', 'cat /mine /shared/f']), 'a restored'), 'a-one\nshared-one\n');
+    assert.equal(ok(await compose(['exec', 'b', 'sh', '-c', 'cat /mine /shared/f']), 'b restored'), 'b-one\nshared-one\n');
+    fails(await compose(['snapshot', 'create', 'p1']), /already has a snapshot named p1/, 'a taken name');
+    fails(await janus(['compose', '-p', 'nosuchproj', 'snapshot', 'create', 'x']), /No such project: nosuchproj/, 'an unknown project');
+    ok(await compose(['snapshot', 'rm', 'p1']), 'compose snapshot rm');
+    assert.match(ok(await compose(['snapshot', 'ls']), 'ls after rm'), /^SNAPSHOT +CREATED +SIZE +CONTAINERS\n$/);
   });
 });
 

@@ -355,6 +355,29 @@ export class DockerClient {
     res.resume();
   }
 
+  /** `POST /janus/projects/{project}/snapshots`: a snapshot of every container of a compose project and their volumes, taken together. */
+  projectSnapshotCreate(project: string, name: string, options: { memory?: boolean; signal?: AbortSignal } = {}): Promise<SnapshotWire[]> {
+    const body = { Name: name, ...(options.memory ? { Memory: true } : {}) };
+    return this.#json('POST', `/janus/projects/${encodeURIComponent(project)}/snapshots`, { headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body), signal: options.signal });
+  }
+
+  /** `GET /janus/projects/{project}/snapshots`: one entry per container and snapshot. */
+  projectSnapshotList(project: string, options: { signal?: AbortSignal } = {}): Promise<SnapshotWire[]> {
+    return this.#json('GET', `/janus/projects/${encodeURIComponent(project)}/snapshots`, options);
+  }
+
+  /** `POST /janus/projects/{project}/snapshots/{name}/restore`: Conflict while any of its containers runs. */
+  async projectSnapshotRestore(project: string, name: string, options: { signal?: AbortSignal } = {}): Promise<void> {
+    const res = await this.#request('POST', `/janus/projects/${encodeURIComponent(project)}/snapshots/${encodeURIComponent(name)}/restore`, options);
+    res.resume();
+  }
+
+  /** `DELETE /janus/projects/{project}/snapshots/{name}`. */
+  async projectSnapshotRemove(project: string, name: string, options: { signal?: AbortSignal } = {}): Promise<void> {
+    const res = await this.#request('DELETE', `/janus/projects/${encodeURIComponent(project)}/snapshots/${encodeURIComponent(name)}`, options);
+    res.resume();
+  }
+
   // ------------------------------------------------------------ containers
 
   /** `POST /containers/create`: a new container, not started. `name` and `platform` go in the query. */

@@ -277,6 +277,8 @@ export interface SnapshotWire {
   Volumes: string[];
   Size: number;
   CopyMode: string;
+  /** The compose project it was taken with ('' for a container's own). */
+  Project?: string;
 }
 
 /** `HostConfig.RestartPolicy`. */

@@ -18,6 +18,7 @@ export function snapshotWire(s: SnapshotView): Record<string, unknown> {
     Volumes: s.volumes,
     Size: s.size,
     CopyMode: s.copyMode,
+    Project: s.project,
   };
 }
 
@@ -26,7 +27,9 @@ export function snapshotWire(s: SnapshotView): Record<string, unknown> {
  * `POST /janus/containers/{id}/snapshots` `{Name, Volumes, Memory}` → 201,
  * `GET /janus/containers/{id}/snapshots`, `GET /janus/snapshots` (all),
  * `POST /janus/containers/{id}/snapshots/{name}/restore` → 204,
- * `DELETE /janus/containers/{id}/snapshots/{name}` → 204.
+ * `DELETE /janus/containers/{id}/snapshots/{name}` → 204; and the same
+ * under `/janus/projects/{project}/snapshots` for a compose project's
+ * containers together (create answers the list, one per container).
  */
 export function registerSnapshotRoutes(router: Router, options: { snapshots: SnapshotService }): void {
   const { snapshots } = options;
@@ -57,6 +60,30 @@ export function registerSnapshotRoutes(router: Router, options: { snapshots: Sna
 
   router.add('DELETE', '/janus/containers/{id}/snapshots/{name}', async (r) => {
     await snapshots.snapshotRemove(r.param('id'), r.param('name'));
+    r.sendEmpty(204);
+  });
+
+  router.add('POST', '/janus/projects/{project}/snapshots', async (r) => {
+    const body = WireObject.from(await r.jsonBody(), 'body of POST /janus/projects/{project}/snapshots');
+    if (!body) throw invalidArgument('POST /janus/projects/{project}/snapshots needs a body with Name');
+    const name = body.string('Name');
+    const memory = body.bool('Memory') ?? false;
+    body.rejectUnknown();
+    if (!name) throw invalidArgument('a snapshot needs a name (Name)');
+    r.send(201, (await snapshots.projectSnapshotCreate(r.param('project'), name, { memory })).map(snapshotWire));
+  });
+
+  router.add('GET', '/janus/projects/{project}/snapshots', async (r) => {
+    r.send(200, (await snapshots.projectSnapshotList(r.param('project'))).map(snapshotWire));
+  });
+
+  router.add('POST', '/janus/projects/{project}/snapshots/{name}/restore', async (r) => {
+    await snapshots.projectSnapshotRestore(r.param('project'), r.param('name'));
+    r.sendEmpty(204);
+  });
+
+  router.add('DELETE', '/janus/projects/{project}/snapshots/{name}', async (r) => {
+    await snapshots.projectSnapshotRemove(r.param('project'), r.param('name'));
     r.sendEmpty(204);
   });
 }

@@ -24,6 +24,7 @@ import { UsageError } from '../usage-error.ts';
 import { containerRows, displayablePorts } from './ps.ts';
 import { alignTop } from './top.ts';
 import { portLines } from './port.ts';
+import { composeSnapshotVerb } from './compose-snapshot.ts';
 
 /** What a verb runs with besides its own flags: the global flags and the project they name (loaded on demand). */
 export interface ComposeSession {
@@ -592,6 +593,7 @@ export const COMPOSE_VERBS: Readonly<Record<string, ComposeVerb>> = {
   restart,
   rm,
   run,
+  snapshot: composeSnapshotVerb,
   start,
   stop,
   top,

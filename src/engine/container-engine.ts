@@ -1919,6 +1919,7 @@ export class ContainerEngine implements ContainerService, ContainerNetworking, S
 
   /** The persistent disk of a VM; NotImplemented for a VM made before VM disks were kept (its disk goes with each stop). */
   #vmDiskOf(rec: ContainerRecord): string {
+    if (rec.runtime !== 'qemu') throw notImplemented(`snapshots of container ${rec.name} are not supported: it runs inside a shared VM (runtime ${rec.runtime}), whose disk holds the other services' files too`);
     const disk = rec.spec.annotations?.[VM_DISK_ANNOTATION];
     if (!disk) throw notImplemented(`VM ${rec.name} was created before Janus kept VM disks across stops: its disk cannot be snapshotted; recreate it`);
     return disk;

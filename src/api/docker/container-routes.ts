@@ -321,7 +321,7 @@ export function registerContainerRoutes(router: Router, options: ContainerRoutes
   router.add('DELETE', '/containers/{id}', async (r) => {
     if (r.bool('link')) throw notImplemented('container links are not supported, so there is no link to remove');
     // `snapshots` is Janus's: also remove the container's snapshots (refused without it when it has some).
-    await containers.remove(r.param('id'), { force: r.bool('force'), volumes: r.bool('v'), snapshots: r.bool('snapshots') });
+    await containers.remove(r.param('id'), { force: r.bool('force'), volumes: r.bool('v'), ...(r.bool('snapshots') ? { snapshots: true } : {}) });
     r.sendEmpty(204);
   });
 

@@ -19,8 +19,10 @@ describe('adviseWorkload', () => {
     const a = adviseWorkload(plainWorkload(), host(true));
     assert.equal(a.level, 'container');
     assert.deepEqual(a.reasons.map((r) => r.rule), ['fast-density-default']);
-    assert.ok(a.changes.some((c) => c.includes('janus.trust=untrusted')));
+    assert.deepEqual(a.changes, ['with label janus.trust=untrusted: vm', 'with --privileged: vm', 'with --cap-add SYS_ADMIN: sandbox']);
     assert.deepEqual(a.alternatives.map((x) => x.level), ['sandbox', 'vm']);
+    // On a network the sandbox level cannot join, SYS_ADMIN would take it to a VM.
+    assert.ok(adviseWorkload(plainWorkload({ networkMode: 'app' }), host(true)).changes.includes('with --cap-add SYS_ADMIN: vm'));
   });
 
   it('the strongest rule wins and every fired rule is listed, strongest first; the default is not', () => {

@@ -40,7 +40,7 @@ const LEVEL_LIMITS: readonly { level: IsolationLevel; applies: (w: WorkloadFacts
  * that can, else the strongest weaker one — with a `fallback` reason saying
  * which and why. Pure: the same facts give the same advice.
  */
-export function adviseWorkload(w: WorkloadFacts, host: HostAdviceFacts, rules: readonly AdvisorRule[] = RULES): WorkloadAdvice {
+export function adviseWorkload(w: WorkloadFacts, host: HostAdviceFacts, rules: readonly AdvisorRule[] = RULES, options: { hypothetical?: boolean } = {}): WorkloadAdvice {
   const fired: AdviceReason[] = [];
   for (const r of rules) {
     if (r.id === DEFAULT_RULE) continue;
@@ -102,9 +102,16 @@ export function adviseWorkload(w: WorkloadFacts, host: HostAdviceFacts, rules: r
     const without = wantedOf(fired.filter((r) => r.rule !== rule));
     if (without !== wanted) changes.push(`without ${rs.map((r) => r.evidence).join(' and ')} (${rule}): ${without}`);
   }
-  if (wanted === 'container') {
-    changes.push('marking it untrusted (label janus.trust=untrusted), a compliance regime, --privileged, an init system or a foreign platform: vm');
-    changes.push('--cap-add SYS_ADMIN (or another dangerous capability), --network host or seccomp=unconfined: sandbox');
+  if (wanted === 'container' && !options.hypothetical) {
+    // What typical additions would give this very workload on this host (a level may be out of reach here).
+    const what: [string, Partial<WorkloadFacts>][] = [
+      ['label janus.trust=untrusted', { trust: { value: 'untrusted', source: 'label janus.trust' } }],
+      ['--privileged', { privileged: true }],
+      ['--cap-add SYS_ADMIN', { capAdd: [...w.capAdd, 'SYS_ADMIN'] }],
+    ];
+    for (const [evidence, over] of what) {
+      changes.push(`with ${evidence}: ${adviseWorkload({ ...w, ...over }, host, rules, { hypothetical: true }).level}`);
+    }
   }
   if (level !== wanted) {
     const limit = LEVEL_LIMITS.find((x) => x.level === wanted && x.applies(w));

@@ -78,13 +78,13 @@ export function formatAdviceText(reports: AdviceReport[]): string {
     if (t.levels) {
       out.push(`  trade-off on this host (janus bench, ${t.measuredAt}${t.freeMemoryBytes !== undefined ? `; ${gib(t.freeMemoryBytes)} free now` : ''}):`);
       for (const [level, f] of Object.entries(t.levels)) {
-        if (!f.works) { out.push(`    ${level.padEnd(9)}  does not work here`); continue; }
+        if (!f.works) { out.push(`    ${level.padEnd(10)}  does not work here`); continue; }
         const parts = [
           f.startMs !== undefined ? `start ${f.startMs} ms${f.coldStartMs !== undefined ? ` (cold ${f.coldStartMs} ms)` : ''}` : 'start not measured',
           f.memoryPerInstanceBytes !== undefined ? `memory ${mib(f.memoryPerInstanceBytes)} per instance` : 'memory not measured',
           f.fitInFreeMemory !== undefined ? `${f.fitInFreeMemory} fit in free memory` : '',
         ].filter(Boolean);
-        out.push(`    ${(level + (level === a.level ? '*' : '')).padEnd(9)}  ${parts.join(', ')}`);
+        out.push(`    ${(level + (level === a.level ? '*' : '')).padEnd(10)}  ${parts.join(', ')}`);
       }
     } else {
       out.push(`  trade-off: not available: ${t.missing}`);

@@ -24,6 +24,8 @@ import { resolvConfNameservers } from '../network/dns/resolv-conf-nameservers.ts
 import type { AttachStdin } from '../runtimes/oci/oci-task.ts';
 import { attachStdin, defaultAttachHelper } from '../runtimes/oci/attach-socket.ts';
 import { QemuRuntime } from '../runtimes/qemu/qemu-runtime.ts';
+import { QemuStackRuntime } from '../runtimes/qemu/stack-runtime.ts';
+import { VM_STACK_RUNTIME } from '../core/vm-stack.ts';
 import { containerHostFacts, probeRuntimes, type RuntimeProbeReport } from './container-host.ts';
 import { LocalVolumeDriver } from '../volumes/local/local-volume-driver.ts';
 import { LocalContentStore } from '../content/local/local-content-store.ts';
@@ -196,6 +198,14 @@ export async function startDaemon(options: StartDaemonOptions): Promise<RunningD
         logger.info('vm accelerator', a);
       }, (err: unknown) => logger.warn('vm accelerator probe failed', { error: err }));
     }
+    if (qemu instanceof QemuRuntime) {
+      // The hybrid model (docs/vm-stack.md): services that run inside the VM of another, running container.
+      const byName = new Map(runtimes.set.byName);
+      byName.set(VM_STACK_RUNTIME, new QemuStackRuntime({
+        stateDir: join(root, 'runtimes', VM_STACK_RUNTIME), exec, logger: logger.child({ component: 'runtime' }), host: (ref) => containers?.liveTask(ref),
+      }));
+      runtimes.set = { ...runtimes.set, byName };
+    }
     const hostFacts = await containerHostFacts(facts);
     // Sandboxes (network namespace files) live on /run's tmpfs, private to this root, so a reboot clears them.
     const netDriver = new BridgeNetworkDriver({
@@ -287,6 +297,7 @@ export async function startDaemon(options: StartDaemonOptions): Promise<RunningD
         // The page's Engine API calls are served in process by the same API server as the socket's.
         api: (req, res) => srv.emit('request', req, res),
         sampler: new StatsSampler({ cpus: hostFacts.cpuCount }),
+        events,
         assetsDir: join(REPO, 'build', 'dashboard'),
         token,
         address,

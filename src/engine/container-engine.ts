@@ -5,7 +5,7 @@ import { PassThrough, type Readable, type Writable } from 'node:stream';
 import { conflict, internal, invalidArgument, isJanusError, notFound, notImplemented, unavailable } from '../core/errors.ts';
 import type { IsolationAdviser, IsolationChoice } from './isolation-advice.ts';
 import type { EventSink } from '../core/events.ts';
-import type { OciDevice, OciProcess, OciRuntimeSpec } from '../core/oci-runtime-spec.ts';
+import type { OciDevice, OciMount, OciProcess, OciRuntimeSpec } from '../core/oci-runtime-spec.ts';
 import type { RunMount } from '../core/run-options.ts';
 import type { Exit, ExecProcess, Runtime, Task } from '../core/runtime.ts';
 import type { Digest } from '../core/digest.ts';
@@ -41,6 +41,7 @@ import type { SnapshotCreateOptions, SnapshotService, SnapshotView } from './sna
 import type { SnapshotRecord, WorkloadSnapshots } from './workload-snapshots.ts';
 import type { ContainerNetworking, JoinedEndpoint, NetworkEngine, PortRequest } from './network-engine.ts';
 import type { EndpointRequest } from './network-service.ts';
+import { VM_STACK_LABEL, VM_STACK_RUNTIME } from '../core/vm-stack.ts';
 
 /** What the engine needs to know about the host to build specs (from the host probe). */
 export interface ContainerHostFacts {
@@ -489,6 +490,8 @@ export class ContainerEngine implements ContainerService, ContainerNetworking, S
       if (request.vmKernel) spec.annotations = { ...spec.annotations, 'org.janus.vm.kernel': request.vmKernel };
       // A VM's disk is the container's, kept across stops like a writable layer (and snapshotted as one).
       if (isolation === 'vm') spec.annotations = { ...spec.annotations, [VM_DISK_ANNOTATION]: join(dir, 'root.qcow2') };
+      // The stack runtime finds the stack VM by this annotation.
+      if (runtime === VM_STACK_RUNTIME) spec.annotations = { ...spec.annotations, [VM_STACK_LABEL]: request.run.labels?.[VM_STACK_LABEL] ?? '' };
       const args = spec.process?.args ?? [];
       const userArgs = request.run.init ? args.slice(2) : args;
       const entrypoint = request.run.entrypoint !== undefined ? (request.run.entrypoint.length === 0 || (request.run.entrypoint.length === 1 && request.run.entrypoint[0] === '') ? null : request.run.entrypoint) : (image.config.Entrypoint ?? null);
@@ -610,6 +613,8 @@ export class ContainerEngine implements ContainerService, ContainerNetworking, S
       return { isolation: level, runtime: rt };
     }
     if (request.isolation === 'auto') throw internal('--isolation auto reached the runtime choice unresolved');
+    // A vm-level service of a stack VM runs inside that VM (docs/vm-stack.md), not in a VM of its own.
+    if (request.isolation === 'vm' && request.run.labels?.[VM_STACK_LABEL] && rts.levels.vm && rts.byName.has(VM_STACK_RUNTIME)) return { isolation: 'vm', runtime: VM_STACK_RUNTIME };
     const isolation = request.isolation ?? 'container';
     const rt = rts.levels[isolation];
     if (!rt) throw unavailable(`the ${isolation} isolation level does not work on this host: ${rts.unavailable[isolation] ?? 'no runtime for it was found'}`);
@@ -1689,6 +1694,22 @@ export class ContainerEngine implements ContainerService, ContainerNetworking, S
     const out = new Map<string, string[]>();
     for (const r of this.#records.values()) out.set(r.imageId, [...(out.get(r.imageId) ?? []), r.id]);
     return out;
+  }
+
+  /**
+   * The live task and OCI mounts of a running container (name or ID), for
+   * the stack runtime, whose services run inside that container's VM;
+   * undefined when there is no such container or it is not running.
+   */
+  liveTask(ref: string): { task: Task; mounts: readonly OciMount[] } | undefined {
+    let rec: ContainerRecord;
+    try {
+      rec = this.#resolve(ref);
+    } catch {
+      return undefined;
+    }
+    const task = this.#tasks.get(rec.id);
+    return task && rec.state.status === 'running' ? { task, mounts: rec.spec.mounts ?? [] } : undefined;
   }
 
   /** Full ID, unique ID prefix, or name (with or without `/`). */

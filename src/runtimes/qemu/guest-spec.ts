@@ -84,8 +84,13 @@ export function configRecords(spec: OciRuntimeSpec, net: { nics: readonly GuestN
   return r;
 }
 
-/** START records for an OCI process (`init`: the workload itself, else an exec). */
-export function startRecords(p: OciProcess, options: { init: boolean; tty: boolean; stdin: boolean }): Records {
+/**
+ * START records for an OCI process (`init`: the workload itself, else an
+ * exec). `root`: one of several workloads of a stack VM, rooted at that
+ * directory of the first workload's root; `workload`: the channel of the
+ * workload an exec joins (default the first).
+ */
+export function startRecords(p: OciProcess, options: { init: boolean; tty: boolean; stdin: boolean; root?: string; hostname?: string; workload?: number }): Records {
   if (!p.args?.length) throw invalidArgument('no command given to run');
   const r: [string, string][] = p.args.map((a) => ['arg', a] as [string, string]);
   for (const e of p.env ?? []) r.push(['env', e]);
@@ -97,6 +102,9 @@ export function startRecords(p: OciProcess, options: { init: boolean; tty: boole
   }
   if (options.stdin) r.push(['stdin', '1']);
   if (options.init) r.push(['init', '1']);
+  if (options.init && options.root) r.push(['root', options.root]);
+  if (options.init && options.root && options.hostname) r.push(['hostname', options.hostname]);
+  if (!options.init && options.workload) r.push(['workload', String(options.workload)]);
   if (p.capabilities?.bounding) r.push(['caps', capabilityMask(p.capabilities.bounding)]);
   for (const l of p.rlimits ?? []) r.push(['rlimit', [l.type.replace(/^RLIMIT_/, '').toLowerCase(), String(l.soft), String(l.hard)].join('\t')]);
   if (p.noNewPrivileges) r.push(['nonewprivs', '1']);

@@ -204,13 +204,23 @@ export class QemuTask implements Task {
   }
 
   async exec(id: string, process: OciProcess, io: { tty: boolean; stdin: boolean }): Promise<ExecProcess> {
+    return this.startChannel(id, process, { ...io, logPath: join(this.#paths.dir, `exec-${id}.log`) });
+  }
+
+  /**
+   * Starts a process on a new agent channel: an exec of the first workload
+   * (default), an exec of the rooted workload on channel `workload`, or
+   * (`root`) another workload of a stack VM, in its own mount and PID
+   * namespaces rooted at that directory of the first workload's root. Its
+   * output goes to `logPath`; its exit is acknowledged without ending the VM.
+   */
+  async startChannel(id: string, process: OciProcess, io: { tty: boolean; stdin: boolean; logPath: string; logMaxSize?: number; root?: string; hostname?: string; workload?: number }): Promise<VmChannelProcess> {
     if ((await this.status()) !== 'running') throw conflict(`container ${this.id} is not running`);
     const conn = this.#requireConn();
     const channel = this.#nextChannel++;
-    const logPath = join(this.#paths.dir, `exec-${id}.log`);
-    const ch = this.#newChannel(logPath, io.tty, io.stdin);
+    const ch = this.#newChannel(io.logPath, io.tty, io.stdin, io.logMaxSize);
     this.#channels.set(channel, ch);
-    conn.sendRecords(Msg.START, channel, startRecords(process, { init: false, tty: io.tty, stdin: io.stdin }));
+    conn.sendRecords(Msg.START, channel, startRecords(process, { init: !!io.root, tty: io.tty, stdin: io.stdin, ...(io.root ? { root: io.root } : {}), ...(io.hostname ? { hostname: io.hostname } : {}), ...(io.workload ? { workload: io.workload } : {}) }));
     let pid: number;
     try {
       pid = await ch.started.promise;
@@ -218,7 +228,7 @@ export class QemuTask implements Task {
       this.#channels.delete(channel);
       throw err;
     }
-    return new QemuExecProcess({ id, pid, channel, logPath, task: this, ch });
+    return new QemuExecProcess({ id, pid, channel, logPath: io.logPath, task: this, ch });
   }
 
   async pause(): Promise<void> {
@@ -272,9 +282,9 @@ export class QemuTask implements Task {
     this.#requireConn().sendRecords(Msg.RESIZE, channel, [['rows', String(size.rows)], ['cols', String(size.cols)]]);
   }
 
-  /** Signals `channel`'s process. */
-  signalChannel(channel: number, signal: string): void {
-    this.#requireConn().sendRecords(Msg.SIGNAL, channel, [['signal', String(signalNumber(signal))]]);
+  /** Signals `channel`'s process (`all`: for a workload, every process in it). */
+  signalChannel(channel: number, signal: string, all = false): void {
+    this.#requireConn().sendRecords(Msg.SIGNAL, channel, [['signal', String(signalNumber(signal))], ...(all ? [['all', '1'] as [string, string]] : [])]);
   }
 
   async stats(): Promise<TaskStats> {
@@ -455,11 +465,20 @@ export class QemuTask implements Task {
   }
 }
 
+/** A process on its own agent channel: an exec, or a further workload of a stack VM. */
+export interface VmChannelProcess extends ExecProcess {
+  /** The agent channel (execs of a workload name it). */
+  readonly channel: number;
+  /** Signals the process (`all`: for a workload, every process in its PID namespace). */
+  kill(signal: string, options?: { all?: boolean }): Promise<void>;
+}
+
 /** An exec'd process inside a VM, on its own agent channel. */
-class QemuExecProcess implements ExecProcess {
+class QemuExecProcess implements VmChannelProcess {
   readonly id: string;
   readonly pid: number;
   readonly logPath: string;
+  readonly channel: number;
   readonly #channel: number;
   readonly #task: QemuTask;
   readonly #ch: Channel;
@@ -468,6 +487,7 @@ class QemuExecProcess implements ExecProcess {
     this.id = o.id;
     this.pid = o.pid;
     this.logPath = o.logPath;
+    this.channel = o.channel;
     this.#channel = o.channel;
     this.#task = o.task;
     this.#ch = o.ch;
@@ -477,9 +497,9 @@ class QemuExecProcess implements ExecProcess {
     return this.#ch.exit.promise;
   }
 
-  async kill(signal: string): Promise<void> {
+  async kill(signal: string, options: { all?: boolean } = {}): Promise<void> {
     if (this.#ch.exited) throw conflict(`exec ${this.id} in container ${this.#task.id} is not running`);
-    this.#task.signalChannel(this.#channel, signal);
+    this.#task.signalChannel(this.#channel, signal, options.all);
   }
 
   resize(size: { rows: number; cols: number }): Promise<void> {

@@ -5,6 +5,7 @@ import { JanusError, conflict, invalidArgument, isJanusError, notFound } from '.
 import { COMPOSE_LABELS, projectFilter } from './labels.ts';
 import type { ComposeProject, ServiceConfig } from './model.ts';
 import { serviceCreateBody, serviceImage } from './service-create-body.ts';
+import { VM_STACK_SERVICE } from './vm-stack-project.ts';
 import { serviceOrder } from './service-order.ts';
 
 /** What the engine is built with; injected by the CLI (or a test). */
@@ -205,7 +206,8 @@ export class ComposeEngine {
     const known = { ...project.disabledServices, ...project.services };
     const haveFile = Object.keys(known).length > 0;
     const containers = await this.containers(project.name, { all: true, oneoff: 'include' }, signal);
-    const orphans = containers.filter((c) => !Object.hasOwn(known, labelOf(c, COMPOSE_LABELS.service)));
+    // The stack VM of `up --isolation vm-stack` belongs to the project whether or not this command transformed it.
+    const orphans = containers.filter((c) => !Object.hasOwn(known, labelOf(c, COMPOSE_LABELS.service)) && labelOf(c, COMPOSE_LABELS.service) !== VM_STACK_SERVICE);
     let targets = containers;
     if (haveFile && !o.removeOrphans && orphans.length > 0) {
       this.#o.progress(`WARN Found orphan containers (${orphans.map(nameOf).join(', ')}) for this project. To remove them, run this command with the --remove-orphans flag.`);
@@ -214,6 +216,8 @@ export class ComposeEngine {
     // Dependents stop before what they depend on.
     const order = haveFile ? serviceOrder(project, [], true).reverse() : [];
     const rank = (c: ContainerSummary): number => {
+      // The stack VM goes last: every other service runs inside it.
+      if (labelOf(c, COMPOSE_LABELS.service) === VM_STACK_SERVICE) return order.length + 1;
       const i = order.indexOf(labelOf(c, COMPOSE_LABELS.service));
       return i < 0 ? -1 : i;
     };

@@ -6,6 +6,7 @@ import { COMPOSE_LABELS } from '../../compose/labels.ts';
 import { LogPrinter } from '../../compose/log-printer.ts';
 import type { ComposeProject, ServiceConfig } from '../../compose/model.ts';
 import { serviceOrder } from '../../compose/service-order.ts';
+import { vmStackProject } from '../../compose/vm-stack-project.ts';
 import { conflict, invalidArgument, isJanusError, notFound } from '../../core/errors.ts';
 import type { CommandSpec, FlagSpec, ParsedArgs } from '../args.ts';
 import { attachSession } from '../attach-session.ts';
@@ -43,6 +44,17 @@ export interface ComposeVerb {
 
 const SERVICES = '[SERVICE...]';
 const f = (name: string, type: FlagSpec['type'], description: string, short?: string): FlagSpec => ({ name, type, description, ...(short ? { short } : {}) });
+
+/** `--isolation vm-stack` of up and run: the whole project in one microVM (docs/vm-stack.md). */
+const ISOLATION_FLAG: FlagSpec = { name: 'isolation', type: 'string', valueName: 'string', description: 'vm-stack: run every service inside one microVM, each in its own namespaces (docs/vm-stack.md)' };
+
+/** The project as `--isolation` asks for it; only vm-stack is a project-wide level (a service's own is x-janus: {isolation}). */
+function withIsolation(project: ComposeProject, args: ParsedArgs, verb: string): ComposeProject {
+  const isolation = args.string('isolation');
+  if (isolation === undefined || isolation === '') return project;
+  if (isolation !== 'vm-stack') throw new UsageError(`--isolation ${JSON.stringify(isolation)} is not supported: the one project-wide level is vm-stack (give a service its own level with x-janus: {isolation})`, { command: `compose ${verb}` });
+  return vmStackProject(project);
+}
 const spec = (verb: string, usage: string, description: string, flags: FlagSpec[], args: CommandSpec['args'] = { min: 0 }, interspersed = true): CommandSpec =>
   ({ name: `compose ${verb}`, usage, description, flags, args, interspersed });
 
@@ -99,6 +111,7 @@ const up: ComposeVerb = {
     f('remove-orphans', 'bool', "Remove containers for services not defined in the Compose file"),
     f('no-start', 'bool', "Don't start the services after creating them"),
     f('no-color', 'bool', 'Produce monochrome output'),
+    ISOLATION_FLAG,
   ]),
   needsFiles: true,
   async run(ctx, args, session) {
@@ -108,7 +121,7 @@ const up: ComposeVerb = {
       if (!m) throw new UsageError(`invalid --scale ${JSON.stringify(s)}: want SERVICE=NUM`, { command: 'compose up' });
       scale[m[1]!] = Number(m[2]);
     }
-    const project = await session.project();
+    const project = withIsolation(await session.project(), args, 'up');
     const engine = await engineFor(ctx);
     const since = (Date.now() / 1000).toFixed(3);
     await engine.up(project, {
@@ -301,11 +314,12 @@ const run: ComposeVerb = {
     f('service-ports', 'bool', "Run command with all service's ports enabled and mapped to the host"),
     { name: 'user', short: 'u', type: 'string', valueName: 'string', description: 'Run as specified username or uid' },
     { name: 'workdir', short: 'w', type: 'string', valueName: 'string', description: 'Working directory inside the container' },
+    ISOLATION_FLAG,
   ], { min: 1 }, false),
   needsFiles: true,
   async run(ctx, args, session) {
     const [serviceName, ...cmd] = args.positionals as [string, ...string[]];
-    const project = await session.project();
+    const project = withIsolation(await session.project(), args, 'run');
     const service = serviceOf(project, serviceName);
     const engine = await engineFor(ctx);
     const detach = args.bool('detach');

@@ -297,6 +297,7 @@ export async function startDaemon(options: StartDaemonOptions): Promise<RunningD
         // The page's Engine API calls are served in process by the same API server as the socket's.
         api: (req, res) => srv.emit('request', req, res),
         sampler: new StatsSampler({ cpus: hostFacts.cpuCount }),
+        events,
         assetsDir: join(REPO, 'build', 'dashboard'),
         token,
         address,

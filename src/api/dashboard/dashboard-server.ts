@@ -5,6 +5,7 @@ import type { Socket } from 'node:net';
 import type { ContainerService } from '../../engine/container-service.ts';
 import type { Logger } from '../../util/logger.ts';
 import { errorResponse } from '../docker/errors.ts';
+import type { EventBus } from '../docker/event-bus.ts';
 import { serveWebSocketSession, webSocketAccept } from '../docker/websocket-session.ts';
 import { allowedHosts, checkAccess, TOKEN_COOKIE, tokenMatches, type AccessVerdict, type ListenAddress } from './dashboard-access.ts';
 import { assetPath, contentType } from './static-files.ts';
@@ -28,6 +29,12 @@ export interface DashboardServerOptions {
   logger: Logger;
   /** Default 1000: the stream's period. */
   intervalMs?: number;
+  /**
+   * The engine's events: a container event makes the next tick list the
+   * workloads again. Without it (and in any case every LIST_EVERY ticks, for
+   * what changes without an event) the list is read every tick.
+   */
+  events?: EventBus;
 }
 
 /** A running dashboard server: the http server (unlistening) and its clean-up. */
@@ -71,6 +78,8 @@ const SECURITY_HEADERS: Readonly<Record<string, string>> = {
 };
 
 const EXEC_WS = /^\/dashboard\/exec\/([0-9a-f]{8,64})$/;
+/** The workload list is read again at least this often (in ticks), events or not. */
+const LIST_EVERY = 5;
 /** A viewer that has this much unsent is too slow: its stats frames are skipped until it catches up. */
 const SLOW_CLIENT_BYTES = 1 << 20;
 
@@ -237,6 +246,10 @@ class StatsStream {
   #timer: NodeJS.Timeout | undefined;
   #lastList = '';
   #ticking = false;
+  #ticks = 0;
+  /** Set by a container event: the list must be read again. */
+  #dirty = true;
+  #unsubscribe: (() => void) | undefined;
 
   constructor(options: DashboardServerOptions) {
     this.#o = options;
@@ -254,7 +267,11 @@ class StatsStream {
     void this.#list().then((list) => {
       if (!res.destroyed) res.write(`event: workloads\ndata: ${list}\n\n`);
     }, (err: unknown) => this.#o.logger.warn('dashboard list failed', { error: err }));
-    this.#timer ??= setInterval(() => void this.#tick(), this.#o.intervalMs ?? 1000);
+    if (!this.#timer) {
+      this.#dirty = true;
+      this.#unsubscribe = this.#o.events?.subscribe((e) => { if (e.type === 'container') this.#dirty = true; }).unsubscribe;
+      this.#timer = setInterval(() => void this.#tick(), this.#o.intervalMs ?? 1000);
+    }
   }
 
   close(): void {
@@ -266,6 +283,10 @@ class StatsStream {
   #stop(): void {
     clearInterval(this.#timer);
     this.#timer = undefined;
+    this.#unsubscribe?.();
+    this.#unsubscribe = undefined;
+    // Nobody watches: the sampler's open files go.
+    this.#o.sampler.close();
   }
 
   #targets: SampleTarget[] = [];
@@ -280,13 +301,16 @@ class StatsStream {
     if (this.#ticking) return;
     this.#ticking = true;
     try {
-      const list = await this.#list();
-      if (list !== this.#lastList) {
-        this.#lastList = list;
-        this.#broadcast(`event: workloads\ndata: ${list}\n\n`, true);
+      if (this.#dirty || !this.#o.events || this.#ticks++ % LIST_EVERY === 0) {
+        this.#dirty = false;
+        const list = await this.#list();
+        if (list !== this.#lastList) {
+          this.#lastList = list;
+          this.#broadcast(`event: workloads\ndata: ${list}\n\n`, true);
+        }
       }
       const frame = this.#o.sampler.sample(this.#targets);
-      this.#broadcast(`event: stats\ndata: ${JSON.stringify(frame, roundNumbers)}\n\n`, false);
+      this.#broadcast(`event: stats\ndata: ${JSON.stringify(frame)}\n\n`, false);
     } catch (err) {
       this.#o.logger.warn('dashboard stats tick failed', { error: err });
     } finally {
@@ -301,9 +325,4 @@ class StatsStream {
       c.write(message);
     }
   }
-}
-
-/** Rates need no more than two decimals on the wire. */
-function roundNumbers(_key: string, value: unknown): unknown {
-  return typeof value === 'number' && !Number.isInteger(value) ? Math.round(value * 100) / 100 : value;
 }

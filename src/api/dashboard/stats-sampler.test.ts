@@ -57,3 +57,33 @@ test('a workload that ended (its files gone) is left out; a new pid starts its r
   assert.equal(s.sample([{ id: 'c1', pid: 43 }]).workloads.c1.cpu, 0, 'first sample of the new process');
   assert.deepEqual(s.sample([]).workloads, {});
 });
+
+test('kept descriptors see each new value; with no budget for them files are opened per read; close releases them', async () => {
+  const { mkdtemp, mkdir, rm, writeFile, readdir } = await import('node:fs/promises');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const dir = await mkdtemp(join(tmpdir(), 'janus-sampler-'));
+  try {
+    for (const [path, text] of kernel()) {
+      const file = join(dir, path.startsWith('/proc') ? path : path.replace('/cg', '/cgroup'));
+      await mkdir(join(file, '..'), { recursive: true });
+      await writeFile(file, text);
+    }
+    const fdCount = async () => (await readdir('/proc/self/fd')).length;
+    for (const budget of [100, 0]) {
+      let now = 0;
+      const s = new StatsSampler({ cpus: 1, proc: join(dir, 'proc'), cgroupRoot: join(dir, 'cgroup'), unifiedOnly: false, now: () => now, fdBudget: budget });
+      const before = await fdCount();
+      await writeFile(join(dir, 'cgroup/cpu,cpuacct/janus/c1/cpuacct.usage'), '1000000000');
+      s.sample([{ id: 'c1', pid: 42 }]);
+      assert.equal(await fdCount() - before, budget > 0 ? 6 : 0, `budget ${budget}: descriptors kept`);
+      now += 1000;
+      await writeFile(join(dir, 'cgroup/cpu,cpuacct/janus/c1/cpuacct.usage'), '1500000000');
+      assert.equal(s.sample([{ id: 'c1', pid: 42 }]).workloads.c1.cpu, 50, `budget ${budget}: the new value is read`);
+      s.close();
+      assert.equal(await fdCount(), before);
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});

@@ -58,6 +58,12 @@ export interface StatsSamplerOptions {
   unifiedOnly?: boolean;
   /** Default Date.now. */
   now?: () => number;
+  /**
+   * How many descriptors the sampler may keep open; beyond it files are
+   * opened for each read. Default: a quarter of the soft RLIMIT_NOFILE, at
+   * most 4096, so the daemon's other work never runs short of descriptors.
+   */
+  fdBudget?: number;
 }
 
 /** Cumulative counters of one sample, from which rates are computed. */
@@ -75,7 +81,15 @@ interface Cgroup {
   cpu?: string;
   memory?: string;
   unified?: string;
+  /** Open descriptors of this workload's files, read again from offset 0 each sample. */
+  fds: Map<string, number>;
+  /** The memory limit, re-read every LIMIT_EVERY samples (it changes only with `update`). */
+  limit?: number;
+  samples: number;
 }
+
+/** The memory limit is re-read this often (in samples). */
+const LIMIT_EVERY = 10;
 
 /**
  * Samples the host and every running workload from the kernel's files
@@ -85,10 +99,18 @@ interface Cgroup {
  * microseconds of procfs or cgroupfs, cheaper than a trip through the
  * thread pool, and 200 workloads take a few milliseconds a second.
  * Rates need two samples: a workload's first one reports 0 for them.
+ * A workload's files stay open between samples and are read again from
+ * offset 0 (the kernel regenerates them): a third of the cost of opening
+ * them each time. `close` releases them; so does a workload leaving the
+ * targets.
  */
 export class StatsSampler {
   readonly #o: StatsSamplerOptions;
   readonly #read: (path: string) => string | undefined;
+  readonly #injected: boolean;
+  readonly #scratch = Buffer.alloc(64 * 1024);
+  readonly #budget: number;
+  #kept = 0;
   readonly #proc: string;
   readonly #root: string;
   readonly #unified: boolean;
@@ -99,12 +121,13 @@ export class StatsSampler {
 
   constructor(options: StatsSamplerOptions) {
     this.#o = options;
-    const scratch = Buffer.alloc(64 * 1024);
-    this.#read = options.read ?? ((path) => readSmallFile(path, scratch));
+    this.#injected = options.read !== undefined;
+    this.#read = options.read ?? ((path) => readSmallFile(path, this.#scratch));
     this.#proc = options.proc ?? '/proc';
     this.#root = options.cgroupRoot ?? '/sys/fs/cgroup';
     this.#unified = options.unifiedOnly ?? isUnifiedOnly(this.#root);
     this.#now = options.now ?? Date.now;
+    this.#budget = options.fdBudget ?? defaultFdBudget();
   }
 
   /** Takes one sample of the host and of `targets`; forgets workloads no longer among them. */
@@ -121,20 +144,41 @@ export class StatsSampler {
       if (rates) workloads[t.id] = rates;
     }
     for (const id of this.#last.keys()) if (!seen.has(id)) this.#last.delete(id);
-    for (const id of this.#cgroups.keys()) if (!seen.has(id)) this.#cgroups.delete(id);
+    for (const [id, cg] of this.#cgroups) {
+      if (seen.has(id)) continue;
+      this.#kept -= closeAll(cg);
+      this.#cgroups.delete(id);
+    }
     return { time, host, workloads };
+  }
+
+  /** Releases every open descriptor (the sampler can go on: they are opened again as needed). */
+  close(): void {
+    for (const cg of this.#cgroups.values()) closeAll(cg);
+    this.#kept = 0;
+    this.#cgroups.clear();
+    this.#last.clear();
   }
 
   #sampleWorkload(t: SampleTarget, time: number): WorkloadRates | undefined {
     let cg = this.#cgroups.get(t.id);
     if (!cg || cg.pid !== t.pid) {
+      if (cg) this.#kept -= closeAll(cg);
       const text = this.#read(join(this.#proc, String(t.pid), 'cgroup'));
       if (text === undefined) return undefined;
-      cg = { pid: t.pid, ...cgroupDirs(text, this.#root, this.#unified) };
+      cg = { pid: t.pid, ...cgroupDirs(text, this.#root, this.#unified), fds: new Map(), samples: 0 };
       this.#cgroups.set(t.id, cg);
       this.#last.delete(t.id);
     }
-    const r = this.#read;
+    const kept = cg;
+    const r = this.#injected ? this.#read : (path: string): string | undefined => {
+      if (!kept.fds.has(path) && this.#kept >= this.#budget) return this.#read(path);
+      const before = kept.fds.size;
+      const text = readKept(kept.fds, path, this.#scratch);
+      this.#kept += kept.fds.size - before;
+      return text;
+    };
+    const limitDue = cg.samples++ % LIMIT_EVERY === 0;
     let cpuNs: number | undefined;
     let mem = 0;
     let limit = Number.POSITIVE_INFINITY;
@@ -143,8 +187,11 @@ export class StatsSampler {
       if (stat !== undefined) cpuNs = keyedValue(stat, 'usage_usec') * 1000;
       const memStat = r(join(cg.unified, 'memory.stat')) ?? '';
       mem = Math.max(0, Number(r(join(cg.unified, 'memory.current')) ?? 0) - keyedValue(memStat, 'inactive_file'));
-      const max = r(join(cg.unified, 'memory.max'))?.trim();
-      if (max && max !== 'max') limit = Number(max);
+      if (limitDue) {
+        const max = r(join(cg.unified, 'memory.max'))?.trim();
+        cg.limit = max && max !== 'max' ? Number(max) : Number.POSITIVE_INFINITY;
+      }
+      limit = cg.limit ?? limit;
     } else {
       if (cg.cpu) {
         const usage = r(join(cg.cpu, 'cpuacct.usage'));
@@ -153,7 +200,8 @@ export class StatsSampler {
       if (cg.memory) {
         const memStat = r(join(cg.memory, 'memory.stat')) ?? '';
         mem = Math.max(0, Number(r(join(cg.memory, 'memory.usage_in_bytes')) ?? 0) - keyedValue(memStat, 'total_inactive_file'));
-        limit = Number(r(join(cg.memory, 'memory.limit_in_bytes')) ?? Number.POSITIVE_INFINITY);
+        if (limitDue) cg.limit = Number(r(join(cg.memory, 'memory.limit_in_bytes')) ?? Number.POSITIVE_INFINITY);
+        limit = cg.limit ?? limit;
       }
     }
     const pidDir = join(this.#proc, String(t.pid));
@@ -172,7 +220,8 @@ export class StatsSampler {
     const hostMem = this.#hostMemTotal;
     if (!Number.isFinite(limit) || (hostMem > 0 && limit > hostMem)) limit = hostMem;
     const rates = prev ? ratesBetween(prev, raw) : { cpu: 0, rx: 0, tx: 0, read: 0, write: 0 };
-    return { ...rates, mem, memLimit: limit };
+    // Two decimals are all a chart shows; shorter numbers make a smaller frame to send.
+    return { cpu: round2(rates.cpu), mem, memLimit: limit, rx: Math.round(rates.rx), tx: Math.round(rates.tx), read: Math.round(rates.read), write: Math.round(rates.write) };
   }
 
   #hostMemTotal = 0;
@@ -191,8 +240,13 @@ export class StatsSampler {
     if (!prev) return { ...base, cpu: 0, rx: 0, tx: 0, read: 0, write: 0 };
     const r = ratesBetween(prev, raw);
     const dt = raw.total - prev.total;
-    return { ...base, cpu: dt > 0 ? Math.min(100, Math.max(0, ((raw.busy - prev.busy) / dt) * 100)) : 0, rx: r.rx, tx: r.tx, read: r.read, write: r.write };
+    const busy = dt > 0 ? Math.min(100, Math.max(0, ((raw.busy - prev.busy) / dt) * 100)) : 0;
+    return { ...base, cpu: round2(busy), rx: Math.round(r.rx), tx: Math.round(r.tx), read: Math.round(r.read), write: Math.round(r.write) };
   }
+}
+
+function round2(n: number): number {
+  return Math.round(n * 100) / 100;
 }
 
 /** Per-second rates between two raw samples; counters that went backwards (a restart) count as 0. Pure. */
@@ -231,6 +285,60 @@ export function cgroupDirs(text: string, root: string, unifiedOnly: boolean): { 
     if (list.includes('memory')) out.memory = join(root, controllers, path);
   }
   return out;
+}
+
+/** Closes a workload's kept descriptors; returns how many there were. */
+function closeAll(cg: Cgroup): number {
+  const n = cg.fds.size;
+  for (const fd of cg.fds.values()) {
+    try {
+      closeSync(fd);
+    } catch {
+      /* already closed */
+    }
+  }
+  cg.fds.clear();
+  return n;
+}
+
+function defaultFdBudget(): number {
+  const line = readSmallFile('/proc/self/limits', Buffer.alloc(8192))?.split('\n').find((l) => l.startsWith('Max open files'));
+  const soft = Number(line?.split(/\s+/)[3]);
+  return Number.isFinite(soft) && soft > 0 ? Math.min(4096, Math.floor(soft / 4)) : 256;
+}
+
+/**
+ * Reads a kernel file through a descriptor kept in `fds` (opened on first
+ * use) from offset 0; undefined, and the descriptor closed, when it cannot
+ * (the process ended, the cgroup was removed).
+ */
+function readKept(fds: Map<string, number>, path: string, buffer: Buffer): string | undefined {
+  let fd = fds.get(path);
+  if (fd === undefined) {
+    try {
+      fd = openSync(path, 'r');
+    } catch {
+      return undefined;
+    }
+    fds.set(path, fd);
+  }
+  try {
+    let n = 0;
+    for (;;) {
+      const got = readSync(fd, buffer, n, buffer.length - n, n);
+      n += got;
+      if (got === 0 || n >= buffer.length) break;
+    }
+    return buffer.toString('latin1', 0, n);
+  } catch {
+    fds.delete(path);
+    try {
+      closeSync(fd);
+    } catch {
+      /* gone */
+    }
+    return undefined;
+  }
 }
 
 function isUnifiedOnly(root: string): boolean {

@@ -870,5 +870,33 @@ except docker.errors.APIError as e:
       fails(await docker(['network', 'inspect', 'e2estack_back']), /network e2estack_back not found/, 'the network is gone');
       assert.equal(ok(await compose(['ps', '-q']), 'compose ps -q').trim(), '');
     });
+
+    test('the sample app of examples/compose: completion and health conditions, an alias, a shared volume, a published port; down -v', async () => {
+      // The same file janus compose runs, less its top-level name: (docker-compose v1 predates it and refuses the key).
+      const sampleDir = join(home, 'sample');
+      await mkdir(sampleDir, { recursive: true });
+      const file = await readFile(new URL('../../examples/compose/compose.yaml', import.meta.url), 'utf8');
+      assert.match(file, /^name: sample$/m);
+      await writeFile(join(sampleDir, 'docker-compose.yml'), file.replace(/^name: sample\n/m, ''));
+      const sample = (args: string[]) => client('docker-compose', ['-p', 'samplev1', ...args], { cwd: sampleDir, timeoutMs: 300000 });
+      const up = await sample(['up', '-d']);
+      assert.equal(up.code, 0, up.stderr);
+      // init ran to completion before the others started; the front end and the worker waited for the backend's health.
+      const at = async (c: string, field: string) => Date.parse(await inspect(`samplev1_${c}_1`, `{{.State.${field}}}`));
+      assert.equal(await inspect('samplev1_init_1', '{{.State.Status}} {{.State.ExitCode}}'), 'exited 0');
+      assert.ok((await at('init', 'FinishedAt')) <= (await at('backend', 'StartedAt')), 'the backend starts after init completed');
+      assert.equal(await inspect('samplev1_backend_1', '{{.State.Health.Status}}'), 'healthy');
+      await eventually('the front end to serve init\'s page on the published port', async () =>
+        ((await wget('http://127.0.0.1:8080/')).stdout === 'hello from janus compose\n' ? true : undefined));
+      // The worker reaches the backend by its alias and writes into the volume the front end serves.
+      await eventually('the worker\'s ticks, with the backend\'s answer, to be served', async () =>
+        (/^tick \d+ backend ok /m.test((await wget('http://127.0.0.1:8080/ticks.txt')).stdout) ? true : undefined));
+      const down = await sample(['down', '-v']);
+      assert.equal(down.code, 0, down.stderr);
+      assert.match(down.stderr, /^Removing volume samplev1_site$/m);
+      assert.equal(ok(await docker(['ps', '-aq', '--filter', 'label=com.docker.compose.project=samplev1']), 'ps').trim(), '');
+      assert.doesNotMatch(ok(await docker(['volume', 'ls', '-q']), 'volume ls'), /samplev1/);
+      assert.doesNotMatch(ok(await docker(['network', 'ls']), 'network ls'), /samplev1/);
+    });
   });
 });

@@ -74,5 +74,6 @@ test('what a stack cannot express is refused', () => {
   refused(() => vmStackProject(project([service('a', { janus: { isolation: 'container' } })])), /isolation container/);
   refused(() => vmStackProject(project([service('a', { networks: { default: { aliases: [], ipv4Address: '10.1.0.5' } } })])), /address 10\.1\.0\.5/);
   refused(() => vmStackProject(project([service(VM_STACK_SERVICE)])), /reserved/);
+  refused(() => vmStackProject(project([service('a', { resources: { memory: 64 << 20 } })])), /resource limits \(memory\)/);
   refused(() => vmStackProject(project([service('a', { image: undefined, build: { context: '/x', args: {}, labels: {} } })])), /needs an image/);
 });

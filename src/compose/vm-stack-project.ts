@@ -44,6 +44,8 @@ export function vmStackProject(project: ComposeProject): ComposeProject {
   for (const s of services) {
     if (s.networkMode !== undefined) throw invalidArgument(`--isolation vm-stack: service ${JSON.stringify(s.name)} sets network_mode ${s.networkMode}; every service of a vm-stack uses the stack VM's network`);
     if (s.janus.isolation !== undefined && s.janus.isolation !== 'vm') throw invalidArgument(`--isolation vm-stack: service ${JSON.stringify(s.name)} asks for x-janus isolation ${s.janus.isolation}; a vm-stack runs every service in its VM`);
+    const limits = Object.entries(s.resources).filter(([, v]) => v !== undefined).map(([k]) => k);
+    if (limits.length) throw invalidArgument(`--isolation vm-stack: service ${JSON.stringify(s.name)} sets resource limits (${limits.join(', ')}); the services of a vm-stack share the stack VM's memory and CPUs and have no limits of their own`);
     for (const [key, n] of Object.entries(s.networks)) {
       if (n.ipv4Address) throw invalidArgument(`--isolation vm-stack: service ${JSON.stringify(s.name)} asks for the address ${n.ipv4Address} on network ${key}; the services of a vm-stack share the stack VM's address`);
     }

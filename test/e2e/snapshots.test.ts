@@ -5,12 +5,14 @@
 // from the image) and its volume, a VM's disk; a clone from a snapshot;
 // snapshots that survive a daemon killed with SIGKILL; the space in
 // `system df`; `rm` refusing a container with snapshots; and bad input
-// that is refused with the workload left as it was.
+// that is refused with the workload left as it was, too little disk among it
+// (a daemon whose root is a small tmpfs).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { NodeExec } from '../../src/util/exec.ts';
 import { skipUnlessRoot, startDaemon, type TestDaemon } from '../support/daemon.ts';
 import { eventually, fails, ok } from './helpers.ts';
 
@@ -148,6 +150,42 @@ describe('compose project snapshots', { skip: rootSkip }, () => {
     fails(await janus(['compose', '-p', 'nosuchproj', 'snapshot', 'create', 'x']), /No such project: nosuchproj/, 'an unknown project');
     ok(await compose(['snapshot', 'rm', 'p1']), 'compose snapshot rm');
     assert.match(ok(await compose(['snapshot', 'ls']), 'ls after rm'), /^SNAPSHOT +CREATED +SIZE +CONTAINERS\n$/);
+  });
+});
+
+describe('snapshots on a nearly full disk', { skip: rootSkip }, () => {
+  let small: TestDaemon | undefined;
+  let mounted = false;
+  const exec = new NodeExec();
+  const j = (args: string[]) => small!.janus(args);
+  before(async () => {
+    small = await startDaemon();
+    await small.stop({ keepRoot: true });
+    // 256 MiB: the daemon's files and busybox, a container with 60 MiB, a snapshot of it, and 70 MiB more.
+    // (Random bytes: copies keep holes, so zeros would cost no space.)
+    await exec.run('mount', ['-t', 'tmpfs', '-o', 'size=256m', 'tmpfs', small.root]);
+    mounted = true;
+    await small.restart();
+    ok(await j(['image', 'bootstrap', 'busybox']), 'bootstrap busybox');
+  });
+  after(async () => {
+    await small?.stop({ keepRoot: true });
+    if (mounted) await exec.run('umount', [small!.root]);
+    await small?.stop();
+  });
+
+  test('too little space: create and restore are refused before copying, naming the figures; nothing changes', async () => {
+    ok(await j(['run', '-d', '--name', 'full-c', 'busybox', 'sleep', '100000']), 'run');
+    ok(await j(['exec', 'full-c', 'dd', 'if=/dev/urandom', 'of=/a', 'bs=1M', 'count=60']), 'write 60 MiB');
+    ok(await j(['snapshot', 'create', 'full-c', 's1']), 'a snapshot that fits');
+    ok(await j(['exec', 'full-c', 'dd', 'if=/dev/urandom', 'of=/b', 'bs=1M', 'count=70']), 'write 70 MiB more');
+    fails(await j(['snapshot', 'create', 'full-c', 's2']), /not enough disk space in the snapshot store .*: 1\d\d MiB to copy \(and 64 MiB to spare\) but \d+ MiB free/, 'create without room');
+    ok(await j(['stop', '-t', '0', 'full-c']), 'stop');
+    fails(await j(['snapshot', 'restore', 'full-c', 's1']), /not enough disk space in .*: 6\d MiB to copy \(and 64 MiB to spare\)/, 'restore without room');
+    ok(await j(['start', 'full-c']), 'start');
+    assert.equal(ok(await j(['exec', 'full-c', 'sh', '-c', 'ls /a /b']), 'ls'), '/a\n/b\n', 'the refused restore left the container as it was');
+    assert.equal(ok(await j(['snapshot', 'ls', '-q', 'full-c']), 'ls').trim(), 's1', 'the refused create left nothing');
+    ok(await j(['rm', '-f', '--snapshots', 'full-c']), 'rm');
   });
 });
 

@@ -606,7 +606,7 @@ export class ContainerEngine implements ContainerService, ContainerNetworking, S
       if (!rts.byName.has(rt)) {
         throw invalidArgument(`unknown or unusable runtime ${JSON.stringify(rt)} (usable here: ${[...rts.byName.keys()].join(', ') || 'none'})`);
       }
-      const level: IsolationLevel = rt === 'runsc' ? 'sandbox' : rt === 'qemu' ? 'vm' : 'container';
+      const level: IsolationLevel = rt === 'runsc' ? 'sandbox' : rt === 'qemu' || rt === VM_STACK_RUNTIME ? 'vm' : 'container';
       if (request.isolation && request.isolation !== level) {
         throw invalidArgument(`--runtime ${rt} runs the ${level} isolation level, not ${request.isolation}`);
       }

@@ -1,5 +1,6 @@
 import type { ContainerSummary } from '../../api/client/types.ts';
 import { COMPOSE_LABELS } from '../../compose/labels.ts';
+import { notFound } from '../../core/errors.ts';
 import type { CommandSpec, ParsedArgs } from '../args.ts';
 import type { CliContext } from '../command.ts';
 import { humanSize } from '../human-size.ts';
@@ -32,6 +33,8 @@ export const composeSnapshotVerb = {
     const [action, name] = args.positionals as [string, string | undefined];
     if (!(ACTIONS as readonly string[]).includes(action)) throw new UsageError(`unknown snapshot action ${JSON.stringify(action)}: want ${ACTIONS.join(', ')}`, { command: 'compose snapshot' });
     if (action !== 'ls' && !name) throw new UsageError(`compose snapshot ${action} needs a snapshot NAME`, { command: 'compose snapshot' });
+    const timeout = args.string('timeout');
+    if (timeout !== undefined && !/^\d+$/.test(timeout)) throw new UsageError(`invalid --timeout ${JSON.stringify(timeout)}: want whole seconds`, { command: 'compose snapshot' });
     const project = await session.projectName();
     const client = ctx.client();
     if (action === 'create') {
@@ -54,7 +57,9 @@ export const composeSnapshotVerb = {
       if (name) rows.splice(0, rows.length, ...rows.filter((r) => r.Name === name));
       ctx.stdout.write(formatList(rows, { format: undefined, defaultTable: '{{.Name}}\t{{.Created}}\t{{.Size}}\t{{.Containers}}', headers: { Name: 'SNAPSHOT', Created: 'CREATED', Size: 'SIZE', Containers: 'CONTAINERS' } }));
     } else {
-      const timeout = args.string('timeout');
+      // A name that is no snapshot of the project is refused before any service is stopped and started again.
+      const known = await client.projectSnapshotList(project, { signal: ctx.signal });
+      if (!known.some((s) => s.Name === name)) throw notFound(`No such snapshot: ${name} of project ${project}`);
       const running = (await client.containerList({ filters: { label: [`${COMPOSE_LABELS.project}=${project}`] }, signal: ctx.signal }))
         .filter((c: ContainerSummary) => c.State === 'running' || c.State === 'paused');
       for (const c of running) await client.containerStop(c.Id, { ...(timeout !== undefined ? { timeout: Number(timeout) } : {}), signal: ctx.signal });

@@ -56,3 +56,12 @@ test('janus compose: help lists the verbs; an unknown verb or flag is a usage er
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('janus compose snapshot: a --timeout that is no whole number of seconds is a usage error, before any service is stopped', async () => {
+  const bad = await cli(['compose', '-p', 'proj', 'snapshot', 'restore', '-t', 'soon', 's1']);
+  assert.equal(bad.code, 125);
+  assert.match(bad.err, /invalid --timeout "soon": want whole seconds/);
+  const unknown = await cli(['compose', '-p', 'proj', 'snapshot', 'undo', 's1']);
+  assert.equal(unknown.code, 125);
+  assert.match(unknown.err, /unknown snapshot action "undo"/);
+});

@@ -186,6 +186,12 @@ describe('the dashboard in a real browser', { skip }, () => {
     assert.match(ok(await janus(['inspect', '--format', '{{.State.Status}}', 'web']), 'inspect'), /running/);
   });
 
+  test('the isolation advisor\'s recommendation for the open workload', async () => {
+    await page.getByRole('button', { name: 'Ask the advisor' }).click();
+    await page.locator('.advice-level').waitFor({ timeout: 30000 });
+    assert.match(await page.locator('.advice-body').innerText(), /Recommended level: (container|sandbox|vm)/);
+  });
+
   const terminal = async (name: string): Promise<void> => {
     await row(name).locator('button.row-main').click();
     await page.locator('#detail-title', { hasText: name }).waitFor();

@@ -3,6 +3,7 @@ import { api, describeError } from '../api.ts';
 import { formatBytes, formatDuration, formatPercent, formatRate } from '../format.ts';
 import type { StatsHistory } from '../stats-history.ts';
 import { isolationLabel, portLabel, portLink, stateLabel, uptimeLabel, type Workload } from '../workloads.ts';
+import { AdvicePanel } from './advice-panel.tsx';
 import { Chart } from './chart.tsx';
 import { ConfirmDialog } from './confirm-dialog.tsx';
 import { LogsPanel } from './logs-panel.tsx';
@@ -109,6 +110,7 @@ export function WorkloadDetail(props: WorkloadDetailProps) {
         <Chart title="Network" series={series} version={props.statsVersion} format={formatRate} lines={[{ field: 'rx', label: 'received', color: '#0b7a3e' }, { field: 'tx', label: 'sent', color: '#b35900' }]} />
         <Chart title="Block I/O" series={series} version={props.statsVersion} format={formatRate} lines={[{ field: 'read', label: 'read', color: '#0b6f7a' }, { field: 'write', label: 'written', color: '#b3261e' }]} />
       </div>
+      {props.exists ? <AdvicePanel workload={w} /> : null}
       {props.exists ? <LogsPanel workload={w} /> : null}
       {props.exists ? <TerminalPanel workload={w} /> : null}
     </section>

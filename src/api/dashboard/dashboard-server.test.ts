@@ -94,6 +94,7 @@ test('the Engine API under /api: only with the token, only what the page uses, a
   assert.deepEqual(apiCalls, ['GET /containers/json?all=1', 'POST /containers/abc/stop']);
   assert.equal(apiRequestAllowed('DELETE', '/containers/x'), true);
   assert.equal(apiRequestAllowed('POST', '/build'), false);
+  assert.equal(apiRequestAllowed('POST', '/janus/advise'), true);
   assert.equal(apiRequestAllowed('GET', '/containers/x/archive'), false);
 });
 

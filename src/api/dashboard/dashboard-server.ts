@@ -60,6 +60,8 @@ const API_ALLOWED: Readonly<Record<string, readonly RegExp[]>> = {
   POST: [
     /^\/containers\/[^/]+\/(?:start|stop|restart|kill|pause|unpause|exec)$/,
     /^\/exec\/[^/]+\/resize$/,
+    // The isolation advisor: computes, changes nothing.
+    /^\/janus\/advise$/,
   ],
   DELETE: [/^\/containers\/[^/]+$/],
 };

@@ -167,6 +167,7 @@ describe('janus daemon (in-process, fake engine)', () => {
   test('parseDaemonArgs: defaults, -H, repeatable --insecure-registry, bad values', () => {
     assert.deepEqual(parseDaemonArgs([]), {
       root: '/var/lib/janus', socketPath: '/run/janus/janus.sock', insecureRegistries: [], logLevel: 'info', help: false,
+      dashboard: { address: { host: '127.0.0.1', port: 2380 }, required: false },
     });
     const a = parseDaemonArgs(['--root', '/tmp/r', '-H', 'unix:///tmp/s.sock', '--insecure-registry', 'reg:5000', '--insecure-registry', 'other', '--log-level', 'debug']);
     assert.equal(a.root, '/tmp/r');

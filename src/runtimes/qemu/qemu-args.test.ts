@@ -54,3 +54,13 @@ test('the guest is told the host\'s TSC rate instead of calibrating against the 
   assert.equal(hostTscKhz(cpuinfo, '2095999\n'), 2095999);
   assert.equal(hostTscKhz(cpuinfo.replace(' constant_tsc', '')), undefined);
 });
+
+test('RAM in a file: shared for a VM booting into a template, private (copy-on-write) for one restored from it', () => {
+  assert.equal(valueOf(buildQemuArgs(base), '-object').length, 0);
+  const booting = buildQemuArgs({ ...base, memoryFile: { path: '/t/k.ram.tmp', shared: true } });
+  assert.deepEqual(valueOf(booting, '-object'), ['memory-backend-file,id=ram,size=256M,mem-path=/t/k.ram.tmp,share=on']);
+  assert.ok(valueOf(booting, '-machine')[0].endsWith(',memory-backend=ram'));
+  const restored = buildQemuArgs({ ...base, memoryFile: { path: '/t/k.ram', shared: false }, incoming: 'defer' });
+  assert.deepEqual(valueOf(restored, '-object'), ['memory-backend-file,id=ram,size=256M,mem-path=/t/k.ram,share=off']);
+  assert.deepEqual(valueOf(restored, '-incoming'), ['defer']);
+});

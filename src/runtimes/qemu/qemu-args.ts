@@ -22,6 +22,14 @@ export interface VmLaunchSpec {
   shares: readonly { tag: string; path: string; readOnly: boolean }[];
   /** Start paused (a template is restored into it with `-incoming`). */
   incoming?: string;
+  /**
+   * Guest RAM backed by a file instead of anonymous memory: `shared` (a VM
+   * booting into a template: its RAM is the template's RAM file) or
+   * private (a VM restored from a template: the file is mapped
+   * copy-on-write, so its pages are shared with every VM of the template
+   * until the guest writes them, and the template is never modified).
+   */
+  memoryFile?: { path: string; shared: boolean };
 }
 
 /**
@@ -37,12 +45,13 @@ export interface VmLaunchSpec {
 export function buildQemuArgs(spec: VmLaunchSpec): string[] {
   const args = [
     '-name', `${spec.name},debug-threads=on`,
-    '-machine', 'microvm,x-option-roms=off,rtc=on,isa-serial=on',
+    '-machine', `microvm,x-option-roms=off,rtc=on,isa-serial=on${spec.memoryFile ? ',memory-backend=ram' : ''}`,
     // TCG's translation cache defaults to 1 GiB of address space; 64 MiB keeps an idle VM's host memory small.
     '-accel', spec.accel === 'tcg' ? 'tcg,tb-size=64' : 'kvm',
     '-cpu', spec.accel === 'kvm' ? 'host' : 'max',
     '-smp', String(spec.cpus),
     '-m', `${spec.memoryMiB}M`,
+    ...(spec.memoryFile ? ['-object', `memory-backend-file,id=ram,size=${spec.memoryMiB}M,mem-path=${spec.memoryFile.path},share=${spec.memoryFile.shared ? 'on' : 'off'}`] : []),
     '-nodefaults', '-no-user-config', '-display', 'none', '-no-reboot',
     '-kernel', spec.kernel,
     '-initrd', spec.initrd,

@@ -18,7 +18,7 @@ import { buildQemuArgs, guestCmdline, hostTscKhz, type VmLaunchSpec } from './qe
 import { QmpClient } from './qmp-client.ts';
 import { QemuTask, isQemuOf, removeVmTask, type VmTaskContext, type VmTaskPaths, type VmTaskState } from './qemu-task.ts';
 import { RootDisks, lowerDirsOf } from './root-disks.ts';
-import { VmTemplates, templateKey } from './vm-templates.ts';
+import { VmTemplates, templateKey, type VmTemplate } from './vm-templates.ts';
 import { confineVm } from './vm-cgroup.ts';
 import { extractVmlinux } from './vmlinux.ts';
 import { attachGuestNics, type GuestNic, type GuestRoute } from './vm-network.ts';
@@ -261,19 +261,47 @@ export class QemuRuntime implements Runtime {
       const tBoot = performance.now();
       const key = templateKey(launch, { baseDisk: base, qemuVersion: await this.#qemuVersion() });
       const migSocket = join(this.#socketDir, `${id.slice(0, 12)}.mig`);
-      let booted = await this.#fromTemplate(key, launch, state, netns.path, migSocket, options.signal);
+      const template = await this.#templates.find(key);
+      let booted = template ? await this.#fromTemplate(template, launch, state, netns.path, migSocket, options.signal) : undefined;
+      let restored = !!booted;
       state.boot = booted ? 'template' : 'cold';
+      let saveMs: number | undefined;
       if (!booted) {
-        booted = await this.#boot(launch, state, netns.path, options.signal);
-        // The first VM of its kind leaves a template for the next ones (before CONFIG: nothing of the workload is in it).
-        await this.#templates.save(booted.qmp, key, migSocket).catch((err: unknown) => this.#ctx.logger.warn('cannot save a VM template', { id, error: err }));
+        // The first VM of its kind boots with its RAM in the template's file, and is saved as soon as its agent answers
+        // (before CONFIG: nothing of the workload is in it). Its RAM is the template's from then on, so it ends, and the
+        // workload continues in a VM restored from the template, like every later one of the kind.
+        const ram = await this.#templates.claim(key);
+        booted = await this.#boot(ram ? { ...launch, memoryFile: { path: ram, shared: true } } : launch, state, netns.path, options.signal)
+          .catch(async (err: unknown) => { if (ram) await this.#templates.abandon(key, ram); throw err; });
+        if (ram) {
+          const tSave = performance.now();
+          const saved = await this.#templates.save(booted.qmp, key, ram, migSocket)
+            .catch((err: unknown) => { this.#ctx.logger.warn('cannot save a VM template', { id, error: err }); return undefined; });
+          if (saved) {
+            await this.#end(booted, state);
+            const fromSaved = await this.#fromTemplate(saved, launch, state, netns.path, migSocket, options.signal);
+            if (fromSaved) {
+              booted = fromSaved;
+              restored = true;
+              // The files reach the disk before they take the template's name; the workload need not wait for that.
+              this.#templates.commit(key, saved).catch((err: unknown) => this.#ctx.logger.warn('cannot keep a VM template', { id, error: err }));
+            } else {
+              await this.#templates.discard(key, saved);
+              booted = await this.#boot(launch, state, netns.path, options.signal);
+            }
+          } else {
+            // The VM runs on from where the save failed, on its own RAM file (already unlinked).
+            await booted.qmp.execute('cont').catch(() => {});
+          }
+          saveMs = Math.round(performance.now() - tSave);
+        }
       }
       const { conn, qmp } = booted;
       const tConfig = performance.now();
       await writeFileAtomic(paths.state, JSON.stringify(state));
       const task = new QemuTask({ ctx: this.#ctx, paths, state, conn, qmp });
       try {
-        if (state.boot === 'template') {
+        if (restored) {
           // A restored guest's clock and entropy pool are the template's: set the one, reseed the other.
           conn.sendRecords(Msg.SYNC, 0, [['now', String(BigInt(Date.now()) * 1_000_000n)], ['seed', randomBytes(64).toString('hex')]]);
         }
@@ -283,7 +311,7 @@ export class QemuRuntime implements Runtime {
         throw err;
       }
       const ms = (a: number, b: number): number => Math.round(b - a);
-      this.#ctx.logger.info('VM ready', { id, accel, boot: state.boot, prepareMs: ms(t0, tBoot), bootMs: ms(tBoot, tConfig), configureMs: ms(tConfig, performance.now()) });
+      this.#ctx.logger.info('VM ready', { id, accel, boot: state.boot, prepareMs: ms(t0, tBoot), bootMs: ms(tBoot, tConfig), ...(saveMs !== undefined ? { saveMs } : {}), configureMs: ms(tConfig, performance.now()) });
       return task;
     } catch (err) {
       if (state.pid && (await isQemuOf(state.pid, id))) {
@@ -295,19 +323,17 @@ export class QemuRuntime implements Runtime {
   }
 
   /**
-   * Starts a VM from the template of `key` when there is one: QEMU waits
-   * for the saved state, which is streamed in, then the agent is greeted.
-   * Undefined (and nothing left running) when there is no template or it
-   * could not be restored — the caller then boots cold.
+   * Starts a VM from `template`: QEMU waits with the template's RAM file
+   * mapped private, the devices' state is streamed in, then the agent is
+   * greeted. Undefined (and nothing left running) when it could not be
+   * restored — the caller then boots cold.
    */
-  async #fromTemplate(key: string, launch: VmLaunchSpec, state: VmTaskState, netnsPath: string | undefined, migSocket: string, signal?: AbortSignal): Promise<{ conn: AgentConnection; qmp: QmpClient } | undefined> {
-    const template = await this.#templates.find(key);
-    if (!template) return undefined;
+  async #fromTemplate(template: VmTemplate, launch: VmLaunchSpec, state: VmTaskState, netnsPath: string | undefined, migSocket: string, signal?: AbortSignal): Promise<{ conn: AgentConnection; qmp: QmpClient } | undefined> {
     let qmp: QmpClient | undefined;
     try {
       await rm(launch.agentSocket, { force: true });
       await rm(launch.qmpSocket, { force: true });
-      const argv = [this.#o.qemu, ...buildQemuArgs({ ...launch, incoming: 'defer' })];
+      const argv = [this.#o.qemu, ...buildQemuArgs({ ...launch, incoming: 'defer', memoryFile: { path: template.ram, shared: false } })];
       state.pid = await this.#launch(netnsPath ? ['nsenter', `--net=${netnsPath}`, '--', ...argv] : argv, launch, state);
       qmp = await QmpClient.connect(launch.qmpSocket, { signal });
       await this.#templates.restore(qmp, template, migSocket);
@@ -316,13 +342,35 @@ export class QemuRuntime implements Runtime {
     } catch (err) {
       this.#ctx.logger.warn('cannot start a VM from its template; booting it cold', { name: launch.name, error: err });
       qmp?.close();
-      if (state.pid) {
-        try { process.kill(state.pid, 'SIGKILL'); } catch { /* gone */ }
-        for (let i = 0; i < 50 && (await isQemuOf(state.pid, state.id)); i++) await new Promise((r) => setTimeout(r, 20));
-      }
-      state.pid = 0;
+      await this.#killQemu(state);
       return undefined;
     }
+  }
+
+  /**
+   * Ends a VM's QEMU (SIGKILL) and waits until it has exited. Not until
+   * its command line is gone: an exiting process loses that (with its
+   * memory) before it closes its files, and the next QEMU of the task then
+   * finds the pid file still locked.
+   */
+  async #killQemu(state: VmTaskState): Promise<void> {
+    if (state.pid && (await isQemuOf(state.pid, state.id))) {
+      try { process.kill(state.pid, 'SIGKILL'); } catch { /* gone */ }
+      for (let i = 0; i < 300; i++) {
+        const stat = await readFile(`/proc/${state.pid}/stat`, 'utf8').catch(() => '');
+        const s = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+        if (!stat || s === 'Z' || s === 'X') break;
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    }
+    state.pid = 0;
+  }
+
+  /** Ends a booted VM whose RAM became a template: nothing may write to that RAM any more. */
+  async #end(booted: { conn: AgentConnection; qmp: QmpClient }, state: VmTaskState): Promise<void> {
+    booted.conn.close();
+    booted.qmp.close();
+    await this.#killQemu(state);
   }
 
   /** Identifies the QEMU binary for template keys (a new QEMU cannot load an old one's state). */
@@ -355,8 +403,7 @@ export class QemuRuntime implements Runtime {
         last = err as Error;
         const console = await readFile(launch.consoleLog, 'utf8').catch(() => '');
         this.#ctx.logger.warn('VM boot failed', { name: launch.name, attempt, error: last.message, console: console.split('\n').slice(-5).join(' | ') });
-        try { process.kill(state.pid, 'SIGKILL'); } catch { /* gone */ }
-        for (let i = 0; i < 50 && (await isQemuOf(state.pid, state.id)); i++) await new Promise((r) => setTimeout(r, 20));
+        await this.#killQemu(state);
         signal?.throwIfAborted();
         if (attempt === attempts) {
           const tail = console.trim().split('\n').slice(-5).join(' | ');

@@ -13,6 +13,8 @@ class FakeDaemon {
   volumes: Array<{ Name: string; Labels: Record<string, string> }> = [];
   calls: string[] = [];
   exitCodes: Record<string, number> = {};
+  /** What GET /janus/snapshots answers; undefined: a daemon without snapshots (404). */
+  snapshots: Array<{ Name: string; ContainerID: string }> | undefined = [];
   #n = 0;
 
   client(): DockerClient {
@@ -97,6 +99,10 @@ class FakeDaemon {
         return { Id: c.Id, State: { Status: c.State, Running: c.State === 'running', Restarting: false, ExitCode: this.exitCodes[c.Names![0]!.slice(1)] ?? 0, ...(hasHealth ? { Health: { Status: 'healthy' } } : {}) } };
       },
       removeImage: async (name: string) => { this.calls.push(`rmi ${name}`); return []; },
+      snapshotList: async () => {
+        if (!this.snapshots) throw new JanusError('NotFound', 'page not found');
+        return this.snapshots;
+      },
     };
     return fake as unknown as DockerClient;
   }
@@ -216,4 +222,22 @@ test('dependents follow a recreated service: restart: true restarts them, networ
     'stop app-side-1', 'rm app-side-1', 'create app-side-1', 'start app-side-1',
   ]);
   assert.equal(d.containers.find((c) => c.Names![0] === '/app-side-1')!.body.HostConfig!.NetworkMode, 'container:app-db-1');
+});
+
+test('a container with snapshots: down refuses before stopping anything, up refuses to recreate it before stopping it; a daemon without snapshots is no obstacle', async () => {
+  const d = new FakeDaemon();
+  d.exitCodes['app-init-1'] = 0;
+  await engine(d).up(stack(), { services: [] });
+  const db = d.containers.find((c) => c.Names![0] === '/app-db-1')!;
+  d.snapshots = [{ Name: 's1', ContainerID: db.Id }, { Name: 's2', ContainerID: db.Id }];
+  d.calls.length = 0;
+  await assert.rejects(engine(d).down(stack()), (err: JanusError) => err.kind === 'Conflict' && /container app-db-1 has snapshots \(s1, s2\)/.test(err.message));
+  assert.deepEqual([...d.calls], [], 'nothing was stopped or removed');
+  await assert.rejects(engine(d).up(stack(), { services: ['db'], noDeps: true, forceRecreate: true }), (err: JanusError) => err.kind === 'Conflict' && /app-db-1 has snapshots/.test(err.message));
+  assert.deepEqual(d.calls.filter((c) => c.startsWith('stop') || c.startsWith('rm')), [], 'the container was not stopped');
+  assert.equal(db.State, 'running');
+
+  d.snapshots = undefined;
+  await engine(d).down(stack());
+  assert.deepEqual(d.containers, []);
 });

@@ -123,9 +123,10 @@ export class ComposeEngine {
     const images = await this.#ensureImages(project, services, { build: o.build ?? false, signal: o.signal });
 
     const existing = await this.containers(project.name, { all: true }, o.signal);
+    const snapshots = existing.length > 0 ? await this.#snapshotsByContainer(o.signal) : new Map<string, string[]>();
     const orphans = existing.filter((c) => !Object.hasOwn(all, labelOf(c, COMPOSE_LABELS.service)));
     if (orphans.length > 0) {
-      if (o.removeOrphans) for (const c of orphans) await this.#remove(c, { stop: true, signal: o.signal });
+      if (o.removeOrphans) for (const c of orphans) await this.#remove(c, { stop: true, snapshots, signal: o.signal });
       else this.#o.progress(`WARN Found orphan containers (${orphans.map(nameOf).join(', ')}) for this project. If you removed or renamed this service in your compose file, you can run this command with the --remove-orphans flag to clean it up.`);
     }
 
@@ -148,6 +149,7 @@ export class ComposeEngine {
           noStart: o.noStart ?? false,
           restart,
           recreated,
+          snapshots,
           signal,
         });
       })());
@@ -213,6 +215,15 @@ export class ComposeEngine {
       this.#o.progress(`WARN Found orphan containers (${orphans.map(nameOf).join(', ')}) for this project. To remove them, run this command with the --remove-orphans flag.`);
       targets = containers.filter((c) => !orphans.includes(c));
     }
+    // A container with snapshots cannot be removed (the daemon refuses it): say so before anything is stopped or
+    // removed, rather than leave the project half taken down.
+    if (targets.length > 0) {
+      const snapshots = await this.#snapshotsByContainer(signal);
+      const held = targets.filter((c) => snapshots.has(c.Id));
+      if (held.length > 0) {
+        throw conflict(`cannot take project ${project.name} down: ${held.map((c) => `container ${nameOf(c)} has snapshots (${snapshots.get(c.Id)!.join(', ')})`).join('; ')}; remove them first (janus compose snapshot rm NAME)`);
+      }
+    }
     // Dependents stop before what they depend on.
     const order = haveFile ? serviceOrder(project, [], true).reverse() : [];
     const rank = (c: ContainerSummary): number => {
@@ -266,9 +277,11 @@ export class ComposeEngine {
     }
   }
 
-  /** Stops and removes one container, saying so. */
-  async #remove(c: ContainerSummary, o: { stop: boolean; timeout?: number; volumes?: boolean; signal?: AbortSignal }): Promise<void> {
+  /** Stops and removes one container, saying so; one with snapshots (in `o.snapshots`) is refused before it is stopped. */
+  async #remove(c: ContainerSummary, o: { stop: boolean; timeout?: number; volumes?: boolean; snapshots?: ReadonlyMap<string, string[]>; signal?: AbortSignal }): Promise<void> {
     const name = nameOf(c);
+    const held = o.snapshots?.get(c.Id);
+    if (held) throw conflict(`container ${name} has snapshots (${held.join(', ')}) and cannot be removed or recreated; remove them first (janus compose snapshot rm NAME)`);
     if (o.stop && (c.State === 'running' || c.State === 'paused' || c.State === 'restarting')) {
       this.#o.progress(` Container ${name}  Stopping`);
       await this.#client.containerStop(c.Id, { timeout: o.timeout, signal: o.signal }).catch((err: unknown) => {
@@ -428,14 +441,15 @@ export class ComposeEngine {
   }
 
   async #converge(project: ComposeProject, s: ServiceConfig, o: {
-    want: number; existing: ContainerSummary[]; imageId: string | undefined; force: boolean; noStart: boolean; restart: boolean; recreated: Set<string>; signal: AbortSignal;
+    want: number; existing: ContainerSummary[]; imageId: string | undefined; force: boolean; noStart: boolean; restart: boolean; recreated: Set<string>;
+    snapshots: ReadonlyMap<string, string[]>; signal: AbortSignal;
   }): Promise<void> {
     const hash = this.#o.configHash(s);
     const byNumber = new Map(o.existing.map((c) => [Number(labelOf(c, COMPOSE_LABELS.containerNumber)), c]));
     // Scale down: the highest numbers go.
     for (const [n, c] of [...byNumber].sort((a, b) => b[0] - a[0])) {
       if (n > o.want) {
-        await this.#remove(c, { stop: true, timeout: stopSeconds(s), signal: o.signal });
+        await this.#remove(c, { stop: true, timeout: stopSeconds(s), snapshots: o.snapshots, signal: o.signal });
         byNumber.delete(n);
       }
     }
@@ -468,7 +482,7 @@ export class ComposeEngine {
       }
       if (c) {
         this.#o.progress(` Container ${name}  Recreate`);
-        await this.#remove(c, { stop: true, timeout: stopSeconds(s), signal: o.signal });
+        await this.#remove(c, { stop: true, timeout: stopSeconds(s), snapshots: o.snapshots, signal: o.signal });
         o.recreated.add(s.name);
       } else {
         this.#o.progress(` Container ${name}  Creating`);
@@ -515,6 +529,20 @@ export class ComposeEngine {
     const all = { ...project.disabledServices, ...project.services };
     await this.#ensureNetworks(project, services.map((n) => all[n]!), signal);
     await this.#ensureVolumes(project, signal);
+  }
+
+  /** Container ID → the names of its snapshots (Janus's GET /janus/snapshots); empty from a daemon that has no snapshots (docker). */
+  async #snapshotsByContainer(signal?: AbortSignal): Promise<Map<string, string[]>> {
+    const out = new Map<string, string[]>();
+    let list: Array<{ Name: string; ContainerID: string }>;
+    try {
+      list = await this.#client.snapshotList(undefined, { signal });
+    } catch (err) {
+      if (isJanusError(err, 'NotFound') || isJanusError(err, 'NotImplemented')) return out;
+      throw err;
+    }
+    for (const snap of list) out.set(snap.ContainerID, [...(out.get(snap.ContainerID) ?? []), snap.Name]);
+    return out;
   }
 
   #sleep(signal?: AbortSignal): Promise<void> {

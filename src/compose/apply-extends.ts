@@ -4,7 +4,7 @@ import { read } from './node-reader.ts';
 import { rebaseService } from './rebase-service.ts';
 import type { ComposeNode, MapNode } from './yaml-nodes.ts';
 
-/** Reads another compose file (parsed and interpolated); undefined when it does not exist. */
+/** Reads another compose file (parsed and interpolated, its own extends not yet resolved); undefined when it does not exist. */
 export type ComposeFileReader = (absPath: string) => MapNode | undefined;
 
 /**
@@ -14,9 +14,11 @@ export type ComposeFileReader = (absPath: string) => MapNode | undefined;
  * the usual merge rules; relative paths of a base from another file (build
  * context, env_file, bind sources) are made absolute against that file's
  * directory. Throws InvalidArgument naming the file, line and key path for an
- * unknown service, a missing file or a cycle.
+ * unknown service, a missing file or a cycle (within a file or across
+ * files: `chain` holds the services being resolved, `only` limits the work to
+ * the one service another file extends).
  */
-export function applyExtends(root: MapNode, file: string, readFile: ComposeFileReader, chain: readonly string[] = []): MapNode {
+export function applyExtends(root: MapNode, file: string, readFile: ComposeFileReader, chain: readonly string[] = [], only?: string): MapNode {
   const services = root.entries.get('services');
   if (!services || services.kind !== 'map') return root;
   if (![...services.entries.values()].some((s) => s.kind === 'map' && s.entries.has('extends'))) return root;
@@ -49,7 +51,7 @@ export function applyExtends(root: MapNode, file: string, readFile: ComposeFileR
       const abs = isAbsolute(otherFile) ? otherFile : resolve(dirname(file), otherFile);
       const other = readFile(abs);
       if (!other) throw read.fail(ext, `${path}.file`, `${otherFile} not found`);
-      const resolved = applyExtends(other, abs, readFile, [...seen, key]);
+      const resolved = applyExtends(other, abs, readFile, [...seen, key], baseName);
       const otherServices = resolved.entries.get('services');
       base = otherServices?.kind === 'map' ? otherServices.entries.get(baseName) : undefined;
       if (!base) throw read.fail(ext, path, `service "${baseName}" is not defined in ${otherFile}`);
@@ -70,6 +72,9 @@ export function applyExtends(root: MapNode, file: string, readFile: ComposeFileR
     return merged;
   };
   const entries = new Map<string, ComposeNode>();
-  for (const name of services.entries.keys()) entries.set(name, name.startsWith('x-') ? services.entries.get(name)! : resolveService(name, chain));
+  for (const name of services.entries.keys()) {
+    const keep = name.startsWith('x-') || (only !== undefined && name !== only);
+    entries.set(name, keep ? services.entries.get(name)! : resolveService(name, chain));
+  }
   return { ...root, entries: new Map([...root.entries, ['services', { ...services, entries }]]) };
 }

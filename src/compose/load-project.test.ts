@@ -750,6 +750,21 @@ services:
   assert.equal(missing, 'compose.yaml:3: services.a.extends.file: gone.yaml not found');
 });
 
+test('extends across files: a cycle through two files is named, not a stack overflow; only the service extended is resolved in the other file', async () => {
+  const cycle = await failure({
+    'compose.yaml': 'services:\n  a:\n    extends: {file: other.yaml, service: b}\n',
+    'other.yaml': 'services:\n  b:\n    extends: {file: compose.yaml, service: a}\n',
+  });
+  assert.match(cycle, /^compose\.yaml:3: services\.a\.extends: extends cycle: a -> b -> a$/);
+  // other.yaml's d extends compose.yaml's a, but a needs only b: no cycle.
+  const p = await load({
+    'compose.yaml': 'services:\n  a:\n    extends: {file: other.yaml, service: b}\n    command: [a]\n',
+    'other.yaml': 'services:\n  b:\n    image: busybox\n  d:\n    extends: {file: compose.yaml, service: a}\n',
+  });
+  assert.equal(p.services.a.image, 'busybox');
+  assert.deepEqual(p.services.a.command, ['a']);
+});
+
 test('numbers keep their written form where a string is meant', async () => {
   const p = await load({ 'compose.yaml': 'services:\n  a:\n    image: busybox\n    command: [echo, 1.10, 0x10, 1e3]\n    environment: {V: 1.10, H: 0x10, I: 7}\n    labels: [n=1.0]\n' });
   assert.deepEqual(p.services.a.command, ['echo', '1.10', '0x10', '1e3']);

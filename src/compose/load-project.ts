@@ -72,10 +72,15 @@ export async function loadProject(options: LoadOptions): Promise<ComposeProject>
 
   const unset = new Set<string>();
   const readText = (path: string): string | undefined => (isFile(path) ? readFileSync(path, 'utf8') : undefined);
-  const readWith = (vars: VariableLookup) => (path: string): MapNode | undefined => {
+  // Files read for extends come unresolved: applyExtends resolves them itself, keeping the chain that finds cycles across files.
+  const readRaw = (vars: VariableLookup) => (path: string): MapNode | undefined => {
     const text = readText(path);
     if (text === undefined) return undefined;
-    return applyExtends(interpolateNode(parseComposeYaml(text, display(path)), '', vars, unset) as MapNode, path, readWith(vars));
+    return interpolateNode(parseComposeYaml(text, display(path)), '', vars, unset) as MapNode;
+  };
+  const readWith = (vars: VariableLookup) => (path: string): MapNode | undefined => {
+    const raw = readRaw(vars)(path);
+    return raw && applyExtends(raw, path, readRaw(vars));
   };
   const includes: IncludeContext = { shell, parent: lookup, readText, readCompose: (path, vars) => readWith(vars)(path), display };
   let merged: MapNode | undefined;
@@ -88,7 +93,7 @@ export async function loadProject(options: LoadOptions): Promise<ComposeProject>
       throw invalidArgument(`compose file ${display(file)}: ${code === 'ENOENT' ? 'not found' : code === 'EISDIR' ? 'is a directory' : (err as Error).message}`, err);
     }
     const root = parseComposeYaml(text, display(file));
-    const interpolated = applyIncludes(applyExtends(interpolateNode(root, '', lookup, unset) as MapNode, file, readWith(lookup)), file, includes);
+    const interpolated = applyIncludes(applyExtends(interpolateNode(root, '', lookup, unset) as MapNode, file, readRaw(lookup)), file, includes);
     merged = merged ? mergeComposeFiles(merged, interpolated) : interpolated;
   }
   const root = merged!;

@@ -1,4 +1,4 @@
-import { dirname, isAbsolute, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, resolve } from 'node:path';
 import { mergeComposeFiles } from './merge-nodes.ts';
 import { read } from './node-reader.ts';
 import { rebaseService } from './rebase-service.ts';
@@ -32,7 +32,10 @@ export function applyExtends(root: MapNode, file: string, readFile: ComposeFileR
     const path = `services.${name}.extends`;
     const key = `${file}#${name}`;
     if (seen.includes(key)) {
-      const names = [...seen.slice(seen.indexOf(key)), key].map((k) => k.slice(k.lastIndexOf('#') + 1));
+      const loop = [...seen.slice(seen.indexOf(key)), key];
+      // Across files, each step names its file too (the services may share a name).
+      const oneFile = loop.every((k) => k.slice(0, k.lastIndexOf('#')) === file);
+      const names = loop.map((k) => (oneFile ? '' : `${basename(k.slice(0, k.lastIndexOf('#')))}:`) + k.slice(k.lastIndexOf('#') + 1));
       throw read.fail(ext, path, `extends cycle: ${names.join(' -> ')}`);
     }
     let baseName: string;

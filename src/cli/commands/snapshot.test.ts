@@ -118,19 +118,26 @@ test('snapshot restore and rm call their routes; rm --snapshots asks for them; -
   assert.equal(seen.length, 0);
 });
 
-test('compose snapshot restore stops the running services, restores the project, and starts them again — also when the restore is refused', async () => {
+test('compose snapshot restore stops the running services, restores the project, and starts them again — also when the daemon refuses; an unknown name stops nothing', async () => {
   for (const refused of [false, true]) {
     seen = [];
     answer = (s) => {
+      if (s.path === '/janus/projects/p/snapshots') return { status: 200, body: [snap('p1', { Project: 'p', ContainerName: 'p-a-1' })] };
       if (s.path === '/containers/json') return { status: 200, body: [{ Id: 'a1', Names: ['/p-a-1'], State: 'running', Labels: {} }, { Id: 'b1', Names: ['/p-b-1'], State: 'exited', Labels: {} }] };
-      if (s.path.endsWith('/restore')) return refused ? { status: 404, body: { message: 'No such snapshot: nope of container p-a-1' } } : { status: 204 };
+      if (s.path.endsWith('/restore')) return refused ? { status: 409, body: { message: 'volume shared is in use by container other, outside project p: remove that container first' } } : { status: 204 };
       return { status: 204 };
     };
-    const r = await cli(['compose', '-p', 'p', 'snapshot', 'restore', '-t', '1', refused ? 'nope' : 'p1']);
+    const r = await cli(['compose', '-p', 'p', 'snapshot', 'restore', '-t', '1', 'p1']);
     assert.equal(r.code === 0, !refused, r.stderr);
+    if (refused) assert.match(r.stderr, /volume shared is in use by container other/);
     const calls = seen.map((s) => `${s.method} ${s.path}`);
-    assert.deepEqual(calls, ['GET /containers/json', 'POST /containers/a1/stop', `POST /janus/projects/p/snapshots/${refused ? 'nope' : 'p1'}/restore`, 'POST /containers/a1/start']);
-    assert.deepEqual(JSON.parse(seen[0]!.query.get('filters')!), { label: { 'com.docker.compose.project=p': true } });
-    assert.equal(seen[1]!.query.get('t'), '1');
+    assert.deepEqual(calls, ['GET /janus/projects/p/snapshots', 'GET /containers/json', 'POST /containers/a1/stop', 'POST /janus/projects/p/snapshots/p1/restore', 'POST /containers/a1/start']);
+    assert.deepEqual(JSON.parse(seen[1]!.query.get('filters')!), { label: { 'com.docker.compose.project=p': true } });
+    assert.equal(seen[2]!.query.get('t'), '1');
   }
+  seen = [];
+  const unknown = await cli(['compose', '-p', 'p', 'snapshot', 'restore', 'nope']);
+  assert.notEqual(unknown.code, 0);
+  assert.match(unknown.stderr, /No such snapshot: nope of project p/);
+  assert.deepEqual(seen.map((s) => `${s.method} ${s.path}`), ['GET /janus/projects/p/snapshots'], 'nothing was stopped');
 });

@@ -3,11 +3,14 @@
 // level, and with the worker as a microVM (vm.override.yaml), against
 // podman-compose on podman when both are installed; and `up -d` / `down -v`
 // of janus compose beside docker-compose v1, both against the janus daemon
-// (the two compose clients on one daemon). Medians over --runs runs; ratios.
+// (the two compose clients on one daemon). With the vm level: the whole app
+// as one microVM (--isolation vm-stack) beside one microVM per service, and
+// the QEMU processes' memory (PSS) after up --wait for each.
+// Medians over --runs runs; ratios.
 // Prints figures only; there is no pass/fail threshold.
 // Usage: node bench/compose.ts [--runs N] [--no-vm]
 import { spawn, type ChildProcess } from 'node:child_process';
-import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -34,7 +37,26 @@ try {
   await exec.run(JANUS_BIN, ['image', 'bootstrap', 'busybox'], { env });
   const app = join(work, 'app');
   await cp(resolve(import.meta.dirname, '../examples/compose'), app, { recursive: true });
-  const files = (vm: boolean) => ['-f', join(app, 'compose.yaml'), ...(vm ? ['-f', join(app, 'vm.override.yaml')] : [])];
+  const files = (vm: boolean | string) => ['-f', join(app, 'compose.yaml'), ...(vm ? ['-f', join(app, typeof vm === 'string' ? vm : 'vm.override.yaml')] : [])];
+  // One microVM per service, to compare with the whole app in one (vm-stack).
+  await writeFile(join(app, 'all-vm.override.yaml'), `services:\n${['init', 'backend', 'worker', 'web'].map((s) => `  ${s}:\n    x-janus: {isolation: vm}\n`).join('')}`);
+  /** PSS (MiB) of this daemon's QEMU processes, and how many there are. */
+  const qemuPss = async (): Promise<{ mib: number; count: number }> => {
+    let kib = 0;
+    let count = 0;
+    for (const pid of (await readdir('/proc')).filter((n) => /^\d+$/.test(n))) {
+      const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+      if (!cmdline.includes('qemu-system') || !cmdline.includes(d.root)) continue;
+      const m = /^Pss:\s+(\d+) kB/m.exec(await readFile(`/proc/${pid}/smaps_rollup`, 'utf8').catch(() => ''));
+      if (m) {
+        kib += Number(m[1]);
+        count++;
+      }
+    }
+    return { mib: kib / 1024, count };
+  };
+  const memory: Record<string, number[]> = {};
+  const qemuCount: Record<string, number> = {};
 
   const levels = JSON.parse((await exec.run(JANUS_BIN, ['info', '--format', '{{json .Janus.IsolationLevels}}'], { env })).stdout) as Array<{ Name: string; Unavailable?: string; Accelerator?: string }>;
   let vmOk = !values['no-vm'];
@@ -83,16 +105,28 @@ try {
     progress('docker-compose is not installed: no same-daemon comparison');
   }
 
-  const variants: Array<{ name: string; vm: boolean }> = [{ name: 'container', vm: false }, ...(vmOk ? [{ name: 'worker as vm', vm: true }] : [])];
+  const variants: Array<{ name: string; vm: boolean | string; up?: string[] }> = [
+    { name: 'container', vm: false },
+    ...(vmOk ? [
+      { name: 'worker as vm', vm: true },
+      { name: 'one vm per service', vm: 'all-vm.override.yaml' },
+      { name: 'vm-stack', vm: false, up: ['--isolation', 'vm-stack'] },
+    ] : []),
+  ];
   // Warm-up: the first VM of a kind boots and saves its template; later ones restore it.
   for (const v of variants) {
-    await timed(JANUS_BIN, ['compose', ...files(v.vm), 'up', '-d', '--wait'], env);
+    await timed(JANUS_BIN, ['compose', ...files(v.vm), 'up', '-d', '--wait', ...(v.up ?? [])], env);
     await timed(JANUS_BIN, ['compose', ...files(v.vm), 'down', '-v'], env);
   }
   for (let i = 0; i < runs; i++) {
     progress(`run ${i + 1} of ${runs}`);
     for (const v of variants) {
-      record(`up -d --wait (janus, ${v.name})`, await timed(JANUS_BIN, ['compose', ...files(v.vm), 'up', '-d', '--wait'], env));
+      record(`up -d --wait (janus, ${v.name})`, await timed(JANUS_BIN, ['compose', ...files(v.vm), 'up', '-d', '--wait', ...(v.up ?? [])], env));
+      if (v.vm || v.up) {
+        const m = await qemuPss();
+        (memory[v.name] ??= []).push(m.mib);
+        qemuCount[v.name] = m.count;
+      }
       record(`down -v (janus, ${v.name})`, await timed(JANUS_BIN, ['compose', ...files(v.vm), 'down', '-v'], env));
     }
     if (peer && podmanCompose) {
@@ -124,6 +158,14 @@ try {
     ratio('down -v after up -d (janus, container)', 'down -v (docker-compose v1 → janus API)', 'down -v: janus compose / docker-compose v1, same daemon');
   }
   ratio('up -d --wait (janus, worker as vm)', 'up -d --wait (janus, container)', 'up -d --wait: worker as vm / all containers');
+  ratio('up -d --wait (janus, vm-stack)', 'up -d --wait (janus, one vm per service)', 'up -d --wait: vm-stack / one vm per service');
+  ratio('down -v (janus, vm-stack)', 'down -v (janus, one vm per service)', 'down -v: vm-stack / one vm per service');
+  for (const [name, xs] of Object.entries(memory)) {
+    console.log(`  QEMU PSS after up --wait (${name}): ${median(xs).toFixed(0)} MiB in ${qemuCount[name]} QEMU process(es)  (runs: ${xs.map((x) => x.toFixed(0)).join(', ')})`);
+  }
+  if (memory['vm-stack'] && memory['one vm per service']) {
+    console.log(`  QEMU PSS: vm-stack / one vm per service: ${(median(memory['vm-stack']) / median(memory['one vm per service'])).toFixed(2)}`);
+  }
 } finally {
   service?.kill('SIGTERM');
   await d.stop();

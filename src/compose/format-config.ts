@@ -70,6 +70,7 @@ function service(s: ServiceConfig): Record<string, unknown> {
   put('image', s.image);
   put('init', s.init);
   put('labels', s.labels);
+  if (s.logging) out.logging = { ...(s.logging.driver !== undefined ? { driver: s.logging.driver } : {}), ...(Object.keys(s.logging.options).length ? { options: s.logging.options } : {}) };
   put('network_mode', s.networkMode);
   put('networks', mapValues(s.networks, (n) => (n.aliases.length === 0 && n.ipv4Address === undefined ? null : dropUndefined({ aliases: n.aliases.length ? n.aliases : undefined, ipv4_address: n.ipv4Address }))));
   put('ports', s.ports.map((p) => dropUndefined({ mode: 'ingress', host_ip: p.hostIp, target: p.target, published: p.published, protocol: p.protocol })));
@@ -80,9 +81,11 @@ function service(s: ServiceConfig): Record<string, unknown> {
   put('restart', s.restart);
   if (s.scale !== 1) out.scale = s.scale;
   put('security_opt', s.securityOpt);
+  put('shm_size', bytes(s.shmSize));
   if (s.stdinOpen) out.stdin_open = true;
   put('stop_grace_period', s.stopGracePeriod === undefined ? undefined : formatGoDuration(s.stopGracePeriod));
   put('stop_signal', s.stopSignal);
+  put('sysctls', s.sysctls);
   put('tmpfs', s.tmpfs);
   if (s.tty) out.tty = true;
   put('ulimits', s.ulimits);

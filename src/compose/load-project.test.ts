@@ -879,3 +879,30 @@ test('an obsolete version: is accepted with docker compose\'s warning', async ()
   const p = await load({ 'compose.yaml': 'version: "3.8"\nservices: {a: {image: busybox}}\n' });
   assert.deepEqual(p.warnings, ['compose.yaml: the attribute `version` is obsolete, it will be ignored, please remove it to avoid potential confusion']);
 });
+
+test('logging, shm_size and sysctls are read (long and short forms); another log driver or a sysctl without a value is refused', async () => {
+  const p = await load({ 'compose.yaml': [
+    'services:',
+    '  a:',
+    '    image: busybox',
+    '    logging: {driver: json-file, options: {max-size: 10m, max-file: 3}}',
+    '    shm_size: 64m',
+    '    sysctls: [net.core.somaxconn=1024]',
+    '  b:',
+    '    image: busybox',
+    '    shm_size: 1048576',
+    '    sysctls: {net.ipv4.tcp_syncookies: 0}',
+    '',
+  ].join('\n') });
+  assert.deepEqual(p.services.a.logging, { driver: 'json-file', options: { 'max-size': '10m', 'max-file': '3' } });
+  assert.equal(p.services.a.shmSize, 64 * 1024 * 1024);
+  assert.deepEqual(p.services.a.sysctls, { 'net.core.somaxconn': '1024' });
+  assert.equal(p.services.b.shmSize, 1048576);
+  assert.deepEqual(p.services.b.sysctls, { 'net.ipv4.tcp_syncookies': '0' });
+  assert.equal(p.services.b.logging, undefined);
+  const svc = (body: string) => ({ 'compose.yaml': `services:\n  a:\n    image: busybox\n${body}` });
+  assert.equal(await failure(svc('    logging: {driver: syslog}\n')), 'compose.yaml:4: services.a.logging.driver: log driver "syslog" is not supported by Janus (json-file or none)');
+  assert.equal(await failure(svc('    sysctls: [net.core.somaxconn]\n')), 'compose.yaml:4: services.a.sysctls: sysctl "net.core.somaxconn" has no value (want NAME=VALUE)');
+  assert.equal(await failure(svc('    shm_size: lots\n')), 'compose.yaml:4: services.a.shm_size: "lots" is not a size (e.g. 512m, 1g)');
+  assert.match(await failure(svc('    logging: {drvier: none}\n')), /^compose\.yaml:4: services\.a\.logging\.drvier: unknown key/);
+});

@@ -1,7 +1,7 @@
 import type { ComposeNode, MapNode, ScalarNode, SeqNode } from './yaml-nodes.ts';
 
 /** Service keys whose list form is a mapping in disguise (`KEY=VALUE` items or names): merged by key. */
-const KEYED_LISTS = new Set(['environment', 'labels', 'depends_on', 'networks', 'annotations']);
+const KEYED_LISTS = new Set(['environment', 'labels', 'depends_on', 'networks', 'annotations', 'sysctls']);
 /** Service keys whose value replaces the earlier one whole (shell commands). */
 const REPLACED = new Set(['command', 'entrypoint']);
 /** Service keys that may be a single string or a list, merged as lists. */
@@ -47,6 +47,11 @@ function mergeValue(base: ComposeNode, over: ComposeNode, path: string[]): Compo
     // A malformed side is left for validation to name; the later file's value stands.
     return b && o ? mergeMaps(b, o, path) : over;
   }
+  if (inService && key === 'logging' && base.kind === 'map' && over.kind === 'map') {
+    // Another driver's options mean nothing to this one: a changed driver replaces the whole mapping.
+    const driver = (m: MapNode) => { const d = m.entries.get('driver'); return d?.kind === 'scalar' ? d.value : undefined; };
+    return driver(base) !== undefined && driver(over) !== undefined && driver(base) !== driver(over) ? over : mergeMaps(base, over, path);
+  }
   if (inService && key === 'build') {
     const b = buildMap(base);
     const o = buildMap(over);
@@ -78,7 +83,7 @@ function keyed(node: ComposeNode, key: string): MapNode | undefined {
   for (const item of node.items) {
     if (item.kind !== 'scalar' || item.value === null) return undefined;
     const s = String(item.value);
-    const sep = key === 'environment' || key === 'labels' || key === 'args' || key === 'annotations' ? s.indexOf('=') : -1;
+    const sep = key === 'environment' || key === 'labels' || key === 'args' || key === 'annotations' || key === 'sysctls' ? s.indexOf('=') : -1;
     if (sep < 0) entries.set(s, { kind: 'scalar', value: null, loc: item.loc } satisfies ScalarNode);
     else entries.set(s.slice(0, sep), { kind: 'scalar', value: s.slice(sep + 1), loc: item.loc } satisfies ScalarNode);
   }

@@ -55,6 +55,12 @@ export interface ServiceConfig {
   healthcheck?: HealthcheckConfig;
   /** `no` | `always` | `on-failure[:N]` | `unless-stopped`. */
   restart?: string;
+  /** `logging`: the log driver (json-file or none; absent: the daemon's default) and its options, which the daemon checks. */
+  logging?: { driver?: string; options: Record<string, string> };
+  /** `shm_size` in bytes. */
+  shmSize?: number;
+  /** `sysctls`: namespaced kernel parameters by name. */
+  sysctls?: Record<string, string>;
   resources: ResourceLimits;
   user?: string;
   workingDir?: string;

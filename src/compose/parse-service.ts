@@ -31,11 +31,12 @@ const SERVICE_KEYS = [
   'network_mode', 'depends_on', 'healthcheck', 'restart', 'deploy', 'mem_limit', 'mem_reservation', 'cpus', 'cpu_shares',
   'pids_limit', 'user', 'working_dir', 'labels', 'hostname', 'domainname', 'container_name', 'init', 'stop_signal',
   'stop_grace_period', 'cap_add', 'cap_drop', 'privileged', 'read_only', 'security_opt', 'ulimits', 'extra_hosts', 'dns',
-  'dns_search', 'tty', 'stdin_open', 'profiles', 'scale', 'pull_policy', 'secrets', 'configs', 'platform',
+  'dns_search', 'tty', 'stdin_open', 'profiles', 'scale', 'pull_policy', 'secrets', 'configs', 'platform', 'logging', 'shm_size',
+  'sysctls',
 ];
 const SERVICE_UNSUPPORTED = [
   'devices', 'gpus', 'links', 'external_links', 'volumes_from', 'ipc', 'pid', 'uts', 'userns_mode', 'cgroup', 'cgroup_parent',
-  'sysctls', 'shm_size', 'logging', 'runtime', 'isolation', 'mac_address', 'dns_opt', 'group_add', 'oom_score_adj',
+  'runtime', 'isolation', 'mac_address', 'dns_opt', 'group_add', 'oom_score_adj',
   'oom_kill_disable', 'mem_swappiness', 'memswap_limit', 'cpu_count', 'cpu_percent', 'cpu_period', 'cpu_quota',
   'cpu_rt_runtime', 'cpu_rt_period', 'cpuset', 'blkio_config', 'credential_spec', 'device_cgroup_rules', 'storage_opt',
   'annotations', 'attach', 'develop', 'label_file', 'post_start', 'pre_stop', 'models', 'provider', 'use_api_socket',
@@ -268,6 +269,25 @@ export function parseService(name: string, map: MapNode, path: string, o: Servic
   s.tty = bool('tty') ?? false;
   s.stdinOpen = bool('stdin_open') ?? false;
   if (has('ulimits')) s.ulimits = ulimits(e.get('ulimits')!, p('ulimits'));
+  if (has('shm_size')) s.shmSize = size(e.get('shm_size')!, p('shm_size'));
+  if (has('sysctls')) {
+    const sysctls: Record<string, string> = {};
+    for (const [k, v] of read.keyValues(e.get('sysctls')!, p('sysctls'))) {
+      if (v === null) throw read.fail(e.get('sysctls')!, p('sysctls'), `sysctl ${JSON.stringify(k)} has no value (want NAME=VALUE)`);
+      sysctls[k] = v;
+    }
+    s.sysctls = sysctls;
+  }
+  if (has('logging')) {
+    const at = p('logging');
+    const lm = read.map(e.get('logging')!, at);
+    read.keys(lm, at, ['driver', 'options']);
+    const driver = read.optStr(lm, 'driver', at);
+    if (driver !== undefined && driver !== 'json-file' && driver !== 'none') {
+      throw read.fail(lm.entries.get('driver')!, `${at}.driver`, `log driver ${JSON.stringify(driver)} is not supported by Janus (json-file or none)`);
+    }
+    s.logging = { ...(driver !== undefined ? { driver } : {}), options: read.stringMap(lm.entries.get('options'), `${at}.options`) };
+  }
   if (has('extra_hosts')) s.extraHosts = extraHosts(e.get('extra_hosts')!, p('extra_hosts'));
   if (has('profiles')) {
     const list = read.strSeq(e.get('profiles')!, p('profiles'));

@@ -101,3 +101,17 @@ test('x-janus trust and compliance become the janus.* labels the advisor reads (
   assert.equal(serviceCreateBody(project([labelled]), labelled, opts).Labels!['janus.trust'], 'untrusted');
   assert.equal(serviceCreateBody(project([service('y')]), service('y'), opts).Labels!['janus.trust'], undefined);
 });
+
+test('logging, shm_size and sysctls reach HostConfig (LogConfig, ShmSize, Sysctls)', () => {
+  const web = service('web', { logging: { driver: 'json-file', options: { 'max-size': '10m', 'max-file': '3' } }, shmSize: 128 * 1024 * 1024, sysctls: { 'net.core.somaxconn': '1024' } });
+  const hc = serviceCreateBody(project([web]), web, opts).HostConfig!;
+  assert.deepEqual(hc.LogConfig, { Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '3' } });
+  assert.equal(hc.ShmSize, 134217728);
+  assert.deepEqual(hc.Sysctls, { 'net.core.somaxconn': '1024' });
+  const quiet = service('quiet', { logging: { driver: 'none', options: {} } });
+  assert.deepEqual(serviceCreateBody(project([quiet]), quiet, opts).HostConfig!.LogConfig, { Type: 'none' });
+  const plainHc = serviceCreateBody(project([service('p')]), service('p'), opts).HostConfig!;
+  assert.equal(plainHc.LogConfig, undefined);
+  assert.equal(plainHc.ShmSize, undefined);
+  assert.equal(plainHc.Sysctls, undefined);
+});

@@ -134,6 +134,12 @@ export function serviceCreateBody(project: ComposeProject, service: ServiceConfi
   if (r.cpus !== undefined) hc.NanoCpus = Math.round(r.cpus * 1e9);
   if (r.pids !== undefined) hc.PidsLimit = r.pids;
   if (r.cpuShares !== undefined) hc.CpuShares = r.cpuShares;
+  if (service.shmSize !== undefined) hc.ShmSize = service.shmSize;
+  if (service.sysctls && Object.keys(service.sysctls).length > 0) hc.Sysctls = service.sysctls;
+  if (service.logging) {
+    const opts = service.logging.options;
+    hc.LogConfig = { Type: service.logging.driver ?? '', ...(Object.keys(opts).length > 0 ? { Config: opts } : {}) };
+  }
   const ulimits = Object.entries(service.ulimits).map(([Name, u]) => ({ Name, Soft: u.soft, Hard: u.hard }));
   if (ulimits.length > 0) hc.Ulimits = ulimits;
   if (service.capAdd.length > 0) hc.CapAdd = service.capAdd;

@@ -118,6 +118,11 @@ describe('compose --isolation vm-stack end to end', { skip: skipUnlessRoot() }, 
     const guest = ok(await compose(['exec', '-T', 'backend', 'uname', '-r']), 'uname').trim();
     const host = (await readFile('/proc/sys/kernel/osrelease', 'utf8')).trim();
     assert.ok(guest.length > 0 && guest !== host, `the services run on the guest kernel (${guest}), not the host's (${host})`);
+    // A one-off container of a service runs inside the same VM, on its network.
+    const oneOff = ok(await compose(['run', '--rm', '-T', '--isolation', 'vm-stack', 'web', 'sh', '-c', 'uname -r; wget -qO- http://backend:8000/']), 'compose run');
+    assert.match(oneOff, new RegExp(`^${guest.replace(/[.+]/g, '\\$&')}\n`), 'the one-off runs on the guest kernel');
+    assert.match(oneOff, /backend ok/, 'and reaches the backend by name');
+    assert.equal((await qemusWith(d.root)).length, 1, 'in the same QEMU');
     // Logs per service.
     assert.match(ok(await compose(['logs', '--no-color', 'web']), 'logs web'), /web-1 +\| web serving/);
     assert.match(ok(await compose(['logs', '--no-color', 'init']), 'logs init'), /init done/);

@@ -162,7 +162,9 @@ describe('the advisor end to end', { skip: rootSkip }, () => {
       const f = results.levels[level];
       assert.equal(f.works, works(level), `${level} measured exactly when it works`);
       if (!f.works) continue;
-      assert.ok(f.warmStartMs! > c.warmStartMs!, `${level} starts slower than a container (${f.warmStartMs} vs ${c.warmStartMs} ms)`);
+      // A VM's cold boot under TCG takes seconds against a container's tenths; the sandbox's and a template VM's
+      // starts come close enough to a container's on a loaded host that their order is no fact to assert.
+      if (level === 'vm') assert.ok(f.coldStartMs! > c.coldStartMs!, `a VM boots slower than a container starts (${f.coldStartMs} vs ${c.coldStartMs} ms)`);
       assert.ok(f.idlePssBytes! > c.idlePssBytes!, `${level} takes more memory than a container (${f.idlePssBytes} vs ${c.idlePssBytes})`);
       assert.ok(f.fitInBudget! < c.fitInBudget!, `fewer ${level} workloads fit than containers`);
     }

@@ -890,7 +890,7 @@ except docker.errors.APIError as e:
         ((await wget('http://127.0.0.1:8080/')).stdout === 'hello from janus compose\n' ? true : undefined));
       // The worker reaches the backend by its alias and writes into the volume the front end serves.
       await eventually('the worker\'s ticks, with the backend\'s answer, to be served', async () =>
-        (/^tick \d+ backend ok /m.test((await wget('http://127.0.0.1:8080/ticks.txt')).stdout) ? true : undefined));
+        (/^tick \d+ backend ok /m.test((await wget('http://127.0.0.1:8080/ticks.txt')).stdout) ? true : undefined), 60000);
       const down = await sample(['down', '-v']);
       assert.equal(down.code, 0, down.stderr);
       assert.match(down.stderr, /^Removing volume samplev1_site$/m);

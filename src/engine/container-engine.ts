@@ -1749,7 +1749,11 @@ export class ContainerEngine implements ContainerService, ContainerNetworking, S
   }
 
   async projectSnapshotRestore(project: string, name: string): Promise<void> {
-    await this.#restoreGroup(this.#projectIds(project), name, `project ${project}`);
+    // The snapshot's own members: a one-off `compose run` container, a replica or a service added since has no part
+    // in it and is left as it is (a container cannot go while it has snapshots, so no member is missing).
+    const members = (await this.projectSnapshotList(project)).filter((s) => s.name === name).map((s) => s.containerId);
+    if (members.length === 0) throw notFound(`No such snapshot: ${name} of project ${project}`);
+    await this.#restoreGroup(members.sort(), name, `project ${project}`);
   }
 
   async projectSnapshotRemove(project: string, name: string): Promise<void> {

@@ -142,10 +142,13 @@ describe('compose project snapshots', { skip: rootSkip }, () => {
     ok(await compose(['exec', 'a', 'sh', '-c', 'echo a-two > /mine; echo shared-two > /shared/f']), 'change a');
     ok(await compose(['exec', 'b', 'sh', '-c', 'rm /mine']), 'change b');
     fails(await compose(['snapshot', 'restore', '-t', '1', 'nosuch']), /No such snapshot: nosuch/, 'an unknown project snapshot');
+    // A container of the project made after the snapshot (a one-off, a new replica) has no part in it and does not block it.
+    ok(await janus(['run', '-d', '--name', 'snapproj-extra', '--label', 'com.docker.compose.project=snapproj', 'busybox', 'sleep', '100000']), 'a later container of the project');
     assert.equal(ok(await compose(['exec', 'a', 'cat', '/mine']), 'a after a refused restore'), 'a-two\n', 'a refused restore changed nothing (and a runs again)');
     assert.equal(ok(await compose(['snapshot', 'restore', '-t', '1', 'p1']), 'compose snapshot restore').trim(), 'p1');
     assert.equal(ok(await compose(['exec', 'a', 'sh', '-c', 'cat /mine /shared/f']), 'a restored'), 'a-one\nshared-one\n');
     assert.equal(ok(await compose(['exec', 'b', 'sh', '-c', 'cat /mine /shared/f']), 'b restored'), 'b-one\nshared-one\n');
+    ok(await janus(['rm', '-f', 'snapproj-extra']), 'rm the later container');
     fails(await compose(['snapshot', 'create', 'p1']), /already has a snapshot named p1/, 'a taken name');
     fails(await janus(['compose', '-p', 'nosuchproj', 'snapshot', 'create', 'x']), /No such project: nosuchproj/, 'an unknown project');
     ok(await compose(['snapshot', 'rm', 'p1']), 'compose snapshot rm');

@@ -98,10 +98,10 @@ export function App() {
         </p>
       </header>
       <section class="host" aria-label="Host">
-        <Chart title="Host CPU (% of all cores)" series={stats.host} version={statsVersion} format={formatPercent} height={80} lines={[{ field: 'cpu', label: 'CPU', color: '#1f5fbf' }]} />
-        <Chart title="Host memory" series={stats.host} version={statsVersion} format={formatBytes} height={80} lines={[{ field: 'mem', label: 'used', color: '#8a3ab9' }]} />
-        <Chart title="Host network" series={stats.host} version={statsVersion} format={formatRate} height={80} lines={[{ field: 'rx', label: 'received', color: '#0b7a3e' }, { field: 'tx', label: 'sent', color: '#b35900' }]} />
-        <Chart title="Host disks" series={stats.host} version={statsVersion} format={formatRate} height={80} lines={[{ field: 'read', label: 'read', color: '#0b6f7a' }, { field: 'write', label: 'written', color: '#b3261e' }]} />
+        <Chart title="Host CPU (% of all cores)" series={stats.host} version={statsVersion} format={formatPercent} height={100} lines={[{ field: 'cpu', label: 'CPU', color: '#1f5fbf' }]} />
+        <Chart title="Host memory" series={stats.host} version={statsVersion} format={formatBytes} height={100} lines={[{ field: 'mem', label: 'used', color: '#8a3ab9' }]} />
+        <Chart title="Host network" series={stats.host} version={statsVersion} format={formatRate} height={100} lines={[{ field: 'rx', label: 'received', color: '#0b7a3e' }, { field: 'tx', label: 'sent', color: '#b35900' }]} />
+        <Chart title="Host disks" series={stats.host} version={statsVersion} format={formatRate} height={100} lines={[{ field: 'read', label: 'read', color: '#0b6f7a' }, { field: 'write', label: 'written', color: '#b3261e' }]} />
       </section>
       {view === 'resources' ? <main><ResourcesPanel /></main> : (
         <main class="split">

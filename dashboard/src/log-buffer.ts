@@ -1,4 +1,4 @@
-import type { LogLine } from './docker-stream.ts';
+import { nanosParam, timestampNanos, type LogLine } from './docker-stream.ts';
 
 /**
  * The log lines the page holds for one workload: at most `capacity`, the
@@ -57,4 +57,45 @@ export function searchLines(lines: readonly LogLine[], query: string): number[] 
   const q = query.toLowerCase();
   for (let i = 0; i < lines.length; i++) if (q === '' || lines[i].text.toLowerCase().includes(q)) out.push(i);
   return out;
+}
+
+/**
+ * How to ask for the page before `lines` (the suffix of a log the page
+ * holds): `until` just after the first line's timestamp, and `overlap` lines
+ * more than a page, because lines written in one burst share a timestamp and
+ * `until` (exclusive) would otherwise skip the first line's siblings; the
+ * answer then ends with lines already held, which `olderPage` takes off.
+ * undefined when the first line has no timestamp. Pure.
+ */
+export function olderPageRequest(lines: readonly LogLine[]): { until: string; overlap: number } | undefined {
+  const first = lines[0] ? timestampNanos(lines[0].timestamp) : undefined;
+  if (first === undefined) return undefined;
+  const bound = first + 1000n;
+  let overlap = 0;
+  for (const l of lines) {
+    const n = timestampNanos(l.timestamp);
+    if (n === undefined || n >= bound) break;
+    overlap++;
+  }
+  return { until: nanosParam(bound), overlap };
+}
+
+/**
+ * The lines of an older page's answer that are not held yet: the answer's
+ * end that repeats the start of `held` (same time and text) is dropped, and
+ * at most `size` lines are kept (the latest). Pure.
+ */
+export function olderPage(answer: readonly LogLine[], held: readonly LogLine[], size: number): LogLine[] {
+  const same = (a: LogLine, b: LogLine): boolean => a.timestamp === b.timestamp && a.text === b.text && a.stream === b.stream;
+  let repeated = 0;
+  for (let j = Math.min(answer.length, held.length); j > 0; j--) {
+    let match = true;
+    for (let i = 0; i < j && match; i++) match = same(answer[answer.length - j + i], held[i]);
+    if (match) {
+      repeated = j;
+      break;
+    }
+  }
+  const fresh = answer.slice(0, answer.length - repeated);
+  return fresh.slice(Math.max(0, fresh.length - size));
 }

@@ -36,7 +36,7 @@ export function Chart(props: ChartProps) {
     if (!el) return;
     const opts: uPlot.Options = {
       width: Math.max(200, el.clientWidth),
-      height: props.height ?? 120,
+      height: props.height ?? 140,
       legend: { show: true, live: false },
       cursor: { show: false },
       scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, Math.max(max, 1e-9) * 1.1] } },
@@ -48,7 +48,7 @@ export function Chart(props: ChartProps) {
     };
     const u = new uPlot(opts, data(props.series, props.lines), el);
     plot.current = u;
-    const ro = new ResizeObserver(() => u.setSize({ width: Math.max(200, el.clientWidth), height: props.height ?? 120 }));
+    const ro = new ResizeObserver(() => u.setSize({ width: Math.max(200, el.clientWidth), height: props.height ?? 140 }));
     ro.observe(el);
     return () => {
       ro.disconnect();

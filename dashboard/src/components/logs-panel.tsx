@@ -1,8 +1,8 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, describeError, readJson } from '../api.ts';
 import { backoffDelay } from '../backoff.ts';
-import { LogStreamDecoder, nanosParam, timestampNanos, untilBefore, type LogLine } from '../docker-stream.ts';
-import { LogBuffer, searchLines } from '../log-buffer.ts';
+import { LogStreamDecoder, nanosParam, timestampNanos, type LogLine } from '../docker-stream.ts';
+import { LogBuffer, olderPage, olderPageRequest, searchLines } from '../log-buffer.ts';
 import { visibleWindow } from '../virtual-window.ts';
 import type { Workload } from '../workloads.ts';
 
@@ -60,19 +60,26 @@ export function LogsPanel({ workload }: LogsPanelProps) {
     const ctrl = new AbortController();
     let frame = 0;
     let lastTs = '';
-    let lastNanos: bigint | undefined;
+    // A resumed stream (`since` the last line's time, inclusive) starts again with the lines of that
+    // time already held: this many are skipped. Lines of one burst share a time, so it is a count, not a bound.
+    let skip = 0;
     const onLines = (lines: LogLine[]): void => {
-      const fresh = lastNanos === undefined ? lines : lines.filter((l) => {
-        const n = timestampNanos(l.timestamp);
-        return n === undefined || n > lastNanos!;
-      });
+      let fresh = lines;
+      if (skip > 0) {
+        const last = timestampNanos(lastTs);
+        fresh = lines.filter((l) => {
+          if (skip > 0 && timestampNanos(l.timestamp) === last) {
+            skip--;
+            return false;
+          }
+          skip = 0;
+          return true;
+        });
+      }
       if (fresh.length === 0) return;
       buf.append(fresh);
       const ts = fresh.at(-1)!.timestamp;
-      if (ts) {
-        lastTs = ts;
-        lastNanos = timestampNanos(ts);
-      }
+      if (ts) lastTs = ts;
       if (!frame) frame = requestAnimationFrame(() => { frame = 0; setVersion((v) => v + 1); });
     };
     const run = async (): Promise<void> => {
@@ -80,6 +87,10 @@ export function LogsPanel({ workload }: LogsPanelProps) {
       for (;;) {
         try {
           const since = lastTs ? timestampNanos(lastTs) : undefined;
+          if (since !== undefined) {
+            skip = 0;
+            for (let i = buf.lines.length - 1; i >= 0 && buf.lines[i].timestamp === lastTs; i--) skip++;
+          }
           const query: Record<string, string> = since !== undefined ? { since: nanosParam(since) } : { tail: String(PAGE) };
           if (running) query.follow = '1';
           const res = await fetch(logsUrl(workload, query), { signal: ctrl.signal, credentials: 'same-origin' });
@@ -114,18 +125,22 @@ export function LogsPanel({ workload }: LogsPanelProps) {
 
   useEffect(() => {
     const el = scroller.current;
-    if (el && follow) el.scrollTop = el.scrollHeight;
+    if (!el) return;
+    if (follow) el.scrollTop = el.scrollHeight;
+    // New lines (or older ones in front) move the content under a scroll position that may not have changed: no
+    // scroll event comes, so the drawn window is computed again here.
+    setScroll({ top: el.scrollTop, height: el.clientHeight });
   }, [version, follow, query]);
 
   const loadOlder = async (): Promise<void> => {
-    const first = buf.lines[0];
-    const until = first ? untilBefore(first.timestamp) : undefined;
-    if (!until) return;
+    const ask = olderPageRequest(buf.lines);
+    if (!ask) return;
     setLoadingOlder(true);
     try {
-      const page: LogLine[] = [];
-      const res = await fetch(logsUrl(workload, { until, tail: String(PAGE) }), { credentials: 'same-origin' });
-      await readLog(res, workload, (lines) => page.push(...lines));
+      const got: LogLine[] = [];
+      const res = await fetch(logsUrl(workload, { until: ask.until, tail: String(PAGE + ask.overlap) }), { credentials: 'same-origin' });
+      await readLog(res, workload, (lines) => got.push(...lines));
+      const page = olderPage(got, buf.lines.slice(0, ask.overlap + 1), PAGE);
       buf.prepend(page, page.length < PAGE);
       setFollow(false);
       setVersion((v) => v + 1);

@@ -70,7 +70,7 @@ export function WorkloadList(props: WorkloadListProps) {
                 <span class="name">{w.name}{w.service && w.service !== w.name ? <span class="service"> ({w.service})</span> : null}</span>
                 <span class={`badge iso-${w.isolation}`} title="isolation level">{isolationLabel(w)}</span>
                 <span class={`state state-${w.state}`}>{stateLabel(w)}</span>
-                {w.health ? <span class={`health health-${w.health}`}>{w.health}</span> : null}
+                <span class={w.health ? `health health-${w.health}` : 'health'}>{w.health}</span>
                 <span class="image" title={w.image}>{w.image}</span>
                 <span class="uptime">{uptimeLabel(w, props.now, formatDuration)}</span>
                 <span class="cpu" aria-label="CPU">{rates ? formatPercent(rates.cpu) : ''}</span>

@@ -20,6 +20,7 @@ test('--dashboard takes IP:PORT or [IPv6]:PORT and nothing else', () => {
 test('the token comes from the cookie or a bearer header', () => {
   assert.equal(presentedToken({ cookie: `a=b; ${TOKEN_COOKIE}=${TOKEN}; c=d` }), TOKEN);
   assert.equal(presentedToken({ authorization: `Bearer ${TOKEN}` }), TOKEN);
+  assert.equal(presentedToken({ cookie: `${TOKEN_COOKIE}=%E0` }), undefined, 'a malformed cookie is no token (and no crash)');
   assert.equal(presentedToken({ cookie: 'other=1' }), undefined);
 });
 

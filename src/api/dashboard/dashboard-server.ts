@@ -157,7 +157,13 @@ export function createDashboardServer(options: DashboardServerOptions): Dashboar
   });
   server.on('upgrade', (req: IncomingMessage, socket: Socket) => {
     socket.on('error', () => {});
-    const m = EXEC_WS.exec(new URL(req.url ?? '/', 'http://dashboard').pathname);
+    let path: string;
+    try {
+      path = new URL(req.url ?? '/', 'http://dashboard').pathname;
+    } catch {
+      return rejectUpgrade(socket, 400, 'malformed request target');
+    }
+    const m = EXEC_WS.exec(path);
     const verdict: AccessVerdict = m ? access(req, true) : { ok: false, status: 404, message: 'no such websocket' };
     if (!verdict.ok) return rejectUpgrade(socket, verdict.status, verdict.message);
     const key = req.headers['sec-websocket-key'];

@@ -337,7 +337,9 @@ export class QemuRuntime implements Runtime {
       state.pid = await this.#launch(netnsPath ? ['nsenter', `--net=${netnsPath}`, '--', ...argv] : argv, launch, state);
       qmp = await QmpClient.connect(launch.qmpSocket, { signal });
       await this.#templates.restore(qmp, template, migSocket);
-      const { conn } = await AgentConnection.open(launch.agentSocket, { timeoutMs: 10_000, signal });
+      // As long as the boot watchdog gives a cold boot: on a loaded TCG host a restore that is slow to say HELLO is
+      // still sooner than the cold boot that would replace it.
+      const { conn } = await AgentConnection.open(launch.agentSocket, { timeoutMs: launch.accel === 'kvm' ? 5000 : 45000, signal });
       return { conn, qmp };
     } catch (err) {
       this.#ctx.logger.warn('cannot start a VM from its template; booting it cold', { name: launch.name, error: err });

@@ -16,6 +16,8 @@ import { ContainerFiles } from '../engine/container-files.ts';
 import { DockerfileBuilder } from '../builder/dockerfile-builder.ts';
 import type { ContainerRecord } from '../engine/container-record.ts';
 import { JsonDirStore } from '../state/json-dir-store.ts';
+import { BenchService } from '../engine/bench-service.ts';
+import type { BenchResults } from '../core/bench-results.ts';
 import { NetworkEngine, type NetworkRecord } from '../engine/network-engine.ts';
 import { parseProcNetRoute } from '../engine/network-ipam.ts';
 import { BridgeNetworkDriver } from '../network/bridge/bridge-network-driver.ts';
@@ -281,6 +283,7 @@ export async function startDaemon(options: StartDaemonOptions): Promise<RunningD
       images, volumes, containers, snapshots: containers, networks, system, events, builds, logger: logger.child({ component: 'api' }), shutdown: shutdown.signal,
       dashboard: () => dashboardStatus,
       adviser: advisor,
+      bench: new BenchService({ store: new JsonDirStore<BenchResults>({ dir: join(root, 'bench'), onCorrupt: (id, error) => logger.error('bench results unreadable; set aside as .corrupt', { id, error }) }) }),
     });
     server = srv;
     await listen(srv, socketPath);

@@ -3,6 +3,7 @@ import { httpRequest } from './http-request.ts';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { JanusError, invalidArgument } from '../../core/errors.ts';
+import type { BenchResults } from '../../core/bench-results.ts';
 import { DaemonError } from './daemon-error.ts';
 import { containerStream, isMultiplexed, sendHijackRequest, type ContainerStream, type HijackAnswer } from './hijack.ts';
 import { demultiplex, rawChunks } from './stdcopy.ts';
@@ -318,6 +319,17 @@ export class DockerClient {
   /** `POST /janus/advise` (Janus extension): the isolation advisor's answer for create bodies and existing containers, in that order. */
   advise(body: { Workloads?: AdviseWorkloadWire[]; Containers?: string[] }, options: { signal?: AbortSignal } = {}): Promise<AdviseResponse> {
     return this.#json('POST', '/janus/advise', { headers: JSON_HEADERS, body: JSON.stringify(body), signal: options.signal });
+  }
+
+  /** `GET /janus/bench` (Janus extension): the host's latest `janus bench` figures; NotFound when none were recorded. */
+  bench(options: { signal?: AbortSignal } = {}): Promise<BenchResults> {
+    return this.#json('GET', '/janus/bench', options);
+  }
+
+  /** `PUT /janus/bench` (Janus extension): hands bench figures to the daemon, which keeps them as the host's latest; InvalidArgument names a field it refuses. */
+  async benchRecord(results: BenchResults, options: { signal?: AbortSignal } = {}): Promise<void> {
+    const res = await this.#request('PUT', '/janus/bench', { headers: JSON_HEADERS, body: JSON.stringify(results), signal: options.signal });
+    res.resume();
   }
 
   /** `GET /janus/dashboard` (Janus extension): the web dashboard's link (with its token); NotFound when it is off. */

@@ -13,6 +13,8 @@ import { API_VERSION, checkApiVersion } from './api-version.ts';
 import { errorResponse } from './errors.ts';
 import type { EventBus } from './event-bus.ts';
 import { registerAdviseRoutes } from './advise-routes.ts';
+import { registerBenchRoutes } from './bench-routes.ts';
+import type { BenchService } from '../../engine/bench-service.ts';
 import { registerBuildRoutes } from './build-routes.ts';
 import { registerContainerRoutes } from './container-routes.ts';
 import { registerEventRoutes } from './event-routes.ts';
@@ -46,6 +48,8 @@ export interface ApiServerOptions {
   logger: Logger;
   /** The isolation advisor for `POST /janus/advise`; absent: that endpoint is not served (404). */
   adviser?: IsolationAdviser;
+  /** The host's latest bench figures for `GET`/`PUT /janus/bench`; absent: those endpoints are not served (404). */
+  bench?: BenchService;
   /**
    * Aborted by the daemon when it shuts down: every in-flight request's
    * signal (handed to the engine) is aborted with it, and `/events`
@@ -83,6 +87,7 @@ export function createApiServer(options: ApiServerOptions): Server {
   if (options.builds) registerBuildRoutes(router, { builds: options.builds, logger });
   if (options.dashboard) registerDashboardRoutes(router, { dashboard: options.dashboard });
   if (options.adviser) registerAdviseRoutes(router, { adviser: options.adviser });
+  if (options.bench) registerBenchRoutes(router, { bench: options.bench });
   registerNotOfferedRoutes(router);
   const serverHeader = `Janus/${options.system.serverVersion} (linux)`;
 

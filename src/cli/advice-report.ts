@@ -37,7 +37,7 @@ export function tradeoffOf(host: AdviseResponse['Host'], hostName: string, bench
   if (!bench.results) return { missing: bench.problem ?? 'no bench results', ...(free !== undefined ? { freeMemoryBytes: free } : {}) };
   const r = bench.results;
   if (r.host.name !== hostName) {
-    return { missing: `the bench results in ${bench.path} were measured on ${r.host.name}, not on ${hostName} (run janus bench --quick here)`, ...(free !== undefined ? { freeMemoryBytes: free } : {}) };
+    return { missing: `the bench results from ${bench.path} were measured on ${r.host.name}, not on ${hostName} (run janus bench --quick here)`, ...(free !== undefined ? { freeMemoryBytes: free } : {}) };
   }
   const levels: Record<string, LevelTradeoff> = {};
   for (const l of BENCH_LEVELS) {

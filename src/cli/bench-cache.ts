@@ -1,20 +1,9 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 
 import type { BenchResults } from '../core/bench-results.ts';
 
 export { BENCH_LEVELS, type BenchLevel, type BenchResults, type LevelFigures } from '../core/bench-results.ts';
-
-/**
- * Where bench results are cached: `$XDG_CACHE_HOME/janus/bench.json`, else
- * `~/.cache/janus/bench.json`. The figures describe the daemon's host, so
- * they are kept with its name and only used for that host.
- */
-export function benchCachePath(env: Record<string, string | undefined>): string {
-  const base = env.XDG_CACHE_HOME || join(env.HOME || homedir(), '.cache');
-  return join(base, 'janus', 'bench.json');
-}
 
 /** Reads cached results; undefined when there are none or they cannot be read (a reason is given). */
 export async function readBenchCache(path: string): Promise<{ results?: BenchResults; problem?: string }> {
@@ -22,7 +11,7 @@ export async function readBenchCache(path: string): Promise<{ results?: BenchRes
   try {
     text = await readFile(path, 'utf8');
   } catch {
-    return { problem: `no bench results at ${path} (run janus bench --quick)` };
+    return { problem: `no bench results at ${path} (janus bench --quick -o FILE writes one)` };
   }
   try {
     const r = JSON.parse(text) as BenchResults;

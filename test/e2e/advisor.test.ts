@@ -9,6 +9,8 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DockerClient } from '../../src/api/client/docker-client.ts';
+import { isJanusError } from '../../src/core/errors.ts';
 import { skipUnlessRoot, startDaemon, type TestDaemon } from '../support/daemon.ts';
 import { eventually, fails, ok } from './helpers.ts';
 
@@ -31,7 +33,7 @@ after(async () => {
 });
 
 describe('the advisor end to end', { skip: rootSkip }, () => {
-  // The bench cache lives under XDG_CACHE_HOME: a private one, so the user's is neither read nor written.
+  // A private XDG_CACHE_HOME, so nothing of the user's is read or written.
   const env = (): Record<string, string> => ({ XDG_CACHE_HOME: join(work, 'cache') });
   const janus = (args: string[]) => d!.janus(args, { env: env(), timeoutMs: 600000 });
   const advise = async (args: string[]): Promise<Advice[]> => (JSON.parse(ok(await janus(['advise', '--format', 'json', ...args]), `advise ${args.join(' ')}`)) as { workloads: Advice[] }).workloads;
@@ -149,6 +151,13 @@ describe('the advisor end to end', { skip: rootSkip }, () => {
     }
   });
 
+  test('before any bench the daemon has no figures: GET /janus/bench is NotFound and advise says what is missing', async () => {
+    const client = new DockerClient({ host: d!.host });
+    await assert.rejects(client.bench(), (e) => isJanusError(e, 'NotFound') && /run janus bench/.test(e.message));
+    const [a] = await advise(['--', 'run', 'busybox']);
+    assert.match(a.tradeoff.missing ?? '', /the daemon has no bench results .*run janus bench/);
+  });
+
   test('janus bench --quick: consistent figures, a self-contained chart, and advise uses them', async (t) => {
     const chart = join(work, 'bench.svg');
     const results = JSON.parse(ok(await janus(['bench', '--quick', '--format', 'json', '--chart', chart]), 'bench --quick')) as {
@@ -171,6 +180,13 @@ describe('the advisor end to end', { skip: rootSkip }, () => {
     const svg = await readFile(chart, 'utf8');
     assert.match(svg, /^<svg xmlns=/);
     assert.doesNotMatch(svg, /<script|href=|url\(/);
+
+    // The daemon keeps exactly the figures the CLI printed, and refuses a body it does not know, naming the field.
+    const client = new DockerClient({ host: d!.host });
+    assert.deepEqual(await client.bench(), results);
+    await assert.rejects(client.benchRecord({ ...results, levels: { ...results.levels, vm: { ...results.levels.vm, bootMs: 1 } } } as never),
+      (e) => isJanusError(e, 'InvalidArgument') && /levels\.vm\.bootMs is not a field/.test(e.message));
+    assert.deepEqual(await client.bench(), results);
 
     const [a] = await advise(['--', 'run', 'busybox']);
     assert.equal(a.tradeoff.missing, undefined, a.tradeoff.missing);

@@ -1,11 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import type { AdviseWorkloadWire } from '../../api/client/types.ts';
+import type { DockerClient } from '../../api/client/docker-client.ts';
+import type { BenchResults } from '../../core/bench-results.ts';
 import { isJanusError } from '../../core/errors.ts';
 import { loadProject } from '../../compose/load-project.ts';
 import { serviceCreateBody } from '../../compose/service-create-body.ts';
 import { formatAdviceText, tradeoffOf, type AdviceReport } from '../advice-report.ts';
 import { ParsedArgs, parseArgs, type CommandSpec } from '../args.ts';
-import { benchCachePath, readBenchCache } from '../bench-cache.ts';
+import { readBenchCache } from '../bench-cache.ts';
 import type { Command } from '../command.ts';
 import { buildContainerConfig } from '../container-config.ts';
 import { createFlagSpecs } from '../create-flags.ts';
@@ -49,7 +51,8 @@ class AdvisableArgs extends ParsedArgs {
  * (a run command line, parsed by run's own flag parser; --device, --gpus and
  * --pid/--ipc/--uts host, which Janus refuses, are explained instead), or
  * container names. The daemon's advisor decides (POST /janus/advise); this
- * command adds the bench figures for the daemon's host and prints. A
+ * command adds the bench figures the daemon keeps for its host (GET
+ * /janus/bench, or --bench-file) and prints. A
  * compose file that does not load is reported as not evaluated (exit 1).
  */
 export const adviseCommand: Command = {
@@ -62,7 +65,7 @@ export const adviseCommand: Command = {
     flags: [
       { name: 'file', short: 'f', type: 'list', valueName: 'file', description: 'Compose file(s) whose services to advise on' },
       { name: 'format', type: 'string', valueName: 'string', description: "Output format: 'table' (default) or 'json'" },
-      { name: 'bench-file', type: 'string', valueName: 'file', description: 'Bench results to use (default: the cache janus bench writes)' },
+      { name: 'bench-file', type: 'string', valueName: 'file', description: 'Bench results to use from a file (default: the daemon\'s, which janus bench records)' },
     ],
   },
   async run(ctx, args) {
@@ -127,8 +130,8 @@ export const adviseCommand: Command = {
       ? await client.advise({ Workloads: workloads, Containers: containers }, { signal: ctx.signal })
       : { Workloads: [], Host: { levels: {} } };
     const info = await client.info({ signal: ctx.signal });
-    const path = args.string('bench-file') ?? benchCachePath(ctx.env);
-    const bench = { ...(await readBenchCache(path)), path };
+    const benchFile = args.string('bench-file');
+    const bench = benchFile !== undefined ? { ...(await readBenchCache(benchFile)), path: benchFile } : await daemonBench(client, ctx.signal);
     const tradeoff = tradeoffOf(answer.Host, String(info.Name ?? ''), bench);
     const reports: AdviceReport[] = answer.Workloads.map((w) => ({ ...w, tradeoff }));
     if (format === 'json') {
@@ -140,3 +143,14 @@ export const adviseCommand: Command = {
     if (unevaluated.length > 0) throw new StatusError(1);
   },
 };
+
+/** The daemon's bench figures (GET /janus/bench), or why there are none: never measured, or a daemon without that endpoint. */
+async function daemonBench(client: DockerClient, signal: AbortSignal): Promise<{ results?: BenchResults; problem?: string; path: string }> {
+  const path = 'the daemon (GET /janus/bench)';
+  try {
+    return { results: await client.bench({ signal }), path };
+  } catch (err) {
+    if (isJanusError(err, 'NotFound')) return { problem: 'the daemon has no bench results for this host (run janus bench --quick)', path };
+    throw err;
+  }
+}

@@ -1,7 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import type { DockerClient } from '../../api/client/docker-client.ts';
 import { isJanusError, unavailable } from '../../core/errors.ts';
-import { BENCH_LEVELS, benchCachePath, writeBenchCache, type BenchLevel, type BenchResults, type LevelFigures } from '../bench-cache.ts';
+import { BENCH_LEVELS, writeBenchCache, type BenchLevel, type BenchResults, type LevelFigures } from '../bench-cache.ts';
 import { benchChartSvg, benchTable } from '../bench-chart.ts';
 import type { CliContext, Command } from '../command.ts';
 import { workloadPss } from '../process-memory.ts';
@@ -47,7 +47,8 @@ function timedScript(job: string): string[] {
  * idle host memory per workload (PSS of its process tree), how many fit in
  * a memory budget, and a CPU-bound (md5sum) and an I/O-bound (dd with fsync)
  * job's throughput inside a workload. Prints a table, writes an SVG chart,
- * and caches the results for `janus advise`. It must run on the daemon's
+ * and hands the results to the daemon (PUT /janus/bench), which keeps them
+ * for `janus advise` and the dashboard. It must run on the daemon's
  * host (memory is read from /proc); `--quick` uses few iterations (VM boots
  * are slow without KVM). Figures only: nothing passes or fails.
  */
@@ -62,7 +63,7 @@ export const benchCommand: Command = {
       { name: 'image', type: 'string', valueName: 'image', default: 'busybox', description: 'Image to measure with (needs sh, true, sleep, dd, md5sum, cut)' },
       { name: 'budget', type: 'string', valueName: 'bytes', description: 'Memory budget for the density figure (default: the host\'s MemAvailable now)' },
       { name: 'chart', type: 'string', valueName: 'file', default: 'janus-bench.svg', description: 'Where to write the SVG chart' },
-      { name: 'output', short: 'o', type: 'string', valueName: 'file', description: 'Where to cache the results (default: the cache janus advise reads)' },
+      { name: 'output', short: 'o', type: 'string', valueName: 'file', description: 'Also write the results to this file (janus advise --bench-file reads one)' },
       { name: 'format', type: 'string', valueName: 'string', description: "Output format: 'table' (default) or 'json'" },
     ],
   },
@@ -131,8 +132,8 @@ export const benchCommand: Command = {
       await measureLevel(ctx, { client, image, level, f, startRuns: startRuns[level], execRuns, jobMiB, budget, progress });
     }
 
-    const cache = args.string('output') ?? benchCachePath(ctx.env);
-    await writeBenchCache(cache, results);
+    const output = args.string('output');
+    if (output !== undefined) await writeBenchCache(output, results);
     const chart = args.string('chart') ?? 'janus-bench.svg';
     await writeFile(chart, benchChartSvg(results));
     if (format === 'json') {
@@ -140,8 +141,12 @@ export const benchCommand: Command = {
     } else {
       ctx.stdout.write(benchTable(results));
       for (const l of BENCH_LEVELS) for (const n of results.levels[l].notes) ctx.stdout.write(`note (${l}): ${n}\n`);
-      ctx.stdout.write(`chart: ${chart}\nresults cached in ${cache} (janus advise uses them)\n`);
+      ctx.stdout.write(`chart: ${chart}\n${output !== undefined ? `results written to ${output}\n` : ''}`);
     }
+    // The daemon keeps the figures for janus advise and the dashboard. Recorded after printing, so
+    // a daemon that refuses them (or has no such endpoint) costs the error, not the measurements.
+    await client.benchRecord(results, { signal });
+    if (format !== 'json') ctx.stdout.write('results recorded by the daemon (janus advise and the dashboard use them)\n');
   },
 };
 

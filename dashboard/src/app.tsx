@@ -2,6 +2,7 @@ import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { checkSession } from './api.ts';
 import { Chart } from './components/chart.tsx';
 import { ResourcesPanel } from './components/resources-panel.tsx';
+import { BenchPanel } from './components/bench-panel.tsx';
 import { WorkloadDetail } from './components/workload-detail.tsx';
 import { WorkloadList } from './components/workload-list.tsx';
 import { formatBytes, formatPercent, formatRate } from './format.ts';
@@ -30,7 +31,7 @@ export function App() {
   const [workloads, setWorkloads] = useState<Workload[] | undefined>();
   const [statsVersion, setStatsVersion] = useState(0);
   const [selected, setSelected] = useState<string | undefined>();
-  const [view, setView] = useState<'workloads' | 'resources'>('workloads');
+  const [view, setView] = useState<'workloads' | 'resources' | 'bench'>('workloads');
   const [now, setNow] = useState(Date.now());
   const lastKnown = useRef(new Map<string, Workload>());
   const stats = useMemo(() => new StatsHistory(120), []);
@@ -92,6 +93,7 @@ export function App() {
         <nav aria-label="Views">
           <button type="button" aria-pressed={view === 'workloads'} onClick={() => setView('workloads')}>Workloads</button>
           <button type="button" aria-pressed={view === 'resources'} onClick={() => setView('resources')}>Images and volumes</button>
+          <button type="button" aria-pressed={view === 'bench'} onClick={() => setView('bench')}>Bench</button>
         </nav>
         <p class={`connection conn-${connection.kind}`} role="status" aria-live="polite">
           Daemon: {connectionText(connection, now)}
@@ -103,7 +105,7 @@ export function App() {
         <Chart title="Host network" series={stats.host} version={statsVersion} format={formatRate} height={100} lines={[{ field: 'rx', label: 'received', color: '#0b7a3e' }, { field: 'tx', label: 'sent', color: '#b35900' }]} />
         <Chart title="Host disks" series={stats.host} version={statsVersion} format={formatRate} height={100} lines={[{ field: 'read', label: 'read', color: '#0b6f7a' }, { field: 'write', label: 'written', color: '#b3261e' }]} />
       </section>
-      {view === 'resources' ? <main><ResourcesPanel /></main> : (
+      {view === 'resources' ? <main><ResourcesPanel /></main> : view === 'bench' ? <main><BenchPanel /></main> : (
         <main class="split">
           <section class="list-pane" aria-labelledby="list-title">
             <h2 id="list-title">Workloads <span class="count">{workloads ? `${workloads.length} (${running} running)` : 'loading…'}</span></h2>

@@ -95,6 +95,8 @@ test('the Engine API under /api: only with the token, only what the page uses, a
   assert.equal(apiRequestAllowed('DELETE', '/containers/x'), true);
   assert.equal(apiRequestAllowed('POST', '/build'), false);
   assert.equal(apiRequestAllowed('POST', '/janus/advise'), true);
+  assert.equal(apiRequestAllowed('GET', '/janus/bench'), true);
+  assert.equal(apiRequestAllowed('PUT', '/janus/bench'), false);
   assert.equal(apiRequestAllowed('GET', '/containers/x/archive'), false);
 });
 

@@ -21,15 +21,19 @@ export const memoryOf = processMemory;
 /** The host's MemAvailable, bytes. */
 export const memAvailable = async (): Promise<number> => Number(/MemAvailable:\s+(\d+)/.exec(await readFile('/proc/meminfo', 'utf8'))![1]) * 1024;
 
-/** Wall time of one program run, ms; throws when it fails. */
-export function timed(file: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+/** Wall time of one program run, ms; throws when it fails, or when it outlives `timeoutMs` (then it is SIGKILLed). */
+export function timed(file: string, args: string[], env: NodeJS.ProcessEnv = process.env, timeoutMs?: number): Promise<number> {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
-    const p = spawn(file, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    const p = spawn(file, args, { env, stdio: ['ignore', 'ignore', 'pipe'], ...(timeoutMs ? { timeout: timeoutMs, killSignal: 'SIGKILL' as const } : {}) });
     let err = '';
     p.stderr.on('data', (b: Buffer) => { err += b.toString(); });
     p.on('error', reject);
-    p.on('close', (code) => (code === 0 ? resolve(performance.now() - t0) : reject(new Error(`${file} ${args.join(' ')} exited ${code}: ${err.trim()}`))));
+    p.on('close', (code, signal) => {
+      if (code === 0) resolve(performance.now() - t0);
+      else if (signal && timeoutMs && performance.now() - t0 >= timeoutMs) reject(new Error(`${file} ${args.join(' ')} did not finish within ${timeoutMs / 1000} s: ${err.trim()}`));
+      else reject(new Error(`${file} ${args.join(' ')} exited ${code ?? signal}: ${err.trim()}`));
+    });
   });
 }
 
@@ -105,7 +109,9 @@ export async function preparePodman(work: string, options: { env: NodeJS.Process
   await mkdir(join(work, 'podman'), { recursive: true });
   await writeFile(env.CONTAINERS_CONF!, [
     '[containers]', `default_ulimits = ["nofile=${nofile}:${nofile}", "nproc=${nproc}:${nproc}"]`,
-    '[engine]', 'runtime = "runc"', 'cgroup_manager = "cgroupfs"', 'events_logger = "file"', '',
+    '[engine]', 'runtime = "runc"', 'cgroup_manager = "cgroupfs"', 'events_logger = "file"',
+    // Networks it creates (compose projects) are files: keep them under the temp dir, not in the host's /etc/cni/net.d.
+    '[network]', `network_config_dir = "${join(work, 'podman', 'networks')}"`, '',
   ].join('\n'));
   await writeFile(env.CONTAINERS_STORAGE_CONF!, [
     '[storage]', 'driver = "overlay"', `graphroot = "${join(work, 'podman', 'root')}"`, `runroot = "${join(work, 'podman', 'run')}"`, '',

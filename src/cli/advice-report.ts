@@ -1,7 +1,7 @@
 import type { AdviseResponse, WorkloadAdviceWire } from '../api/client/types.ts';
 import { BENCH_LEVELS, type BenchResults } from './bench-cache.ts';
 
-/** The trade-off of one level for this host, from the bench cache and the host's free memory now. */
+/** The trade-off of one level for this host, from the bench figures (the daemon's, or a --bench-file) and the host's free memory now. */
 export interface LevelTradeoff {
   works: boolean;
   startMs?: number;

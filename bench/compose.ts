@@ -170,8 +170,9 @@ try {
     if (podmanCompose) {
       peers.push({
         name: 'podman-compose → podman',
-        up: inNetns(podmanCompose, ['-p', 'sample', '-f', join(app, 'compose.yaml'), 'up', '-d']),
-        down: inNetns(podmanCompose, ['-p', 'sample', '-f', join(app, 'compose.yaml'), 'down', '-v']),
+        // A project name of its own: a failed run may leave its network behind, which docker-compose v1 would then meet.
+        up: inNetns(podmanCompose, ['-p', 'samplepc', '-f', join(app, 'compose.yaml'), 'up', '-d']),
+        down: inNetns(podmanCompose, ['-p', 'samplepc', '-f', join(app, 'compose.yaml'), 'down', '-v']),
         env: podmanEnv,
         netns: `/run/netns/${podmanNetns}`,
         podmanHealth: true,

@@ -59,43 +59,75 @@ export function searchLines(lines: readonly LogLine[], query: string): number[] 
   return out;
 }
 
-/**
- * How to ask for the page before `lines` (the suffix of a log the page
- * holds): `until` just after the first line's timestamp, and `overlap` lines
- * more than a page, because lines written in one burst share a timestamp and
- * `until` (exclusive) would otherwise skip the first line's siblings; the
- * answer then ends with lines already held, which `olderPage` takes off.
- * undefined when the first line has no timestamp. Pure.
- */
-export function olderPageRequest(lines: readonly LogLine[]): { until: string; overlap: number } | undefined {
-  const first = lines[0] ? timestampNanos(lines[0].timestamp) : undefined;
-  if (first === undefined) return undefined;
-  const bound = first + 1000n;
-  let overlap = 0;
-  for (const l of lines) {
-    const n = timestampNanos(l.timestamp);
-    if (n === undefined || n >= bound) break;
-    overlap++;
-  }
-  return { until: nanosParam(bound), overlap };
+/** How to ask for the page before the lines held, and how to tell its new lines (see olderPageRequest, olderPage). */
+export interface OlderPageRequest {
+  /** The `until` query value: just after the first held line's timestamp (the daemon's `until` is exclusive). */
+  until: string;
+  /** The first held line's timestamp, Unix nanoseconds. */
+  first: bigint;
+  /** How many held lines share that timestamp (the answer ends with as many lines of it that are held already). */
+  overlap: number;
+  /** The `tail` query value: a page, the held lines before `until`, and some slack (see OLDER_PAGE_SLACK). */
+  tail: number;
 }
 
 /**
- * The lines of an older page's answer that are not held yet: the answer's
- * end that repeats the start of `held` (same time and text) is dropped, and
- * at most `size` lines are kept (the latest). Pure.
+ * Records more than a page and the overlap asked for: conmon cuts a line
+ * that straddles two of its reads into two records (one line, two
+ * records), and a record a few hundred nanoseconds after the first held
+ * line can fall on either side of the daemon's `until`. Without slack such
+ * records would make a full page look short, and so like the log's start.
  */
-export function olderPage(answer: readonly LogLine[], held: readonly LogLine[], size: number): LogLine[] {
-  const same = (a: LogLine, b: LogLine): boolean => a.timestamp === b.timestamp && a.text === b.text && a.stream === b.stream;
-  let repeated = 0;
-  for (let j = Math.min(answer.length, held.length); j > 0; j--) {
-    let match = true;
-    for (let i = 0; i < j && match; i++) match = same(answer[answer.length - j + i], held[i]);
-    if (match) {
-      repeated = j;
-      break;
-    }
+export const OLDER_PAGE_SLACK = 64;
+
+/**
+ * How to ask for the page of `size` lines before `lines` (the suffix of a
+ * log the page holds). Lines written in one burst share a timestamp, so a
+ * time alone cannot say where the held lines start: `until` is a little
+ * after the first held line's time (its siblings included, whatever the
+ * daemon's rounding), `overlap` counts the held lines at exactly that
+ * time, which olderPage then drops from the answer's end by count — the
+ * daemon keeps lines of one time in file order — and `tail` makes room for
+ * every held line before `until`, so a full page still comes. undefined when the first
+ * line has no timestamp. Pure.
+ */
+export function olderPageRequest(lines: readonly LogLine[], size: number): OlderPageRequest | undefined {
+  const first = lines[0] ? timestampNanos(lines[0].timestamp) : undefined;
+  if (first === undefined) return undefined;
+  const bound = first + 1000n;
+  // The held lines the answer can end with: all those before `bound` (they follow the first held line in the file).
+  let overlap = 0;
+  let within = 0;
+  for (const l of lines) {
+    const n = timestampNanos(l.timestamp);
+    if (n === undefined || n >= bound) break;
+    if (n === first) overlap++;
+    within++;
   }
-  const fresh = answer.slice(0, answer.length - repeated);
-  return fresh.slice(Math.max(0, fresh.length - size));
+  return { until: nanosParam(bound), first, overlap, tail: size + within + OLDER_PAGE_SLACK };
+}
+
+/**
+ * The lines of an older page's answer that are not held yet, at most
+ * `size` (the latest), and whether the log's start was reached. From the
+ * answer's end go the lines later than the first held one (within `until`'s
+ * margin), then exactly `ask.overlap` lines of its time: those are the held
+ * lines of that time — compared by count, not text, as a line conmon cut in
+ * two records reads as its first part in an answer that stops between them.
+ * Pure.
+ */
+export function olderPage(answer: readonly LogLine[], ask: OlderPageRequest, size: number): { lines: LogLine[]; complete: boolean } {
+  let end = answer.length;
+  while (end > 0) {
+    const n = timestampNanos(answer[end - 1].timestamp);
+    if (n === undefined || n <= ask.first) break;
+    end--;
+  }
+  let held = ask.overlap;
+  while (held > 0 && end > 0 && timestampNanos(answer[end - 1].timestamp) === ask.first) {
+    end--;
+    held--;
+  }
+  const fresh = answer.slice(0, end);
+  return { lines: fresh.slice(Math.max(0, fresh.length - size)), complete: fresh.length < size };
 }

@@ -133,15 +133,15 @@ export function LogsPanel({ workload }: LogsPanelProps) {
   }, [version, follow, query]);
 
   const loadOlder = async (): Promise<void> => {
-    const ask = olderPageRequest(buf.lines);
+    const ask = olderPageRequest(buf.lines, PAGE);
     if (!ask) return;
     setLoadingOlder(true);
     try {
       const got: LogLine[] = [];
-      const res = await fetch(logsUrl(workload, { until: ask.until, tail: String(PAGE + ask.overlap) }), { credentials: 'same-origin' });
+      const res = await fetch(logsUrl(workload, { until: ask.until, tail: String(ask.tail) }), { credentials: 'same-origin' });
       await readLog(res, workload, (lines) => got.push(...lines));
-      const page = olderPage(got, buf.lines.slice(0, ask.overlap + 1), PAGE);
-      buf.prepend(page, page.length < PAGE);
+      const page = olderPage(got, ask, PAGE);
+      buf.prepend(page.lines, page.complete);
       setFollow(false);
       setVersion((v) => v + 1);
     } catch (err) {

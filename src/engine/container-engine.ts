@@ -1288,7 +1288,7 @@ export class ContainerEngine implements ContainerService, ContainerNetworking, S
     return id;
   }
 
-  async execStart(execId: string, options: { detach?: boolean; tty?: boolean; signal?: AbortSignal } = {}): Promise<StreamSession> {
+  async execStart(execId: string, options: { detach?: boolean; tty?: boolean; signal?: AbortSignal; beforeStart?: (tty: boolean) => void } = {}): Promise<StreamSession> {
     const session = this.#execs.get(execId);
     if (!session) throw notFound(`No such exec instance: ${execId}`);
     if (session.started) throw conflict(`exec ${execId} has already been started`);
@@ -1299,6 +1299,7 @@ export class ContainerEngine implements ContainerService, ContainerNetworking, S
     const r = session.request;
     const tty = options.tty ?? !!r.tty;
     const process = await this.#execProcess(rec, r, tty);
+    options.beforeStart?.(tty);
     let proc: ExecProcess;
     try {
       proc = await task.exec(execId, process, { tty, stdin: !!r.attachStdin && !options.detach });

@@ -435,8 +435,15 @@ export interface ContainerService {
   resize(id: string, size: { rows: number; cols: number }): Promise<void>;
   /** Registers an exec (not started). Conflict when the container is not running. */
   execCreate(id: string, request: ExecCreateRequest): Promise<string>;
-  /** Starts an exec; with `detach` the session has no output and returns at once. */
-  execStart(execId: string, options?: { detach?: boolean; tty?: boolean; signal?: AbortSignal }): Promise<StreamSession>;
+  /**
+   * Starts an exec; with `detach` the session has no output and returns at once.
+   * `beforeStart` is called once the exec is allowed to start (NotFound and
+   * Conflict are thrown before it), just before its process starts, with
+   * whether it has a TTY: the API takes the client's connection over there,
+   * as dockerd does, so none of the process's output can reach a client ahead
+   * of the upgrade's response.
+   */
+  execStart(execId: string, options?: { detach?: boolean; tty?: boolean; signal?: AbortSignal; beforeStart?: (tty: boolean) => void }): Promise<StreamSession>;
   execInspect(execId: string): Promise<ExecView>;
   execResize(execId: string, size: { rows: number; cols: number }): Promise<void>;
   /** `ps` inside the container (`psArgs` as for ps(1), default `-ef`). Conflict when not running. */

@@ -435,7 +435,7 @@ export class FakeContainerService implements ContainerService {
     return id;
   }
 
-  async execStart(execId: string, options: { detach?: boolean; tty?: boolean; signal?: AbortSignal } = {}): Promise<StreamSession> {
+  async execStart(execId: string, options: { detach?: boolean; tty?: boolean; signal?: AbortSignal; beforeStart?: (tty: boolean) => void } = {}): Promise<StreamSession> {
     this.#call('execStart', execId, { detach: options.detach, tty: options.tty });
     const e = this.execs.get(execId);
     if (!e) throw notFound(`No such exec instance: ${execId}`);
@@ -445,6 +445,7 @@ export class FakeContainerService implements ContainerService {
     e.started = true;
     e.running = true;
     const tty = options.tty ?? !!e.request.tty;
+    options.beforeStart?.(tty);
     const out = new ChunkQueue();
     const finish = (code: number) => {
       e.running = false;

@@ -5,6 +5,7 @@ import type { Logger } from '../../util/logger.ts';
 import { compareApiVersions } from './api-version.ts';
 import { streamMediaType, ttySize } from './container-routes.ts';
 import { errorResponse } from './errors.ts';
+import type { HijackedConnection } from './api-request.ts';
 import type { Router } from './router.ts';
 import { serveStreamSession } from './serve-stream-session.ts';
 import { muxFrame } from './stream-frames.ts';
@@ -100,17 +101,23 @@ export function registerExecRoutes(router: Router, options: ExecRoutesOptions): 
     // docker: no initial console size before API 1.42, nor without a TTY.
     if (compareApiVersions(r.apiVersion, '1.42') < 0) size = undefined;
     const execId = r.param('id');
+    // Like dockerd, the connection is taken over just before the process starts (after the checks that answer
+    // 404/409): output that came before the upgrade's response could reach the client in one read with its
+    // headers, and docker-py reads the stream from under http.client's buffer, losing what that buffer took.
+    const taken: { conn?: HijackedConnection } = {};
+    const beforeStart = detach ? undefined : (withTty: boolean): void => { taken.conn = r.hijack(streamMediaType(withTty, r.apiVersion)); };
     let session;
     try {
-      session = await containers.execStart(execId, { detach, ...(tty !== undefined ? { tty } : {}), signal: r.signal });
+      session = await containers.execStart(execId, { detach, ...(tty !== undefined ? { tty } : {}), signal: r.signal, ...(beforeStart ? { beforeStart } : {}) });
     } catch (err) {
       // docker starts the process after taking over the connection: a command that cannot run is told on the
       // stream's stdout and the exec records 126/127, which the docker CLI then reads as its own exit code
       // (an error status instead makes it say "unable to upgrade to tcp, received 400" and exit 1).
-      if (detach || !(err instanceof ProcessStartError)) throw err;
+      if (detach || (!taken.conn && !(err instanceof ProcessStartError))) throw err;
       const withTty = tty ?? (await containers.execInspect(execId)).processConfig.tty;
-      const conn = r.hijack(streamMediaType(withTty, r.apiVersion));
-      const text = Buffer.from(`${err.message}\r\n`);
+      const conn = taken.conn ?? r.hijack(streamMediaType(withTty, r.apiVersion));
+      if (!(err instanceof ProcessStartError)) logger.error('exec start failed after the upgrade', { exec: execId, error: err });
+      const text = Buffer.from(`${(err as Error).message}\r\n`);
       conn.output.end(withTty ? text : muxFrame('stdout', text));
       return;
     }
@@ -119,7 +126,7 @@ export function registerExecRoutes(router: Router, options: ExecRoutesOptions): 
       r.sendEmpty(200);
       return;
     }
-    const conn = r.hijack(streamMediaType(session.tty, r.apiVersion));
+    const conn = taken.conn ?? r.hijack(streamMediaType(session.tty, r.apiVersion));
     if (size && session.tty) {
       await containers.execResize(execId, size).catch((err: unknown) => logger.debug('initial exec resize failed', { exec: execId, error: err }));
     }

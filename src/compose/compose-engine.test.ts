@@ -5,6 +5,7 @@ import type { ContainerCreateBody, ContainerSummary, NetworkCreateRequest, Volum
 import { JanusError } from '../core/errors.ts';
 import { ComposeEngine } from './compose-engine.ts';
 import type { ComposeProject, ServiceConfig } from './model.ts';
+import { composeService } from '../../test/fakes/compose-service.ts';
 
 /** An in-memory daemon with just what the engine calls; containers "run" at once, and exit with `exitCodes[name]` when set. */
 class FakeDaemon {
@@ -108,13 +109,7 @@ class FakeDaemon {
   }
 }
 
-function service(name: string, extra: Partial<ServiceConfig> = {}): ServiceConfig {
-  return {
-    name, image: 'busybox', environment: {}, ports: [], expose: [], volumes: [], tmpfs: [], networks: { default: { aliases: [] } }, dependsOn: {},
-    resources: {}, labels: {}, capAdd: [], capDrop: [], privileged: false, readOnly: false, securityOpt: [], ulimits: {}, extraHosts: [], dns: [],
-    dnsSearch: [], tty: false, stdinOpen: false, profiles: [], scale: 1, janus: {}, ...extra,
-  };
-}
+const service = composeService;
 
 function project(services: ServiceConfig[]): ComposeProject {
   return {

@@ -3,14 +3,9 @@ import assert from 'node:assert/strict';
 import type { ComposeProject, ServiceConfig } from './model.ts';
 import { serviceCreateBody } from './service-create-body.ts';
 import { dependentsOf, serviceOrder } from './service-order.ts';
+import { composeService } from '../../test/fakes/compose-service.ts';
 
-function service(name: string, extra: Partial<ServiceConfig> = {}): ServiceConfig {
-  return {
-    name, image: 'busybox', environment: {}, ports: [], expose: [], volumes: [], tmpfs: [], networks: { default: { aliases: [] } }, dependsOn: {},
-    resources: {}, labels: {}, capAdd: [], capDrop: [], privileged: false, readOnly: false, securityOpt: [], ulimits: {}, extraHosts: [], dns: [],
-    dnsSearch: [], tty: false, stdinOpen: false, profiles: [], scale: 1, janus: {}, ...extra,
-  };
-}
+const service = composeService;
 
 function project(services: ServiceConfig[]): ComposeProject {
   return {

@@ -381,7 +381,8 @@ describe('docker clients against a janus daemon', { skip: skipUnlessRoot() }, ()
     test('stats --no-stream and top of a running container; MEM USAGE leaves the page cache out', async () => {
       // 32 MiB written to the container's own layer: page cache charged to its memory cgroup, which the kernel may drop.
       ok(await docker(['run', '-d', '--name', 'busy', 'busybox', 'sh', '-c', 'head -c 33554432 /dev/zero > /cached && exec sleep 300']), 'run');
-      await eventually('the file to be written', async () => ((await docker(['exec', 'busy', 'sh', '-c', 'test $(wc -c < /cached) -eq 33554432'])).code === 0 ? true : undefined));
+      // stat, not wc: reading the file again would move its pages to the active list, which docker does not subtract.
+      await eventually('the file to be written', async () => ((await docker(['exec', 'busy', 'sh', '-c', 'test $(stat -c %s /cached) -eq 33554432'])).code === 0 ? true : undefined));
       const stats = ok(await docker(['stats', '--no-stream', 'busy']), 'stats');
       assert.match(stats, /^CONTAINER ID\s+NAME\s+CPU %\s+MEM USAGE \/ LIMIT\s+MEM %\s+NET I\/O\s+BLOCK I\/O\s+PIDS\n/);
       assert.match(stats, /^[0-9a-f]{12}\s+busy\s+\d+\.\d+%\s+\S+ \/ \S+\s+\d+\.\d+%\s+.+\s+1\n/m);
@@ -392,7 +393,11 @@ describe('docker clients against a janus daemon', { skip: skipUnlessRoot() }, ()
       assert.ok(m, `MEM USAGE / LIMIT: ${shown}`);
       const shownBytes = Number(m[1]) * 1024 ** ['B', 'KiB', 'MiB', 'GiB'].indexOf(m[2]!);
       assert.ok(raw.memory_stats.usage >= 32 * 1024 * 1024, `the cgroup is charged for the cached file: usage ${raw.memory_stats.usage}`);
-      assert.ok(shownBytes < 16 * 1024 * 1024, `docker stats shows the usage without the page cache: ${shown} (usage ${raw.memory_stats.usage}, stats ${JSON.stringify(raw.memory_stats.stats)})`);
+      // docker's CLI shows usage less the cgroup's inactive file pages (memory.stat, which Janus passes on); how much of
+      // the file the kernel keeps on the inactive list is its own affair, so the test checks that subtraction happened.
+      const inactive = Number((raw.memory_stats.stats as Record<string, number> | undefined)?.total_inactive_file ?? 0);
+      assert.ok(inactive > 0 && shownBytes <= raw.memory_stats.usage - inactive + 1024 * 1024,
+        `docker stats shows the usage without the inactive page cache: ${shown} (usage ${raw.memory_stats.usage}, stats ${JSON.stringify(raw.memory_stats.stats)})`);
       const top = ok(await docker(['top', 'busy']), 'top');
       assert.match(top, /^UID\s+PID\s+PPID\s+C\s+STIME\s+TTY\s+TIME\s+CMD\n/);
       assert.match(top, /sleep 300$/m);

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { NodeExec } from '../src/util/exec.ts';
 import { JANUS_BIN, startDaemon } from '../test/support/daemon.ts';
-import { median, mountsUnder, onPath, preparePodman, timed } from './bench-support.ts';
+import { median, onPath, preparePodman, removeWorkDir, stopService, timed } from './bench-support.ts';
 
 const { values } = parseArgs({
   options: {
@@ -88,24 +88,7 @@ try {
     for (let i = 0; i < ids.length; i += 50) await exec.run(docker, ['rm', '-f', ...ids.slice(i, i + 50)], { env, check: false });
   }
 } finally {
-  if (service && service.exitCode === null) {
-    const ended = new Promise((r) => service!.once('exit', r));
-    service.kill('SIGTERM');
-    await Promise.race([ended, new Promise((r) => setTimeout(r, 10000))]);
-  }
+  await stopService(service);
   await d.stop();
-  // podman's storage keeps a bind mount of its own that the exiting service may still hold: unmount, retry once.
-  for (let attempt = 0; ; attempt++) {
-    for (const p of await mountsUnder(work)) await exec.run('umount', ['-l', p], { check: false });
-    try {
-      await rm(work, { recursive: true, force: true });
-      break;
-    } catch (err) {
-      if (attempt > 0) {
-        console.error(`bench/api: cleanup of ${work}: ${(err as Error).message}`);
-        break;
-      }
-      await new Promise((r) => setTimeout(r, 1000));
-    }
-  }
+  await removeWorkDir(work, 'bench/api');
 }

@@ -1,8 +1,8 @@
 // Helpers shared by the benchmarks: timing, Engine API calls, host limits,
 // mounts, and podman with a private configuration (for side-by-side runs).
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { delimiter, join } from 'node:path';
 import { processMemory } from '../src/cli/process-memory.ts';
@@ -120,4 +120,35 @@ export async function preparePodman(work: string, options: { env: NodeJS.Process
   await exec.run(JANUS_BIN, ['save', '-o', archive, 'busybox'], { env: options.env });
   await exec.run(podman, ['load', '-q', '-i', archive], { env });
   return { podman, env };
+}
+
+/** Ends a peer's API service (podman system service): SIGTERM, then SIGKILL after 10 s. */
+export async function stopService(service: ChildProcess | undefined): Promise<void> {
+  if (!service || service.exitCode !== null) return;
+  const ended = new Promise((r) => service.once('exit', r));
+  service.kill('SIGTERM');
+  await Promise.race([ended, new Promise((r) => setTimeout(r, 10000))]);
+  if (service.exitCode === null) service.kill('SIGKILL');
+}
+
+/**
+ * Removes a bench's work directory. podman's storage keeps a bind mount of
+ * its own that an exiting service may still hold: unmount what is under it,
+ * retry once, and say so (never throw) when it still cannot go.
+ */
+export async function removeWorkDir(work: string, label: string): Promise<void> {
+  const exec = new NodeExec();
+  for (let attempt = 0; ; attempt++) {
+    for (const p of await mountsUnder(work)) await exec.run('umount', ['-l', p], { check: false });
+    try {
+      await rm(work, { recursive: true, force: true });
+      return;
+    } catch (err) {
+      if (attempt > 0) {
+        console.error(`${label}: cleanup of ${work}: ${(err as Error).message}`);
+        return;
+      }
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
 }

@@ -19,7 +19,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { NodeExec } from '../src/util/exec.ts';
 import { JANUS_BIN, startDaemon } from '../test/support/daemon.ts';
-import { api, median, mountsUnder, onPath, preparePodman, timed } from './bench-support.ts';
+import { api, median, onPath, preparePodman, removeWorkDir, stopService, timed } from './bench-support.ts';
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '3' }, 'no-vm': { type: 'boolean', default: false } } });
 const runs = Math.max(1, Number(values.runs));
@@ -277,25 +277,8 @@ try {
       await exec.run('nsenter', [`--net=/run/netns/${podmanNetns}`, podmanBin, ...args], { env: podmanEnv, check: false, signal: AbortSignal.timeout(60_000) }).catch(() => undefined);
     }
   }
-  if (service && service.exitCode === null) {
-    const ended = new Promise((r) => service!.once('exit', r));
-    service.kill('SIGTERM');
-    await Promise.race([ended, new Promise((r) => setTimeout(r, 10000))]);
-    if (service.exitCode === null) service.kill('SIGKILL');
-  }
+  await stopService(service);
   if (podmanNetns) await exec.run('ip', ['netns', 'del', podmanNetns], { check: false });
   await d.stop();
-  for (let attempt = 0; ; attempt++) {
-    for (const p of await mountsUnder(work)) await exec.run('umount', ['-l', p], { check: false });
-    try {
-      await rm(work, { recursive: true, force: true });
-      break;
-    } catch (err) {
-      if (attempt > 0) {
-        console.error(`bench/compose: cleanup of ${work}: ${(err as Error).message}`);
-        break;
-      }
-      await new Promise((r) => setTimeout(r, 1000));
-    }
-  }
+  await removeWorkDir(work, 'bench/compose');
 }

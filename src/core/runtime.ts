@@ -131,14 +131,38 @@ export interface Task {
   readonly vm?: VmDetails;
   /** Removes every trace on the host (runtime state, supervisor, cgroup). Conflict while running unless `force`. */
   delete(options?: { force?: boolean }): Promise<void>;
+  /** Memory checkpoints (`snapshot create --memory`); absent where the backend has none. */
+  readonly checkpoint?: TaskCheckpoint;
+}
+
+/**
+ * How a running task's memory and process state is saved, so that a task
+ * created with `restoreFrom` continues where it was. The engine calls
+ * `prepare` on the running task, then pauses it, copies its files, calls
+ * `save`, resumes it and calls `finish` — so the files and the memory are
+ * of one moment. `finish` is called whenever `prepare` succeeded, also
+ * when a later step failed.
+ */
+export interface TaskCheckpoint {
+  /** Readies the running task (a VM's guest lets go of its 9p shares); an error saying why when this task or host cannot be checkpointed. */
+  prepare(): Promise<void>;
+  /** Writes the paused task's state into the empty directory `dir`; the task stays paused. */
+  save(dir: string): Promise<void>;
+  /** Undoes `prepare` once the task runs again. */
+  finish(): Promise<void>;
 }
 
 /** A backend that runs tasks at one isolation level. */
 export interface Runtime {
   /** `runc`, `crun`, `runsc`, `qemu`. */
   readonly name: string;
-  /** Creates (does not start) a task. Conflict when `id` exists. */
-  create(id: string, spec: TaskSpec, options?: { signal?: AbortSignal }): Promise<Task>;
+  /**
+   * Creates (does not start) a task. Conflict when `id` exists.
+   * `restoreFrom`: a directory `TaskCheckpoint.save` wrote (of a task with
+   * the same spec); `start` then continues the saved processes instead of
+   * starting the spec's process afresh.
+   */
+  create(id: string, spec: TaskSpec, options?: { signal?: AbortSignal; restoreFrom?: string }): Promise<Task>;
   /** Re-adopts a task created by an earlier daemon. NotFound when the runtime no longer knows it. */
   load(id: string): Promise<Task>;
   /** IDs of every task this runtime holds on the host (for start-up cleanup). */

@@ -770,35 +770,37 @@ static unsigned long tmpfs_flags(const char *opts, char *data, size_t datalen) {
  * from it is made from there. The share is read-only when every bind of it
  * is; a read-only bind of a writable share is made read-only by itself.
  */
-static int share_of(const struct jp_config *c, const struct jp_mount *m, char *dir, size_t dirlen, char *err,
-                    size_t errlen) {
-  int first = -1, all_ro = 1;
+static int first_of_share(const struct jp_config *c, const struct jp_mount *m, int *all_ro) {
+  int first = -1;
+  *all_ro = 1;
   for (int i = 0; i < c->n_mounts; i++) {
     const struct jp_mount *o = &c->mounts[i];
     if (o->kind != JP_MOUNT_9P || strcmp(o->tag, m->tag) != 0) continue;
     if (first < 0) first = i;
-    if (!o->ro) all_ro = 0;
+    if (!o->ro) *all_ro = 0;
   }
+  return first;
+}
+
+/* Mounts the share of `m` under SHARES when `m` is its first bind (mount_it); writes its directory to dir. */
+static int share_of(const struct jp_config *c, const struct jp_mount *m, int mount_it, char *dir, size_t dirlen,
+                    char *err, size_t errlen) {
+  int all_ro, first = first_of_share(c, m, &all_ro);
   snprintf(dir, dirlen, "%s/%d", SHARES, first);
-  if (&c->mounts[first] != m) return 0; /* mounted for an earlier bind */
+  if (!mount_it || &c->mounts[first] != m) return 0; /* mounted for an earlier bind */
   if (mkdir_p(dir, 0755) < 0) return snprintf(err, errlen, "creating %.256s: %s", dir, strerror(errno)), -1;
   if (mount(m->tag, dir, "9p", all_ro ? MS_RDONLY : 0, "trans=virtio,version=9p2000.L,msize=524288,cache=none") < 0)
     return snprintf(err, errlen, "mounting the 9p share %.64s: %s", m->tag, strerror(errno)), -1;
   return 0;
 }
 
-static int apply_mount(const struct jp_config *c, const struct jp_mount *m, char *err, size_t errlen) {
-  char target[PATH_MAX];
-  if (m->kind == JP_MOUNT_TMPFS) {
-    char data[4096];
-    unsigned long flags = tmpfs_flags(m->options, data, sizeof data);
-    if (prepare_dest(m->dest, 0, target, sizeof target, err, errlen) < 0) return -1;
-    if (mount("tmpfs", target, "tmpfs", flags, data) < 0)
-      return snprintf(err, errlen, "mounting tmpfs on %.256s (%.256s): %s", m->dest, m->options, strerror(errno)), -1;
-    return 0;
-  }
-  char share[PATH_MAX], source[PATH_MAX];
-  if (share_of(c, m, share, sizeof share, err, errlen) < 0) return -1;
+/* The CONFIG in force (kept: QUIESCE and THAW undo and redo its 9p mounts), and where each of its 9p binds was made under ROOT. */
+static struct jp_config applied;
+static char **bind_targets;
+
+static int bind_from_share(const struct jp_config *c, int i, const char *share, char *err, size_t errlen) {
+  const struct jp_mount *m = &c->mounts[i];
+  char target[PATH_MAX], source[PATH_MAX];
   if (snprintf(source, sizeof source, "%s/%s", share, m->subpath) >= (int)sizeof source)
     return snprintf(err, errlen, "the subpath %.256s is too long", m->subpath), -1;
   struct stat st;
@@ -811,7 +813,25 @@ static int apply_mount(const struct jp_config *c, const struct jp_mount *m, char
            -1;
   if (m->ro && mount(NULL, target, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL) < 0)
     return snprintf(err, errlen, "making %.256s read-only: %s", m->dest, strerror(errno)), -1;
+  free(bind_targets[i]);
+  bind_targets[i] = strdup(target);
   return 0;
+}
+
+static int apply_mount(const struct jp_config *c, int i, char *err, size_t errlen) {
+  const struct jp_mount *m = &c->mounts[i];
+  char target[PATH_MAX];
+  if (m->kind == JP_MOUNT_TMPFS) {
+    char data[4096];
+    unsigned long flags = tmpfs_flags(m->options, data, sizeof data);
+    if (prepare_dest(m->dest, 0, target, sizeof target, err, errlen) < 0) return -1;
+    if (mount("tmpfs", target, "tmpfs", flags, data) < 0)
+      return snprintf(err, errlen, "mounting tmpfs on %.256s (%.256s): %s", m->dest, m->options, strerror(errno)), -1;
+    return 0;
+  }
+  char share[PATH_MAX];
+  if (share_of(c, m, 1, share, sizeof share, err, errlen) < 0) return -1;
+  return bind_from_share(c, i, share, err, errlen);
 }
 
 static void set_clock(int64_t ns) {
@@ -868,16 +888,211 @@ static void handle_config(const struct jp_frame *f) {
     snprintf(err, sizeof err, "mounts need a disk");
     goto fail;
   }
+  bind_targets = calloc((size_t)c.n_mounts + 1, sizeof *bind_targets);
+  if (!bind_targets) {
+    snprintf(err, sizeof err, "out of memory");
+    goto fail;
+  }
   for (int i = 0; i < c.n_mounts; i++)
-    if (apply_mount(&c, &c.mounts[i], err, sizeof err) < 0) goto fail;
+    if (apply_mount(&c, i, err, sizeof err) < 0) goto fail;
   configured = 1;
   DBG("configured");
-  jp_config_free(&c);
+  applied = c; /* kept: QUIESCE and THAW undo and redo its 9p mounts */
   return;
 fail:
   ERR("CONFIG: %s", err);
   send_error(0, kind, "%s", err);
   jp_config_free(&c);
+}
+
+/* ---------------------------------------------------------------- QUIESCE, THAW */
+
+/*
+ * QEMU refuses to save (migrate) a VM while a virtio-9p share is mounted in
+ * the guest: the server's open fids cannot be carried over. For a memory
+ * snapshot QUIESCE freezes the workload's cgroup and unmounts every 9p
+ * mount — the binds in the workload's mount namespace, those under ROOT,
+ * the shares under SHARES — and THAW mounts them back, then thaws. A mount
+ * still in use (an open file or a working directory on a volume) cannot
+ * go: QUIESCE then fails with an error naming it, and puts back what it had
+ * undone. Steps are recorded in the order they were undone and redone in
+ * the reverse order.
+ */
+enum { UNDONE_NS, UNDONE_NS_SHARE, UNDONE_ROOT, UNDONE_SHARE };
+static struct {
+  int where, mount;
+} undone[4 * 64];
+static int n_undone;
+static int quiesced;
+
+static int set_frozen(int on, char *err, size_t errlen) {
+  if (!cgroup_ok) return 0; /* nothing runs in a workload cgroup to freeze */
+  if (write_file(WORKLOAD_CGROUP "/cgroup.freeze", on ? "1" : "0") < 0)
+    return snprintf(err, errlen, "%s the workload: %s", on ? "freezing" : "thawing", strerror(errno)), -1;
+  char buf[256], want[16];
+  snprintf(want, sizeof want, "frozen %d", on);
+  for (int i = 0; i < 1000; i++) { /* 10 s */
+    if (read_file(WORKLOAD_CGROUP "/cgroup.events", buf, sizeof buf) >= 0 && strstr(buf, want)) return 0;
+    usleep(10000);
+  }
+  return snprintf(err, errlen, "the workload did not %s within 10 s", on ? "freeze" : "thaw"), -1;
+}
+
+/* The workload's path of a bind made at `target` under ROOT. */
+static const char *inside_root(const char *target) {
+  const char *rel = target + strlen(ROOT);
+  return *rel ? rel : "/";
+}
+
+/*
+ * In a child that entered the workload's mount namespace: unmounts `path`
+ * (undo), or attaches the detached tree `tree` there (redo). The workload
+ * is chrooted into ROOT, not pivoted, so its namespace holds copies of the
+ * agent's mounts at the agent's paths (SHARES included): the child works
+ * on those paths, without a chroot. Returns 0, or -1 with err set.
+ */
+static int in_workload_mounts(int undo, const char *path, int tree, char *err, size_t errlen) {
+  int efd[2];
+  char ns[64];
+  snprintf(ns, sizeof ns, "/proc/%d/ns/mnt", workload_pid);
+  int mntfd = open(ns, O_RDONLY | O_CLOEXEC);
+  if (mntfd < 0 || pipe2(efd, O_CLOEXEC) < 0) {
+    snprintf(err, errlen, "entering the workload's mounts: %s", strerror(errno));
+    if (mntfd >= 0) close(mntfd);
+    return -1;
+  }
+  const char *shown = strncmp(path, ROOT, strlen(ROOT)) == 0 ? inside_root(path) : path;
+  pid_t pid = fork();
+  if (pid == 0) {
+    char msg[512] = "";
+    close(efd[0]);
+    if (setns(mntfd, CLONE_NEWNS) < 0)
+      snprintf(msg, sizeof msg, "entering the workload's mounts: %s", strerror(errno));
+    else if (undo && umount2(path, 0) < 0)
+      snprintf(msg, sizeof msg, "%s %s", shown,
+               errno == EBUSY ? "is in use in the workload (an open file or a working directory on it)" : strerror(errno));
+    else if (!undo && syscall(SYS_move_mount, tree, "", AT_FDCWD, path, 0x4 /* MOVE_MOUNT_F_EMPTY_PATH */) < 0)
+      snprintf(msg, sizeof msg, "mounting %s back in the workload: %s", shown, strerror(errno));
+    if (*msg) write_all(efd[1], msg, strlen(msg));
+    _exit(*msg ? 1 : 0);
+  }
+  close(efd[1]);
+  close(mntfd);
+  if (pid < 0) {
+    close(efd[0]);
+    return snprintf(err, errlen, "fork: %s", strerror(errno)), -1;
+  }
+  char msg[512];
+  ssize_t n = read(efd[0], msg, sizeof msg - 1);
+  close(efd[0]);
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (n > 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    msg[n > 0 ? n : 0] = 0;
+    return snprintf(err, errlen, "%s", n > 0 ? msg : "the child entering the workload's mounts failed"), -1;
+  }
+  return 0;
+}
+
+static int redo_step(int k, char *err, size_t errlen) {
+  int i = undone[k].mount;
+  char share[PATH_MAX];
+  switch (undone[k].where) {
+  case UNDONE_SHARE: return share_of(&applied, &applied.mounts[i], 1, share, sizeof share, err, errlen);
+  case UNDONE_ROOT:
+    share_of(&applied, &applied.mounts[i], 0, share, sizeof share, err, errlen);
+    return bind_from_share(&applied, i, share, err, errlen);
+  case UNDONE_NS_SHARE: return 0; /* the workload's copy of the agent's share is not used: it stays gone */
+  default: {
+    /* a copy of the bind under ROOT, attached in the workload's namespace */
+    int tree = (int)syscall(SYS_open_tree, AT_FDCWD, bind_targets[i], 1 /* OPEN_TREE_CLONE */ | O_CLOEXEC | 0x8000 /* AT_RECURSIVE */);
+    if (tree < 0) return snprintf(err, errlen, "open_tree %s: %s", bind_targets[i], strerror(errno)), -1;
+    int rc = in_workload_mounts(0, bind_targets[i], tree, err, errlen);
+    close(tree);
+    return rc;
+  }
+  }
+}
+
+/* Redoes every undone step, newest first; returns -1 (err: the first failure) when one could not be redone. */
+static int redo_all(char *err, size_t errlen) {
+  int rc = 0;
+  for (int k = n_undone - 1; k >= 0; k--) {
+    char e[512];
+    if (redo_step(k, e, sizeof e) < 0) {
+      ERR("THAW: %s", e);
+      if (rc == 0) snprintf(err, errlen, "%s", e);
+      rc = -1;
+    }
+  }
+  n_undone = 0;
+  return rc;
+}
+
+static int undo_step(int where, int i, char *err, size_t errlen) {
+  if ((size_t)n_undone >= sizeof undone / sizeof undone[0]) return snprintf(err, errlen, "too many 9p mounts to quiesce"), -1;
+  char share[PATH_MAX];
+  share_of(&applied, &applied.mounts[i], 0, share, sizeof share, err, errlen);
+  const char *path = where == UNDONE_SHARE || where == UNDONE_NS_SHARE ? share : bind_targets[i];
+  if (where == UNDONE_NS || where == UNDONE_NS_SHARE) {
+    if (in_workload_mounts(1, path, -1, err, errlen) < 0) return -1;
+  } else if (umount2(path, 0) < 0) {
+    return snprintf(err, errlen, "%s %s", where == UNDONE_SHARE ? "the 9p share" : inside_root(path),
+                    errno == EBUSY ? "is in use (an open file or a working directory on it)" : strerror(errno)),
+           -1;
+  }
+  undone[n_undone].where = where;
+  undone[n_undone].mount = i;
+  n_undone++;
+  return 0;
+}
+
+static void handle_quiesce(void) {
+  char err[600];
+  if (quiesced) return;
+  for (int i = 0; i < MAX_PROCS; i++)
+    if (procs[i].used && procs[i].rooted && !procs[i].exited) {
+      send_error(0, "invalid", "QUIESCE: a stack VM's services are rooted on its 9p share, which cannot be let go of");
+      return;
+    }
+  if (set_frozen(1, err, sizeof err) < 0) goto fail;
+  int ns = workload_started && workload_running;
+  static const int passes[] = {UNDONE_NS, UNDONE_NS_SHARE, UNDONE_ROOT, UNDONE_SHARE};
+  for (size_t pass = 0; pass < sizeof passes / sizeof passes[0]; pass++) {
+    int where = passes[pass];
+    if ((where == UNDONE_NS || where == UNDONE_NS_SHARE) && !ns) continue;
+    for (int i = applied.n_mounts - 1; i >= 0; i--) {
+      int all_ro;
+      if (applied.mounts[i].kind != JP_MOUNT_9P || !bind_targets[i]) continue;
+      if ((where == UNDONE_SHARE || where == UNDONE_NS_SHARE) && first_of_share(&applied, &applied.mounts[i], &all_ro) != i) continue;
+      if (undo_step(where, i, err, sizeof err) < 0) goto undo;
+    }
+  }
+  quiesced = 1;
+  DBG("quiesced: %d 9p mounts undone", n_undone);
+  return;
+undo: {
+  char e2[512];
+  redo_all(e2, sizeof e2);
+  set_frozen(0, e2, sizeof e2);
+}
+fail:
+  ERR("QUIESCE: %s", err);
+  send_error(0, "busy", "cannot let go of the 9p shares: %s", err);
+}
+
+static void handle_thaw(void) {
+  char err[600];
+  if (!quiesced) return;
+  quiesced = 0;
+  int rc = redo_all(err, sizeof err);
+  char e2[512];
+  if (set_frozen(0, e2, sizeof e2) < 0 && rc == 0) {
+    snprintf(err, sizeof err, "%s", e2);
+    rc = -1;
+  }
+  if (rc < 0) send_error(0, "internal", "THAW: %s", err);
 }
 
 /* ---------------------------------------------------------------- START */
@@ -1526,6 +1741,8 @@ static void dispatch(const struct jp_frame *f) {
   case JP_ACK: handle_ack(f); break;
   case JP_SHUTDOWN: poweroff("SHUTDOWN"); break;
   case JP_SYNC: handle_sync(f); break;
+  case JP_QUIESCE: handle_quiesce(); break;
+  case JP_THAW: handle_thaw(); break;
   default: WARN("ignoring a frame of type %u, which only the agent sends", f->type); break;
   }
 }

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <sys/resource.h>
 
-int jp_type_known(unsigned type) { return type >= JP_HELLO && type <= JP_LOG; }
+int jp_type_known(unsigned type) { return type >= JP_HELLO && type <= JP_THAW; }
 
 static uint32_t get_be32(const uint8_t *p) {
   return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | (uint32_t)p[3];

@@ -36,6 +36,8 @@ enum jp_type {
   JP_EXIT = 14,
   JP_ERROR = 15,
   JP_LOG = 16,
+  JP_QUIESCE = 17,
+  JP_THAW = 18,
 };
 
 /* 1 when `type` is one of the message types above. */

@@ -28,6 +28,8 @@ export const Msg = {
   EXIT: 14,
   ERROR: 15,
   LOG: 16,
+  QUIESCE: 17,
+  THAW: 18,
 } as const;
 
 const KNOWN_TYPES = new Set<number>(Object.values(Msg));

@@ -90,7 +90,7 @@ export interface VmDetails {
   memoryMiB: number;
   cpus: number;
   /** `cold`: the guest booted; `template`: it was restored from a saved, booted guest. */
-  boot: 'cold' | 'template';
+  boot: 'cold' | 'template' | 'checkpoint';
 }
 
 export type TaskStatus = 'created' | 'running' | 'paused' | 'stopped';

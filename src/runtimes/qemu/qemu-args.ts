@@ -30,6 +30,8 @@ export interface VmLaunchSpec {
    * until the guest writes them, and the template is never modified).
    */
   memoryFile?: { path: string; shared: boolean };
+  /** Guest RAM as an anonymous memory-backend object named like a file-backed one (a VM continuing from a checkpoint of a VM whose RAM was a file). */
+  ramObject?: boolean;
 }
 
 /**
@@ -45,13 +47,14 @@ export interface VmLaunchSpec {
 export function buildQemuArgs(spec: VmLaunchSpec): string[] {
   const args = [
     '-name', `${spec.name},debug-threads=on`,
-    '-machine', `microvm,x-option-roms=off,rtc=on,isa-serial=on${spec.memoryFile ? ',memory-backend=ram' : ''}`,
+    '-machine', `microvm,x-option-roms=off,rtc=on,isa-serial=on${spec.memoryFile || spec.ramObject ? ',memory-backend=ram' : ''}`,
     // TCG's translation cache defaults to 1 GiB of address space; 64 MiB keeps an idle VM's host memory small.
     '-accel', spec.accel === 'tcg' ? 'tcg,tb-size=64' : 'kvm',
     '-cpu', spec.accel === 'kvm' ? 'host' : 'max',
     '-smp', String(spec.cpus),
     '-m', `${spec.memoryMiB}M`,
     ...(spec.memoryFile ? ['-object', `memory-backend-file,id=ram,size=${spec.memoryMiB}M,mem-path=${spec.memoryFile.path},share=${spec.memoryFile.shared ? 'on' : 'off'}`] : []),
+    ...(!spec.memoryFile && spec.ramObject ? ['-object', `memory-backend-ram,id=ram,size=${spec.memoryMiB}M`] : []),
     '-nodefaults', '-no-user-config', '-display', 'none', '-no-reboot',
     '-kernel', spec.kernel,
     '-initrd', spec.initrd,

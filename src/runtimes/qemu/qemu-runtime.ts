@@ -18,6 +18,8 @@ import { buildQemuArgs, guestCmdline, hostTscKhz, type VmLaunchSpec } from './qe
 import { QmpClient } from './qmp-client.ts';
 import { QemuTask, isQemuOf, removeVmTask, type VmTaskContext, type VmTaskPaths, type VmTaskState } from './qemu-task.ts';
 import { RootDisks, lowerDirsOf } from './root-disks.ts';
+import { CHECKPOINT_SHAPE, CHECKPOINT_STATE, checkpointMismatch, type VmCheckpointShape } from './vm-checkpoint.ts';
+import { loadVmState } from './vm-state-stream.ts';
 import { VmTemplates, templateKey, type VmTemplate } from './vm-templates.ts';
 import { confineVm } from './vm-cgroup.ts';
 import { extractVmlinux } from './vmlinux.ts';
@@ -195,6 +197,7 @@ export class QemuRuntime implements Runtime {
       state: join(dir, 'task.json'),
       exit: join(dir, 'exit.json'),
       agentSocket: join(this.#socketDir, `${id.slice(0, 12)}.agent`),
+      migSocket: join(this.#socketDir, `${id.slice(0, 12)}.mig`),
       qmpSocket: join(this.#socketDir, `${id.slice(0, 12)}.qmp`),
       consoleLog: join(dir, 'console.log'),
       pidFile: join(dir, 'qemu.pid'),
@@ -202,7 +205,7 @@ export class QemuRuntime implements Runtime {
     };
   }
 
-  async create(id: string, spec: TaskSpec, options: { signal?: AbortSignal } = {}): Promise<Task> {
+  async create(id: string, spec: TaskSpec, options: { signal?: AbortSignal; restoreFrom?: string } = {}): Promise<Task> {
     if (!ID.test(id)) throw invalidArgument(`invalid task id: ${id}`);
     const oci = spec.oci;
     const netns = oci.linux?.namespaces?.find((n) => n.type === 'network');
@@ -260,7 +263,11 @@ export class QemuRuntime implements Runtime {
       if (net.nics.length > 1) throw invalidArgument('a VM joins one network for now: connect it to one network only');
       const tBoot = performance.now();
       const key = templateKey(launch, { baseDisk: base, qemuVersion: await this.#qemuVersion() });
-      const migSocket = join(this.#socketDir, `${id.slice(0, 12)}.mig`);
+      const migSocket = paths.migSocket;
+      if (options.restoreFrom) {
+        const booted = await this.#fromCheckpoint(options.restoreFrom, launch, state, netns.path, options.signal);
+        return await this.#continued(booted, paths, state, t0, tBoot);
+      }
       const template = await this.#templates.find(key);
       // A second restore before a cold boot: a restore that hangs does so at random, not for its template.
       let booted = template
@@ -269,6 +276,7 @@ export class QemuRuntime implements Runtime {
         : undefined;
       let restored = !!booted;
       state.boot = booted ? 'template' : 'cold';
+      state.ramObject = restored;
       let saveMs: number | undefined;
       if (!booted) {
         // The first VM of its kind boots with its RAM in the template's file, and is saved as soon as its agent answers
@@ -287,6 +295,7 @@ export class QemuRuntime implements Runtime {
             if (fromSaved) {
               booted = fromSaved;
               restored = true;
+              state.ramObject = true;
               // The files reach the disk before they take the template's name; the workload need not wait for that.
               this.#templates.commit(key, saved).catch((err: unknown) => this.#ctx.logger.warn('cannot keep a VM template', { id, error: err }));
             } else {
@@ -324,6 +333,52 @@ export class QemuRuntime implements Runtime {
       await removeVmTask(this.#ctx, paths, state);
       throw err;
     }
+  }
+
+  /**
+   * Starts a VM from a memory checkpoint (`TaskCheckpoint.save`'s
+   * directory): QEMU waits with a machine of the checkpoint's shape, the
+   * whole state is streamed in, and the agent, whose workload runs on, is
+   * greeted. Conflict when the machine differs (memory, CPUs, accelerator,
+   * kernel, NICs): QEMU could not load the state.
+   */
+  async #fromCheckpoint(dir: string, launch: VmLaunchSpec, state: VmTaskState, netnsPath: string | undefined, signal?: AbortSignal): Promise<{ conn: AgentConnection; qmp: QmpClient }> {
+    const shape = JSON.parse(await readFile(join(dir, CHECKPOINT_SHAPE), 'utf8')) as VmCheckpointShape;
+    const differs = checkpointMismatch(shape, { accel: launch.accel, cpus: launch.cpus, memoryMiB: launch.memoryMiB, kernelRelease: state.kernelRelease, nics: launch.nic ? 1 : 0 });
+    if (differs) throw conflict(`the VM's memory snapshot cannot be loaded: ${differs}`);
+    state.ramObject = shape.ramObject;
+    let qmp: QmpClient | undefined;
+    try {
+      await rm(launch.agentSocket, { force: true });
+      await rm(launch.qmpSocket, { force: true });
+      const argv = [this.#o.qemu, ...buildQemuArgs({ ...launch, incoming: 'defer', ...(shape.ramObject ? { ramObject: true } : {}) })];
+      state.pid = await this.#launch(netnsPath ? ['nsenter', `--net=${netnsPath}`, '--', ...argv] : argv, launch, state);
+      qmp = await QmpClient.connect(launch.qmpSocket, { signal });
+      await loadVmState(qmp, join(dir, CHECKPOINT_STATE), this.#paths(state.id).migSocket, { ignoreShared: false, timeoutMs: 120_000 });
+      const { conn } = await AgentConnection.open(launch.agentSocket, { timeoutMs: launch.accel === 'kvm' ? 10_000 : 30_000, signal });
+      return { conn, qmp };
+    } catch (err) {
+      qmp?.close();
+      await this.#killQemu(state);
+      throw err;
+    }
+  }
+
+  /** The task of a VM continued from a checkpoint: its clock and entropy are set anew and its 9p shares mounted again. */
+  async #continued(booted: { conn: AgentConnection; qmp: QmpClient }, paths: VmTaskPaths, state: VmTaskState, t0: number, tBoot: number): Promise<Task> {
+    state.boot = 'checkpoint';
+    state.started = true;
+    await writeFileAtomic(paths.state, JSON.stringify(state));
+    const task = new QemuTask({ ctx: this.#ctx, paths, state, conn: booted.conn, qmp: booted.qmp });
+    try {
+      booted.conn.sendRecords(Msg.SYNC, 0, [['now', String(BigInt(Date.now()) * 1_000_000n)], ['seed', randomBytes(64).toString('hex')]]);
+      await task.checkpoint.finish();
+    } catch (err) {
+      await task.delete({ force: true }).catch(() => {});
+      throw err;
+    }
+    this.#ctx.logger.info('VM continued from a memory snapshot', { id: state.id, accel: state.accel, prepareMs: Math.round(tBoot - t0), loadMs: Math.round(performance.now() - tBoot) });
+    return task;
   }
 
   /**

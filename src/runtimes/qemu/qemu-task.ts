@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { conflict, internal, notImplemented, unavailable } from '../../core/errors.ts';
 import type { OciProcess, OciResources } from '../../core/oci-runtime-spec.ts';
-import type { ExecProcess, Exit, Task, TaskStats, TaskStatus, VmDetails } from '../../core/runtime.ts';
+import type { ExecProcess, Exit, Task, TaskCheckpoint, TaskStats, TaskStatus, VmDetails } from '../../core/runtime.ts';
 import { writeFileAtomic } from '../../util/atomic-file.ts';
 import type { Exec } from '../../util/exec.ts';
 import type { Logger } from '../../util/logger.ts';
@@ -16,6 +16,8 @@ import { K8sLogWriter } from './k8s-log-writer.ts';
 import type { QmpClient } from './qmp-client.ts';
 import { startRecords } from './guest-spec.ts';
 import { removeVmCgroups } from './vm-cgroup.ts';
+import { CHECKPOINT_SHAPE, CHECKPOINT_STATE, type VmCheckpointShape } from './vm-checkpoint.ts';
+import { saveVmState } from './vm-state-stream.ts';
 
 /** What a VM task keeps on disk (`task.json`), enough for a new daemon to re-adopt it. */
 export interface VmTaskState {
@@ -37,8 +39,10 @@ export interface VmTaskState {
   netnsPath?: string;
   /** QEMU's cgroup directories (removed at delete). */
   cgroups?: string[];
-  /** How the guest came up: booted, or restored from a template. */
-  boot?: 'cold' | 'template';
+  /** How the guest came up: booted, restored from a template, or continued from a memory checkpoint. */
+  boot?: 'cold' | 'template' | 'checkpoint';
+  /** Guest RAM is QEMU's memory-backend object `ram` (a VM from a template, and one continued from its checkpoint), not the machine's own. */
+  ramObject?: boolean;
   /** Namespace interfaces handed to the guest through taps (undone at delete). */
   nics: { name: string; tap: string }[];
 }
@@ -49,6 +53,8 @@ export interface VmTaskPaths {
   state: string;
   exit: string;
   agentSocket: string;
+  /** Where a VM's state is streamed to and from QEMU (templates, memory checkpoints). */
+  migSocket: string;
   qmpSocket: string;
   consoleLog: string;
   pidFile: string;
@@ -114,6 +120,7 @@ export class QemuTask implements Task {
   #exit: Exit | undefined;
   #qemuGone = false;
   #nextChannel = 2;
+  #continued = false;
   #killTimer: NodeJS.Timeout | undefined;
 
   constructor(o: { ctx: VmTaskContext; paths: VmTaskPaths; state: VmTaskState; conn?: AgentConnection; qmp?: QmpClient; exit?: Exit }) {
@@ -150,18 +157,58 @@ export class QemuTask implements Task {
     return { log: new K8sLogWriter(logPath, { maxSize }), tty, stdin, started, exit: Promise.withResolvers<Exit>(), exited: false };
   }
 
-  /** Applies CONFIG and waits until the agent has processed it: a STATS round trip after it proves it succeeded. */
+  /** Applies CONFIG and waits until the agent has processed it. */
   async configure(records: Records): Promise<void> {
+    await this.#request(Msg.CONFIG, records, 'configuring the VM');
+  }
+
+  /** Sends an agent-wide request and waits until the agent has processed it: a STATS round trip after it proves it succeeded. */
+  async #request(type: number, records: Records, what: string): Promise<void> {
     const conn = this.#requireConn();
     const failed = Promise.withResolvers<Records>();
     this.#configErrors.push(failed);
-    conn.sendRecords(Msg.CONFIG, 0, records);
+    conn.sendRecords(type, 0, records);
     const outcome = await Promise.race([this.#agentStats().then(() => undefined), failed.promise]);
     this.#configErrors.splice(this.#configErrors.indexOf(failed), 1);
-    if (outcome) throw internal(`configuring the VM failed: ${recordValue(outcome, 'message') ?? 'the agent reported an error'}`);
+    if (outcome) {
+      const message = `${what} failed: ${recordValue(outcome, 'message') ?? 'the agent reported an error'}`;
+      throw recordValue(outcome, 'kind') === 'busy' ? conflict(message) : internal(message);
+    }
   }
 
+  /**
+   * Memory checkpoints. QEMU will not save a VM while a 9p share is
+   * mounted in it, so `prepare` has the agent freeze the workload and let
+   * go of its shares (Conflict naming the mount when one is in use);
+   * `save` streams the stopped VM's whole state (RAM included) into the
+   * directory beside a record of the machine's shape; `finish` has the
+   * agent mount the shares again and thaw the workload. A VM created with
+   * `restoreFrom` that directory continues from that moment.
+   */
+  readonly checkpoint: TaskCheckpoint = {
+    prepare: async () => {
+      if ((await this.status()) !== 'running') throw conflict(`container ${this.id} is not running: a memory snapshot needs a running VM`);
+      await this.#request(Msg.QUIESCE, [], 'letting go of the guest\'s 9p shares for a memory snapshot');
+    },
+    save: async (dir: string) => {
+      const shape: VmCheckpointShape = {
+        format: 1, accel: this.#state.accel, cpus: this.#state.cpus, memoryMiB: this.#state.memoryMiB,
+        kernelRelease: this.#state.kernelRelease, ramObject: !!this.#state.ramObject, nics: this.#state.nics.length,
+      };
+      await saveVmState(this.#requireQmp(), join(dir, CHECKPOINT_STATE), this.#paths.migSocket, { ignoreShared: false });
+      await writeFileAtomic(join(dir, CHECKPOINT_SHAPE), JSON.stringify(shape));
+    },
+    finish: async () => {
+      await this.#request(Msg.THAW, [], 'mounting the guest\'s 9p shares again after a memory snapshot');
+    },
+  };
+
   async start(): Promise<void> {
+    if (this.#state.boot === 'checkpoint' && !this.#continued) {
+      // Continued from a checkpoint: its workload runs already.
+      this.#continued = true;
+      return;
+    }
     if (this.#state.started) throw conflict(`VM ${this.id} was already started`);
     const conn = this.#requireConn();
     const ch = this.#channels.get(WORKLOAD)!;
@@ -177,7 +224,8 @@ export class QemuTask implements Task {
     if (!this.#state.started) return 'created';
     try {
       const s = await this.#qmp?.execute<{ status: string }>('query-status');
-      return s?.status === 'paused' ? 'paused' : 'running';
+      // postmigrate: stopped after its state was saved (a memory checkpoint), until `cont`.
+      return s?.status === 'paused' || s?.status === 'postmigrate' ? 'paused' : 'running';
     } catch {
       return this.#exit ? 'stopped' : 'running';
     }

@@ -1,12 +1,9 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
-import { createConnection, createServer } from 'node:net';
 import { join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
-import { internal } from '../../core/errors.ts';
 import type { QmpClient } from './qmp-client.ts';
 import type { VmLaunchSpec } from './qemu-args.ts';
+import { loadVmState, saveVmState } from './vm-state-stream.ts';
 
 /**
  * What makes two VMs restorable from one template: the same machine (QEMU,
@@ -25,27 +22,10 @@ export function templateKey(launch: VmLaunchSpec, parts: { baseDisk: string; qem
   return createHash('sha256').update(JSON.stringify(shape)).digest('hex').slice(0, 32);
 }
 
-/** Polls `query-migrate` until the migration ended; throws unless it completed. */
-async function migrationDone(qmp: QmpClient, timeoutMs: number): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const r = await qmp.execute<{ status?: string; 'error-desc'?: string }>('query-migrate');
-    if (r.status === 'completed') return;
-    if (r.status === 'failed' || r.status === 'cancelled') throw internal(`the VM's migration ${r.status}${r['error-desc'] ? `: ${r['error-desc']}` : ''}`);
-    if (Date.now() > until) throw internal(`the VM's migration did not finish within ${timeoutMs} ms (status ${r.status ?? 'none'})`);
-    await new Promise((res) => setTimeout(res, 20));
-  }
-}
-
 /** A saved template: the devices' state (migration stream) and the guest's RAM (a file the size of guest RAM). */
 export interface VmTemplate {
   state: string;
   ram: string;
-}
-
-/** Asks QEMU not to copy RAM that is a shared file: the template's RAM file is the RAM. */
-async function ignoreSharedRam(qmp: QmpClient): Promise<void> {
-  await qmp.execute('migrate-set-capabilities', { capabilities: [{ capability: 'x-ignore-shared', state: true }] });
 }
 
 /** Writes a file's dirty pages to disk (a template must survive a host crash whole or not at all). */
@@ -135,28 +115,15 @@ export class VmTemplates {
    */
   async save(qmp: QmpClient, key: string, ram: string, socketPath: string): Promise<VmTemplate> {
     const state = ram.replace('.ram.tmp.', '.vmstate.tmp.');
-    const server = createServer();
     try {
-      await rm(socketPath, { force: true });
-      const received = new Promise<void>((resolve, reject) => {
-        server.once('connection', (sock) => { pipeline(sock, createWriteStream(state)).then(resolve, reject); });
-        server.once('error', reject);
-      });
-      await new Promise<void>((resolve, reject) => server.listen(socketPath, resolve).once('error', reject));
-      await ignoreSharedRam(qmp);
       await qmp.execute('stop');
-      await qmp.execute('migrate', { uri: `unix:${socketPath}` });
-      await migrationDone(qmp, 60_000);
-      await received;
+      // The RAM file already is the RAM: only the devices' state is streamed.
+      await saveVmState(qmp, state, socketPath, { ignoreShared: true });
       return { state, ram };
     } catch (err) {
       await rm(state, { force: true });
       await this.abandon(key, ram);
-      await qmp.execute('migrate_cancel').catch(() => {});
       throw err;
-    } finally {
-      server.close();
-      await rm(socketPath, { force: true });
     }
   }
 
@@ -194,25 +161,6 @@ export class VmTemplates {
    * streams the state in, and waits until the guest runs again.
    */
   async restore(qmp: QmpClient, template: VmTemplate, socketPath: string): Promise<void> {
-    await rm(socketPath, { force: true });
-    await ignoreSharedRam(qmp);
-    await qmp.execute('migrate-incoming', { uri: `unix:${socketPath}` });
-    for (let i = 0; i < 500 && !(await stat(socketPath).then(() => true, () => false)); i++) await new Promise((r) => setTimeout(r, 5));
-    const sock = createConnection(socketPath);
-    await new Promise<void>((resolve, reject) => { sock.once('connect', resolve); sock.once('error', reject); });
-    await pipeline(createReadStream(template.state), sock);
-    const until = Date.now() + 30_000;
-    for (;;) {
-      const s = await qmp.execute<{ status: string }>('query-status');
-      if (s.status === 'running') break;
-      // The template was saved from a stopped guest and the saved run state comes with it: resume it.
-      if (s.status === 'paused' || s.status === 'postmigrate') {
-        await qmp.execute('cont');
-        continue;
-      }
-      if (s.status === 'internal-error' || s.status === 'shutdown' || Date.now() > until) throw internal(`the VM did not resume from its template (status ${s.status})`);
-      await new Promise((r) => setTimeout(r, 5));
-    }
-    await rm(socketPath, { force: true });
+    await loadVmState(qmp, template.state, socketPath, { ignoreShared: true });
   }
 }

@@ -245,7 +245,6 @@ export async function startDaemon(options: StartDaemonOptions): Promise<RunningD
       events,
       logger: logger.child({ component: 'engine' }),
       snapshots: new WorkloadSnapshots({ dir: join(root, 'workload-snapshots'), exec, logger: logger.child({ component: 'snapshots' }) }),
-      criuPath: () => findOnPath('criu'),
       adviser: () => advisor,
     });
     networks.bindContainers(containers);

@@ -7,7 +7,7 @@ import type { IsolationAdviser, IsolationChoice } from './isolation-advice.ts';
 import type { EventSink } from '../core/events.ts';
 import type { OciDevice, OciMount, OciProcess, OciRuntimeSpec } from '../core/oci-runtime-spec.ts';
 import type { RunMount } from '../core/run-options.ts';
-import type { Exit, ExecProcess, Runtime, Task } from '../core/runtime.ts';
+import type { Exit, ExecProcess, Runtime, Task, TaskCheckpoint } from '../core/runtime.ts';
 import type { Digest } from '../core/digest.ts';
 import type { Mount, Snapshotter } from '../core/snapshotter.ts';
 import type { StateStore } from '../core/state-store.ts';
@@ -36,9 +36,9 @@ import type { ImageService } from './image-service.ts';
 import { KeyedMutex } from './keyed-mutex.ts';
 import { parseDetachKeys, DetachKeyFilter } from './detach-keys.ts';
 import type { VolumeService } from './volume-service.ts';
-import { checkSnapshotFits, checkSnapshotName, checkSnapshotSpace, memorySnapshotRefusal, parseSnapshotRef, type SnapshotTarget } from './snapshot-rules.ts';
+import { checkMemorySnapshotFits, checkSnapshotFits, checkSnapshotName, checkSnapshotSpace, memorySnapshotRefusal, parseSnapshotRef, type SnapshotTarget } from './snapshot-rules.ts';
 import type { SnapshotCreateOptions, SnapshotService, SnapshotView } from './snapshot-service.ts';
-import type { SnapshotRecord, WorkloadSnapshots } from './workload-snapshots.ts';
+import type { MemorySnapshotMachine, SnapshotRecord, WorkloadSnapshots } from './workload-snapshots.ts';
 import type { ContainerNetworking, JoinedEndpoint, NetworkEngine, PortRequest } from './network-engine.ts';
 import type { EndpointRequest } from './network-service.ts';
 import { VM_STACK_LABEL, VM_STACK_RUNTIME } from '../core/vm-stack.ts';
@@ -92,8 +92,6 @@ export interface ContainerEngineOptions {
   logger: Logger;
   /** Workload snapshots (`snapshot create|ls|restore|rm`, `--from-snapshot`). */
   snapshots: WorkloadSnapshots;
-  /** Where criu would be (`--memory` of a container needs it); undefined when it is not installed. */
-  criuPath?: () => Promise<string | undefined>;
 }
 
 /** The annotation that gives a VM its persistent disk (the qemu runtime reads it; runc ignores it). */
@@ -695,7 +693,7 @@ export class ContainerEngine implements ContainerService, ContainerNetworking, S
   }
 
   /** Creates and starts the task of `rec` (under its lock). Records a failed start as an exit, as docker does. */
-  async #startTask(rec: ContainerRecord): Promise<void> {
+  async #startTask(rec: ContainerRecord, options: { restoreFrom?: string } = {}): Promise<void> {
     const runtime = this.#o.runtimes.byName.get(rec.runtime);
     if (!runtime) throw unavailable(`runtime ${rec.runtime} of container ${rec.name} is not usable on this host any more`);
     for (const m of rec.mounts) {
@@ -727,7 +725,7 @@ export class ContainerEngine implements ContainerService, ContainerNetworking, S
           logMaxSize: rec.logConfig.maxSize,
           logMaxFiles: rec.logConfig.maxFiles,
         },
-      });
+      }, options.restoreFrom ? { restoreFrom: options.restoreFrom } : {});
       await task.start();
     } catch (err) {
       if (task) await task.delete({ force: true }).catch(() => {});
@@ -754,6 +752,25 @@ export class ContainerEngine implements ContainerService, ContainerNetworking, S
     this.#event(rec, 'start');
     this.#watch(rec.id, task);
     this.#startHealth(rec, task);
+  }
+
+  /**
+   * Ends a task `#startTask` just started, under the container's lock (so
+   * not through `stop`, which waits for the exit recorded under it), and
+   * puts the container's state back to `before`: its exit is not one.
+   */
+  async #undoStart(rec: ContainerRecord, before: ContainerRecord['state']): Promise<void> {
+    const task = this.#tasks.get(rec.id);
+    this.#tasks.delete(rec.id);
+    this.#exited.get(rec.id)?.resolve();
+    this.#exited.delete(rec.id);
+    await task?.kill('SIGKILL').catch(() => {});
+    await task?.delete({ force: true }).catch((err: unknown) => this.#log.warn('cannot remove a task a failed restore started', { id: rec.id, error: err }));
+    await this.#logKeepers.get(rec.id)?.stop();
+    this.#logKeepers.delete(rec.id);
+    await this.#networkDown(rec);
+    rec.state = before;
+    await this.#save(rec);
   }
 
   #watch(id: string, task: Task): void {
@@ -1787,7 +1804,16 @@ export class ContainerEngine implements ContainerService, ContainerNetworking, S
   async #snapshotGroup(ids: string[], name: string, opts: { volumes: boolean; memory: boolean; project?: string }): Promise<SnapshotRecord[]> {
     return this.#withLocks(ids, async () => {
       const recs = ids.map((id) => this.#get(id));
-      if (opts.memory) throw memorySnapshotRefusal(recs.find((r) => r.isolation === 'vm')?.isolation ?? recs[0]!.isolation, await (this.#o.criuPath?.() ?? Promise.resolve(undefined)));
+      // --memory: every workload must be running under a backend that can checkpoint it.
+      const checkpoints = new Map<string, TaskCheckpoint>();
+      if (opts.memory) {
+        for (const rec of recs) {
+          const task = this.#tasks.get(rec.id);
+          if (!task || rec.state.status !== 'running') throw conflict(`container ${rec.name} is ${rec.state.status}: a snapshot with --memory saves running processes, so the workload must be running`);
+          if (!task.checkpoint) throw memorySnapshotRefusal(rec.isolation, rec.runtime);
+          checkpoints.set(rec.id, task.checkpoint);
+        }
+      }
       const snaps = this.#o.snapshots;
       const seen = new Set<string>();
       const plans: { rec: ContainerRecord; sources: SnapshotSources; staging?: string }[] = [];
@@ -1797,14 +1823,21 @@ export class ContainerEngine implements ContainerService, ContainerNetworking, S
         for (const p of plans) p.staging = await snaps.stage(p.rec.id, name, p.rec.name);
         let need = 0;
         for (const p of plans) for (const path of [p.sources.layer, p.sources.disk, ...p.sources.volumes.map((v) => v.path)]) if (path) need += await snaps.sizeOf(path);
+        for (const rec of recs) if (checkpoints.has(rec.id)) need += await this.#memoryBytes(rec);
         checkSnapshotSpace(await snaps.freeBytes(snaps.dir), need, `the snapshot store (${snaps.dir})`);
         // A paused workload is already still; running ones are paused while their files are copied (docker's commit does the same).
         const paused: Task[] = [];
+        const prepared: { rec: ContainerRecord; checkpoint: TaskCheckpoint }[] = [];
         try {
           for (const { rec } of plans) {
             const task = this.#tasks.get(rec.id);
             if (!task || rec.state.status !== 'running') continue;
             if (rec.isolation === 'vm') await this.#guestSync(rec, task);
+            const checkpoint = checkpoints.get(rec.id);
+            if (checkpoint) {
+              await checkpoint.prepare();
+              prepared.push({ rec, checkpoint });
+            }
             await task.pause();
             paused.push(task);
           }
@@ -1814,14 +1847,22 @@ export class ContainerEngine implements ContainerService, ContainerNetworking, S
             if (sources.volumes.length > 0) await mkdir(join(staging!, 'volumes'));
             for (const v of sources.volumes) await snaps.copy(v.path, join(staging!, 'volumes', v.name));
           }
+          // The memory last, of the same still moment as the files.
+          for (const { rec, checkpoint } of prepared) {
+            const dir = join(plans.find((p) => p.rec === rec)!.staging!, 'memory');
+            await mkdir(dir);
+            await checkpoint.save(dir);
+          }
         } finally {
           for (const task of paused) await task.resume().catch((err: unknown) => this.#log.error('cannot resume a container paused for a snapshot', { id: task.id, error: err }));
+          for (const { rec, checkpoint } of prepared) await checkpoint.finish().catch((err: unknown) => this.#log.error('cannot undo the preparation of a memory snapshot', { id: rec.id, error: err }));
         }
         const created = new Date().toISOString();
         for (const { rec, sources, staging } of plans) {
           published.push(await snaps.publish(staging!, {
             name, containerId: rec.id, created, isolation: rec.isolation, image: rec.image, imageId: rec.imageId,
             ...this.#kernelOf(rec), volumes: sources.volumes.map((v) => v.name), layer: !!sources.layer, disk: !!sources.disk,
+            ...(checkpoints.has(rec.id) ? { memory: this.#machineOf(rec) } : {}),
             ...(opts.project ? { project: opts.project } : {}),
           }));
         }
@@ -1832,6 +1873,27 @@ export class ContainerEngine implements ContainerService, ContainerNetworking, S
         throw err;
       }
     });
+  }
+
+  /** Bytes a memory checkpoint of `rec` may take: a VM's whole RAM, a container's memory in use. */
+  async #memoryBytes(rec: ContainerRecord): Promise<number> {
+    if (rec.state.vm) return rec.state.vm.memoryMiB * 1024 * 1024;
+    return (await this.#tasks.get(rec.id)?.stats().catch(() => undefined))?.memoryUsageBytes ?? 0;
+  }
+
+  /**
+   * What saved processes need to find again when they continue: the same
+   * resources and the same addresses on the same networks (their sockets
+   * and the guest's interfaces hold them).
+   */
+  #machineOf(rec: ContainerRecord): MemorySnapshotMachine {
+    const resources = rec.spec.linux?.resources;
+    return {
+      memoryLimit: resources?.memory?.limit ?? 0,
+      cpuQuota: resources?.cpu?.quota ?? 0,
+      cpuPeriod: resources?.cpu?.period ?? 0,
+      networks: this.#o.networks.endpointsOf(rec.id).map((ep) => `${ep.networkName} ${ep.ip} ${ep.mac}`).sort(),
+    };
   }
 
   async snapshotList(ref?: string): Promise<SnapshotView[]> {
@@ -1867,6 +1929,8 @@ export class ContainerEngine implements ContainerService, ContainerNetworking, S
       const recs = ids.map((id) => this.#get(id));
       // Each piece: the snapshot's copy (undefined: the target goes, e.g. a VM disk made only at first start) and where it goes.
       const pieces: { src: string | undefined; dst: string }[] = [];
+      // Containers whose saved processes continue once their files are back.
+      const continuing: { rec: ContainerRecord; memory: string }[] = [];
       for (const rec of recs) {
         const snap = await snaps.get(rec.id, name, rec.name);
         const s = rec.state.status;
@@ -1875,6 +1939,10 @@ export class ContainerEngine implements ContainerService, ContainerNetworking, S
         }
         checkSnapshotFits(snap, this.#targetOf(rec), `container ${rec.name}`);
         const dir = snaps.pathOf(rec.id, name);
+        if (snap.memory) {
+          checkMemorySnapshotFits(name, snap.memory, this.#machineOf(rec), `container ${rec.name}`);
+          continuing.push({ rec, memory: join(dir, 'memory') });
+        }
         if (snap.layer) pieces.push({ src: join(dir, 'layer'), dst: await this.#upperOf(rec) });
         if (rec.isolation === 'vm') pieces.push({ src: snap.disk ? join(dir, 'disk.qcow2') : undefined, dst: this.#vmDiskOf(rec) });
         for (const v of snap.volumes) {
@@ -1898,6 +1966,13 @@ export class ContainerEngine implements ContainerService, ContainerNetworking, S
         throw err;
       }
       const done: typeof staged = [];
+      const putBack = async (): Promise<void> => {
+        for (const p of done.reverse()) {
+          await rm(p.dst, { recursive: true, force: true }).catch(() => {});
+          if (p.hadOld) await rename(p.old, p.dst).catch((e: unknown) => this.#log.error('cannot put back a file a failed restore moved', { path: p.dst, error: e }));
+        }
+        for (const p of staged) await snaps.discard(p.tmp);
+      };
       try {
         for (const p of staged) {
           p.hadOld = await stat(p.dst).then(() => true, () => false);
@@ -1906,11 +1981,26 @@ export class ContainerEngine implements ContainerService, ContainerNetworking, S
           if (p.src) await rename(p.tmp, p.dst);
         }
       } catch (err) {
-        for (const p of done.reverse()) {
-          await rm(p.dst, { recursive: true, force: true }).catch(() => {});
-          if (p.hadOld) await rename(p.old, p.dst).catch((e: unknown) => this.#log.error('cannot put back a file a failed restore moved', { path: p.dst, error: e }));
+        await putBack();
+        throw err;
+      }
+      // Saved processes continue on the files put back; if any cannot, every container goes back to as it was.
+      const started: { rec: ContainerRecord; before: ContainerRecord['state'] }[] = [];
+      try {
+        for (const { rec, memory } of continuing) {
+          const before = structuredClone(rec.state);
+          try {
+            await this.#startTask(rec, { restoreFrom: memory });
+          } catch (err) {
+            rec.state = before;
+            await this.#save(rec);
+            throw err;
+          }
+          started.push({ rec, before });
         }
-        for (const p of staged) await snaps.discard(p.tmp);
+      } catch (err) {
+        for (const { rec, before } of started) await this.#undoStart(rec, before);
+        await putBack();
         throw err;
       }
       for (const p of staged) if (p.hadOld) await snaps.discard(p.old);
@@ -2021,7 +2111,7 @@ export class ContainerEngine implements ContainerService, ContainerNetworking, S
   #snapshotView(s: SnapshotRecord): SnapshotView {
     return {
       name: s.name, containerId: s.containerId, containerName: this.#records.get(s.containerId)?.name ?? '', created: new Date(s.created), isolation: s.isolation,
-      image: s.image, imageId: s.imageId, vmKernel: s.vmKernel, kernelRelease: s.kernelRelease, volumes: s.volumes, size: s.size, copyMode: s.copyMode,
+      image: s.image, imageId: s.imageId, vmKernel: s.vmKernel, kernelRelease: s.kernelRelease, volumes: s.volumes, memory: !!s.memory, size: s.size, copyMode: s.copyMode,
       project: s.project ?? '',
     };
   }

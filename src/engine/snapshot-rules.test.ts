@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isJanusError } from '../core/errors.ts';
 import type { IsolationLevel } from './container-service.ts';
-import { SNAPSHOT_SPACE_MARGIN, checkSnapshotFits, checkSnapshotName, checkSnapshotSpace, memorySnapshotRefusal, parseSnapshotRef, type SnapshotTarget } from './snapshot-rules.ts';
+import { SNAPSHOT_SPACE_MARGIN, checkSnapshotFits, checkSnapshotName, checkSnapshotSpace, checkMemorySnapshotFits, memorySnapshotRefusal, parseSnapshotRef, type SnapshotTarget } from './snapshot-rules.ts';
 
 const kind = (k: string) => (err: unknown) => isJanusError(err) && err.kind === k;
 
@@ -46,10 +46,19 @@ test('space: the copy and the margin must fit, else ResourceExhausted naming the
   assert.throws(() => checkSnapshotSpace(100 * 2 ** 20, 100 * 2 ** 20, '/var'), (err: unknown) => kind('ResourceExhausted')(err) && /not enough disk space in \/var: 100 MiB to copy .* but 100 MiB free/.test((err as Error).message));
 });
 
-test('--memory is refused with the reason: 9p for VMs, criu for containers', () => {
-  assert.match(memorySnapshotRefusal('vm', '/usr/sbin/criu').message, /virtio-9p/);
-  const noCriu = memorySnapshotRefusal('container', undefined);
-  assert.ok(kind('NotImplemented')(noCriu));
-  assert.match(noCriu.message, /criu is not installed \(Debian package criu\)/);
-  assert.match(memorySnapshotRefusal('sandbox', '/usr/sbin/criu').message, /sandboxes yet: criu is installed \(\/usr\/sbin\/criu\)/);
+test('--memory is refused, naming the backend, where it has no checkpoints', () => {
+  const err = memorySnapshotRefusal('vm', 'qemu-stack');
+  assert.ok(kind('NotImplemented')(err));
+  assert.match(err.message, /--memory is not supported for VMs run by qemu-stack/);
+  assert.match(memorySnapshotRefusal('sandbox', 'runsc').message, /for sandboxes run by runsc.*without --memory/);
+});
+
+test('saved processes continue only with the same resources and network addresses', () => {
+  const saved = { memoryLimit: 256 * 2 ** 20, cpuQuota: 0, cpuPeriod: 0, networks: ['bridge 172.17.0.2 02:42:ac:11:00:02'] };
+  checkMemorySnapshotFits('s1', saved, { ...saved, networks: [...saved.networks] }, 'container c');
+  assert.throws(() => checkMemorySnapshotFits('s1', saved, { ...saved, memoryLimit: 512 * 2 ** 20 }, 'container c'),
+    (err: unknown) => kind('Conflict')(err) && /snapshot s1 holds running processes, which cannot continue in container c: its memory limit was 268435456 and is 536870912/.test((err as Error).message));
+  assert.throws(() => checkMemorySnapshotFits('s1', saved, { ...saved, networks: ['bridge 172.17.0.3 02:42:ac:11:00:03'] }, 'container c'),
+    (err: unknown) => kind('Conflict')(err) && /its networks were \[bridge 172\.17\.0\.2 .*\] and are \[bridge 172\.17\.0\.3/.test((err as Error).message));
+  assert.throws(() => checkMemorySnapshotFits('s1', saved, { ...saved, cpuQuota: 50000, cpuPeriod: 100000 }, 'container c'), /CPU limit was 0\/0 and is 50000\/100000/);
 });

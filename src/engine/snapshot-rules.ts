@@ -1,6 +1,7 @@
 import { JanusError, conflict, invalidArgument, notImplemented } from '../core/errors.ts';
 import type { IsolationLevel } from './container-service.ts';
 import type { SnapshotView } from './snapshot-service.ts';
+import type { MemorySnapshotMachine } from './workload-snapshots.ts';
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
@@ -65,15 +66,24 @@ export function checkSnapshotSpace(free: number, need: number, where: string): v
 }
 
 /**
- * Why `--memory` cannot be offered for a workload at `level` on this
- * host; always an error today (NotImplemented), each saying what is missing.
+ * The error for `--memory` on a workload whose backend (`runtime`) has no
+ * memory checkpoints.
  */
-export function memorySnapshotRefusal(level: IsolationLevel, criuPath: string | undefined): Error {
-  if (level === 'vm') {
-    return notImplemented('--memory is not supported for VMs: QEMU refuses to migrate (save) a VM while a virtio-9p share is mounted in the guest, and every Janus VM mounts one (its /etc/hosts, /etc/resolv.conf, /etc/hostname, volumes and binds); snapshot the disk alone (without --memory)');
-  }
-  if (!criuPath) {
-    return notImplemented(`--memory is not supported for ${level === 'sandbox' ? 'sandboxes' : 'containers'} on this host: it needs a CRIU checkpoint and criu is not installed (Debian package criu); snapshot the writable layer alone (without --memory)`);
-  }
-  return notImplemented(`--memory is not supported for ${level === 'sandbox' ? 'sandboxes' : 'containers'} yet: criu is installed (${criuPath}) but Janus cannot restore a checkpoint under conmon; snapshot the writable layer alone (without --memory)`);
+export function memorySnapshotRefusal(level: IsolationLevel, runtime: string): Error {
+  const what = level === 'sandbox' ? 'sandboxes' : level === 'vm' ? 'VMs' : 'containers';
+  return notImplemented(`--memory is not supported for ${what} run by ${runtime}: it cannot save its processes' memory; snapshot the files alone (without --memory)`);
+}
+
+/**
+ * Throws Conflict when the saved processes of `saved` cannot continue in a
+ * workload that now has `now`: other resources (a VM's RAM and vCPUs come
+ * from them) or other networks and addresses (the processes' sockets and a
+ * guest's interfaces hold them).
+ */
+export function checkMemorySnapshotFits(name: string, saved: MemorySnapshotMachine, now: MemorySnapshotMachine, what: string): void {
+  const diffs: string[] = [];
+  if (saved.memoryLimit !== now.memoryLimit) diffs.push(`its memory limit was ${saved.memoryLimit || 'none'} and is ${now.memoryLimit || 'none'}`);
+  if (saved.cpuQuota !== now.cpuQuota || saved.cpuPeriod !== now.cpuPeriod) diffs.push(`its CPU limit was ${saved.cpuQuota}/${saved.cpuPeriod} and is ${now.cpuQuota}/${now.cpuPeriod}`);
+  if (saved.networks.join(',') !== now.networks.join(',')) diffs.push(`its networks were [${saved.networks.join(', ')}] and are [${now.networks.join(', ')}]`);
+  if (diffs.length) throw conflict(`snapshot ${name} holds running processes, which cannot continue in ${what}: ${diffs.join('; ')}`);
 }

@@ -18,6 +18,8 @@ export interface SnapshotView {
   kernelRelease: string;
   /** Named volumes copied with it (`--volumes`). */
   volumes: string[];
+  /** It holds the running processes' memory (`--memory`): a restore continues them. */
+  memory: boolean;
   /** Bytes the snapshot takes on the host (allocated blocks of its copies). */
   size: number;
   /** How its files were copied: `reflink` (copy-on-write, shares blocks) or `copy`. */

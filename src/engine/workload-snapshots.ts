@@ -28,6 +28,18 @@ export interface SnapshotRecord {
   copyMode: 'reflink' | 'copy';
   /** The compose project it was taken with (`compose snapshot create`), when it was. */
   project?: string;
+  /** `memory/`: the processes' state (`--memory`), and what the workload they continue in must still be. */
+  memory?: MemorySnapshotMachine;
+}
+
+/** What a workload must still have for saved processes to continue in it. */
+export interface MemorySnapshotMachine {
+  /** Bytes (0: none). */
+  memoryLimit: number;
+  cpuQuota: number;
+  cpuPeriod: number;
+  /** `network address mac` of each network joined, sorted. */
+  networks: string[];
 }
 
 /** Argument list of the copy that keeps owners, modes, xattrs (overlay whiteouts) and holes, sharing blocks where the file system can; pure. */

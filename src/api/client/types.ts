@@ -275,6 +275,8 @@ export interface SnapshotWire {
   VmKernel: string;
   KernelRelease: string;
   Volumes: string[];
+  /** It holds the running processes' memory: a restore continues them. */
+  Memory: boolean;
   Size: number;
   CopyMode: string;
   /** The compose project it was taken with ('' for a container's own). */

@@ -16,6 +16,7 @@ export function snapshotWire(s: SnapshotView): Record<string, unknown> {
     VmKernel: s.vmKernel,
     KernelRelease: s.kernelRelease,
     Volumes: s.volumes,
+    Memory: s.memory,
     Size: s.size,
     CopyMode: s.copyMode,
     Project: s.project,

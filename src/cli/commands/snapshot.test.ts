@@ -10,7 +10,7 @@ let api: FakeApi;
 
 const snap = (name: string, over: Partial<SnapshotWire> = {}): SnapshotWire => ({
   Name: name, ContainerID: 'c'.repeat(64), ContainerName: 'web', Created: new Date(Date.now() - 3 * 60_000).toISOString(), Isolation: 'container',
-  Image: 'busybox', ImageID: `sha256:${'a'.repeat(64)}`, VmKernel: '', KernelRelease: '', Volumes: ['data'], Size: 64 * 1024 * 1024, CopyMode: 'copy', Project: '', ...over,
+  Image: 'busybox', ImageID: `sha256:${'a'.repeat(64)}`, VmKernel: '', KernelRelease: '', Volumes: ['data'], Memory: false, Size: 64 * 1024 * 1024, CopyMode: 'copy', Project: '', ...over,
 });
 
 before(async () => { api = await startFakeApi(); });
@@ -38,11 +38,11 @@ test('snapshot create sends the name and flags, prints the name; the daemon\'s r
 });
 
 test('snapshot ls shows a table (all containers without an argument), -q the names', async () => {
-  api.answer = () => ({ status: 200, body: [snap('s1'), snap('s2', { Volumes: [], Size: 1500 })] });
+  api.answer = () => ({ status: 200, body: [snap('s1'), snap('s2', { Volumes: [], Size: 1500, Memory: true })] });
   const r = await api.cli(['snapshot', 'ls']);
   assert.equal(r.code, 0, r.stderr);
   assert.equal(api.seen[0]!.path, '/janus/snapshots');
-  assert.match(r.stdout, /^CONTAINER +SNAPSHOT +ISOLATION +CREATED +SIZE +VOLUMES\nweb +s1 +container +3 minutes ago +67.1MB +data\nweb +s2 +container +3 minutes ago +1.5kB +\n$/);
+  assert.match(r.stdout, /^CONTAINER +SNAPSHOT +ISOLATION +CREATED +SIZE +MEMORY +VOLUMES\nweb +s1 +container +3 minutes ago +67.1MB +false +data\nweb +s2 +container +3 minutes ago +1.5kB +true +\n$/);
   const q = await api.cli(['snapshot', 'ls', '-q', 'web']);
   assert.equal(api.seen.at(-1)!.path, '/janus/containers/web/snapshots');
   assert.equal(q.stdout, 's1\ns2\n');

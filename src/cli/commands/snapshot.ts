@@ -40,14 +40,14 @@ export const snapshotLsCommand: Command = {
     const now = Date.now();
     const rows = list.map((s) => ({
       Container: s.ContainerName || s.ContainerID.slice(0, 12), ContainerID: s.ContainerID, Name: s.Name, Isolation: s.Isolation, Image: s.Image,
-      Volumes: s.Volumes.join(','), Size: humanSize(s.Size), Bytes: s.Size, CopyMode: s.CopyMode,
+      Volumes: s.Volumes.join(','), Memory: !!s.Memory, Size: humanSize(s.Size), Bytes: s.Size, CopyMode: s.CopyMode,
       CreatedAt: s.Created, CreatedSince: `${humanDuration(now - Date.parse(s.Created))} ago`,
     }));
     const format = args.bool('quiet') ? '{{.Name}}' : args.string('format');
     ctx.stdout.write(formatList(rows, {
       format,
-      defaultTable: '{{.Container}}\t{{.Name}}\t{{.Isolation}}\t{{.CreatedSince}}\t{{.Size}}\t{{.Volumes}}',
-      headers: { Container: 'CONTAINER', Name: 'SNAPSHOT', Isolation: 'ISOLATION', CreatedSince: 'CREATED', Size: 'SIZE', Volumes: 'VOLUMES', Image: 'IMAGE', CopyMode: 'COPY' },
+      defaultTable: '{{.Container}}\t{{.Name}}\t{{.Isolation}}\t{{.CreatedSince}}\t{{.Size}}\t{{.Memory}}\t{{.Volumes}}',
+      headers: { Container: 'CONTAINER', Name: 'SNAPSHOT', Isolation: 'ISOLATION', CreatedSince: 'CREATED', Size: 'SIZE', Memory: 'MEMORY', Volumes: 'VOLUMES', Image: 'IMAGE', CopyMode: 'COPY' },
     }));
   },
 };

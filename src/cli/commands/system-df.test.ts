@@ -68,7 +68,7 @@ test('system df -v lists each container like docker: short ID, image, quoted com
 test('a Janus daemon\'s snapshots make a Snapshots row after docker\'s four (active: those of running containers); none without them', () => {
   const snap = (name: string, container: string, size: number) => ({
     Name: name, ContainerID: container, ContainerName: container, Created: '2026-01-01T00:00:00Z', Isolation: 'container', Image: 'busybox', ImageID: 'sha256:aa',
-    VmKernel: '', KernelRelease: '', Volumes: [], Size: size, CopyMode: 'copy',
+    VmKernel: '', KernelRelease: '', Volumes: [], Memory: false, Size: size, CopyMode: 'copy',
   });
   const running = { Id: 'c1', State: 'running' } as ContainerSummary;
   const stopped = { Id: 'c2', State: 'exited' } as ContainerSummary;

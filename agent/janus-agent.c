@@ -946,7 +946,8 @@ static const char *inside_root(const char *target) {
 
 /*
  * In a child that entered the workload's mount namespace: unmounts `path`
- * (undo), or attaches the detached tree `tree` there (redo). The workload
+ * (undo; 2: nothing mounted there is fine), or attaches the detached tree
+ * `tree` there (redo). The workload
  * is chrooted into ROOT, not pivoted, so its namespace holds copies of the
  * agent's mounts at the agent's paths (SHARES included): the child works
  * on those paths, without a chroot. Returns 0, or -1 with err set.
@@ -968,7 +969,7 @@ static int in_workload_mounts(int undo, const char *path, int tree, char *err, s
     close(efd[0]);
     if (setns(mntfd, CLONE_NEWNS) < 0)
       snprintf(msg, sizeof msg, "entering the workload's mounts: %s", strerror(errno));
-    else if (undo && umount2(path, 0) < 0)
+    else if (undo && umount2(path, 0) < 0 && !(undo == 2 && errno == EINVAL))
       snprintf(msg, sizeof msg, "%s %s", shown,
                errno == EBUSY ? "is in use in the workload (an open file or a working directory on it)" : strerror(errno));
     else if (!undo && syscall(SYS_move_mount, tree, "", AT_FDCWD, path, 0x4 /* MOVE_MOUNT_F_EMPTY_PATH */) < 0)
@@ -1036,7 +1037,8 @@ static int undo_step(int where, int i, char *err, size_t errlen) {
   share_of(&applied, &applied.mounts[i], 0, share, sizeof share, err, errlen);
   const char *path = where == UNDONE_SHARE || where == UNDONE_NS_SHARE ? share : bind_targets[i];
   if (where == UNDONE_NS || where == UNDONE_NS_SHARE) {
-    if (in_workload_mounts(1, path, -1, err, errlen) < 0) return -1;
+    /* the workload's copies of the shares go at the first QUIESCE and are not put back */
+    if (in_workload_mounts(where == UNDONE_NS_SHARE ? 2 : 1, path, -1, err, errlen) < 0) return -1;
   } else if (umount2(path, 0) < 0) {
     return snprintf(err, errlen, "%s %s", where == UNDONE_SHARE ? "the 9p share" : inside_root(path),
                     errno == EBUSY ? "is in use (an open file or a working directory on it)" : strerror(errno)),

@@ -1804,11 +1804,13 @@ export class ContainerEngine implements ContainerService, ContainerNetworking, S
   async #snapshotGroup(ids: string[], name: string, opts: { volumes: boolean; memory: boolean; project?: string }): Promise<SnapshotRecord[]> {
     return this.#withLocks(ids, async () => {
       const recs = ids.map((id) => this.#get(id));
-      // --memory: every workload must be running under a backend that can checkpoint it.
+      // --memory: the running workloads' processes are saved too, each under a backend that can checkpoint it. A
+      // single container must be running; in a project, one that is not (a finished one-off job) has only its files.
       const checkpoints = new Map<string, TaskCheckpoint>();
       if (opts.memory) {
         for (const rec of recs) {
           const task = this.#tasks.get(rec.id);
+          if (opts.project && (!task || rec.state.status !== 'running')) continue;
           if (!task || rec.state.status !== 'running') throw conflict(`container ${rec.name} is ${rec.state.status}: a snapshot with --memory saves running processes, so the workload must be running`);
           if (!task.checkpoint) throw memorySnapshotRefusal(rec.isolation, rec.runtime);
           checkpoints.set(rec.id, task.checkpoint);

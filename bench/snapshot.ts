@@ -5,7 +5,10 @@
 // included) and the snapshot's size on the host. Medians of --runs. For the
 // VM's design choice it also times the alternative, internal qcow2
 // snapshots (`qemu-img snapshot -c` / `-a`), on a copy of the VM's disk.
-// Usage: node bench/snapshot.ts [--runs N] [--data MiB]
+// Then `--memory` snapshots at each level that has them (a level that
+// refuses prints why): create of a running workload holding --data MiB
+// (at most 48) in RAM, restore of the stopped one (which continues it), and the size.
+// Usage: node bench/snapshot.ts [--runs N] [--data MiB] [--memory-only]
 // Prints figures only; there is no pass/fail threshold.
 import { copyFile, mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -15,7 +18,7 @@ import { NodeExec } from '../src/util/exec.ts';
 import { JANUS_BIN, startDaemon } from '../test/support/daemon.ts';
 import { median, timed } from './bench-support.ts';
 
-const { values } = parseArgs({ options: { runs: { type: 'string', default: '5' }, data: { type: 'string', default: '64' } } });
+const { values } = parseArgs({ options: { runs: { type: 'string', default: '5' }, data: { type: 'string', default: '64' }, 'memory-only': { type: 'boolean', default: false } } });
 const runs = Math.max(1, Number(values.runs));
 const dataMiB = Math.max(1, Number(values.data));
 
@@ -42,7 +45,7 @@ try {
   const results: { level: string; create: number[]; restore: number[]; size: number }[] = [];
   let vmDisk = '';
 
-  for (const level of Object.keys(LEVELS) as (keyof typeof LEVELS)[]) {
+  for (const level of values['memory-only'] ? [] : Object.keys(LEVELS) as (keyof typeof LEVELS)[]) {
     if (level === 'vm' && vmUnavailable) {
       console.log(`bench/snapshot: the vm level does not work here: ${vmUnavailable}`);
       continue;
@@ -81,6 +84,41 @@ try {
     }
   }
 
+  // Memory snapshots: random bytes held in RAM (/dev/shm, a 64 MiB tmpfs at every level), saved and continued.
+  const ramMiB = Math.min(dataMiB, 48);
+  const memResults: { level: string; create: number[]; restore: number[]; size: number }[] = [];
+  const memRefused: string[] = [];
+  const MEM_LEVELS = { container: [] as string[], sandbox: ['--isolation', 'sandbox'], vm: ['--isolation', 'vm'] };
+  for (const level of Object.keys(MEM_LEVELS) as (keyof typeof MEM_LEVELS)[]) {
+    const unavailable = levels.find((l) => l.Name === level)?.Unavailable;
+    if (unavailable) {
+      memRefused.push(`${level}: the level does not work here: ${unavailable}`);
+      continue;
+    }
+    const name = `bench-mem-${level}`;
+    progress(`${level}: memory snapshots, ${ramMiB} MiB in RAM`);
+    await janus(['run', '-d', '--name', name, '--network', 'none', '--memory', '256m', ...MEM_LEVELS[level], 'busybox', 'sh', '-c',
+      `dd if=/dev/urandom of=/dev/shm/ram bs=1M count=${ramMiB} 2>/dev/null; exec sleep 1000000`]);
+    await new Promise((r) => setTimeout(r, 3000));
+    const first = await exec.run(JANUS_BIN, ['snapshot', 'create', '--memory', name, 'probe'], { env, check: false });
+    if (first.code !== 0) {
+      memRefused.push(`${level}: ${first.stderr.trim()}`);
+      await exec.run(JANUS_BIN, ['rm', '-f', '--snapshots', name], { env });
+      continue;
+    }
+    const create: number[] = [];
+    const restore: number[] = [];
+    for (let i = 0; i < runs; i++) create.push(await timed(JANUS_BIN, ['snapshot', 'create', '--memory', name, `m${i}`], env));
+    const listed = JSON.parse(`[${(await janus(['snapshot', 'ls', '--format', '{{json .}}', name])).trim().split('\n').join(',')}]`) as { Name: string; Bytes: number }[];
+    for (let i = 0; i < runs; i++) {
+      await janus(['stop', '-t', '1', name]);
+      restore.push(await timed(JANUS_BIN, ['snapshot', 'restore', name, `m${i}`], env));
+    }
+    memResults.push({ level, create, restore, size: median(listed.filter((x) => x.Name !== 'probe').map((x) => x.Bytes)) });
+    progress(`${level}: create --memory ${fmt(create)}; restore ${fmt(restore)}`);
+    await exec.run(JANUS_BIN, ['rm', '-f', '--snapshots', name], { env });
+  }
+
   console.log(`\nbench/snapshot: ${dataMiB} MiB of random data in each workload, ${runs} runs, copies: ${copyMode.value} (cp --reflink=auto on this file system)\n`);
   console.log('level      snapshot create (running, paused meanwhile)   snapshot restore (stopped)           size');
   for (const r of results) {
@@ -90,6 +128,12 @@ try {
     console.log(`\nalternative for VMs, internal qcow2 snapshots (qemu-img on a stopped copy of the disk, no CLI/daemon):`);
     console.log(`  qemu-img snapshot -c: ${fmt(internal.create)}; -a: ${fmt(internal.apply)}; file growth per snapshot ${(internal.growth / MiB).toFixed(2)} MiB`);
   }
+  console.log(`\nmemory snapshots (--memory; ${ramMiB} MiB of random data held in RAM (/dev/shm), 256 MiB memory limit / guest RAM):`);
+  console.log('level      snapshot create --memory (running)            snapshot restore (stopped → running)   size');
+  for (const r of memResults) {
+    console.log(`${r.level.padEnd(10)} ${fmt(r.create).padEnd(46)} ${fmt(r.restore).padEnd(38)} ${(r.size / MiB).toFixed(1)} MiB`);
+  }
+  for (const why of memRefused) console.log(`  refused: ${why}`);
   for (const r of results) await exec.run(JANUS_BIN, ['rm', '-f', '--snapshots', `bench-${r.level}`], { env });
 } finally {
   await d.stop();

@@ -521,10 +521,28 @@ export class QemuRuntime implements Runtime {
     try {
       const qmp = await QmpClient.connect(paths.qmpSocket);
       const { conn } = await AgentConnection.open(paths.agentSocket, { timeoutMs: 10_000 });
-      return new QemuTask({ ctx: this.#ctx, paths, state, conn, qmp, ...(exit ? { exit } : {}) });
+      const task = new QemuTask({ ctx: this.#ctx, paths, state, conn, qmp, ...(exit ? { exit } : {}) });
+      await this.#afterInterruptedCheckpoint(task, qmp);
+      return task;
     } catch (err) {
       if (isJanusError(err, 'Unavailable')) this.#ctx.logger.warn('cannot re-adopt a VM', { id, error: err });
       throw err;
+    }
+  }
+
+  /**
+   * A daemon that ended during a memory snapshot left the VM stopped after
+   * its state was saved (`postmigrate`: run it again), or its guest without
+   * its 9p shares (`THAW` mounts them back; a guest that was not quiesced
+   * ignores it).
+   */
+  async #afterInterruptedCheckpoint(task: QemuTask, qmp: QmpClient): Promise<void> {
+    try {
+      const { status } = await qmp.execute<{ status: string }>('query-status');
+      if (status === 'postmigrate') await qmp.execute('cont');
+      if (status === 'postmigrate' || status === 'running') await task.checkpoint.finish();
+    } catch (err) {
+      this.#ctx.logger.warn('cannot finish a memory snapshot an earlier daemon began', { id: task.id, error: err });
     }
   }
 

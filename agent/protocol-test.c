@@ -54,7 +54,7 @@ static void test_frames(void) {
   CHECK(jp_frame_parse(unknown, sizeof unknown, &f, &used) == JP_FRAME_BADTYPE);
   const uint8_t zero_type[] = {0, 0, 0, 5, 0};
   CHECK(jp_frame_parse(zero_type, sizeof zero_type, &f, &used) == JP_FRAME_BADTYPE);
-  CHECK(jp_type_known(16) && !jp_type_known(17) && !jp_type_known(0));
+  CHECK(jp_type_known(16) && jp_type_known(JP_QUIESCE) && jp_type_known(JP_THAW) && !jp_type_known(19) && !jp_type_known(0));
 }
 
 static void test_records(void) {

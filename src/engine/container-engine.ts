@@ -1170,6 +1170,8 @@ export class ContainerEngine implements ContainerService, ContainerNetworking, S
       follow,
       done: follow ? this.#untilStopped(rec.id) : undefined,
       signal: options.signal,
+      // A line conmon cut across its reads is one line with one timestamp, as docker and podman show it.
+      joinLines: true,
     });
   }
 

@@ -98,3 +98,32 @@ test('following with tail starts after the history without repeating it', async 
   await reading;
   assert.deepEqual(seen, ['b\n', 'c\n']);
 });
+
+test('joinLines: a line conmon cut into P records is one entry with its first timestamp, per stream; unjoined, each record is its own', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'janus-log-'));
+  const path = join(dir, 'c.log');
+  await writeFile(path, rec(T(1), 'stdout', 'P', 'long-') + rec(T(2), 'stderr', 'F', 'err') + rec(T(3), 'stdout', 'P', 'line-') + rec(T(4), 'stdout', 'F', 'end') + rec(T(5), 'stdout', 'P', 'prompt$ '));
+  const joined = await collect(readContainerLog(path, { joinLines: true }));
+  assert.deepEqual(joined.map((e) => [e.timestamp, `${e.stream}:${e.data.toString()}`]), [
+    [T(2), 'stderr:err\n'], [T(1), 'stdout:long-line-end\n'], [T(5), 'stdout:prompt$ '],
+  ], 'the line ends at its F record; a line not ended when the log ends is given as it is');
+  assert.deepEqual(texts(await collect(readContainerLog(path, { joinLines: true, tail: 2 }))), ['stdout:long-line-end\n', 'stdout:prompt$ '], 'tail counts whole lines');
+  assert.deepEqual(texts(await collect(readContainerLog(path, { joinLines: true, since: timestampSeconds(T(3)) }))), ['stdout:prompt$ '], 'a joined line is as old as its first part');
+  assert.deepEqual(texts(await collect(readContainerLog(path))), ['stdout:long-', 'stderr:err\n', 'stdout:line-', 'stdout:end\n', 'stdout:prompt$ ']);
+});
+
+test('joinLines while following: the end of a cut line written later completes it', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'janus-log-'));
+  const path = join(dir, 'c.log');
+  await writeFile(path, rec(T(1), 'stdout', 'P', 'first-'));
+  const done = Promise.withResolvers<void>();
+  const got: LogEntry[] = [];
+  const reading = (async () => { for await (const e of readContainerLog(path, { joinLines: true, follow: true, tail: 10, done: done.promise, pollMs: 20 })) got.push(e); })();
+  await new Promise((r) => setTimeout(r, 100));
+  assert.equal(got.length, 0, 'a line not ended is held while following');
+  await appendFile(path, rec(T(2), 'stdout', 'F', 'half') + rec(T(3), 'stdout', 'P', 'tail'));
+  await new Promise((r) => setTimeout(r, 100));
+  done.resolve();
+  await reading;
+  assert.deepEqual(got.map((e) => [e.timestamp, e.data.toString()]), [[T(1), 'first-half\n'], [T(3), 'tail']]);
+});

@@ -22,6 +22,43 @@ export interface ReadLogOptions {
   signal?: AbortSignal;
   /** Poll period while following, ms; inotify usually wakes the reader first. Default 250. */
   pollMs?: number;
+  /**
+   * Give a line conmon cut into several records (a line longer than its
+   * read buffer) as one entry with its first timestamp, as `logs` shows
+   * it; a line not ended yet is held until it is (or the log ends).
+   * Without it every record is its own entry, as attach streams want.
+   */
+  joinLines?: boolean;
+}
+
+/** The most of one line held back while its end is awaited; beyond it the part is given as it is. */
+const MAX_JOINED_LINE = 1024 * 1024;
+
+/**
+ * Joins the partial (`P`) records of a line with the record that ends it,
+ * per stream (stdout and stderr interleave): the entry keeps the first
+ * record's timestamp. Pure state; `flush` gives what is still held.
+ */
+export class LineJoiner {
+  readonly #held = new Map<string, LogEntry>();
+
+  push(e: LogEntry): LogEntry | undefined {
+    const held = this.#held.get(e.stream);
+    const joined = held ? { ...held, data: Buffer.concat([held.data, e.data]) } : e;
+    const ended = joined.data.length > 0 && joined.data[joined.data.length - 1] === 0x0a;
+    if (ended || joined.data.length >= MAX_JOINED_LINE) {
+      this.#held.delete(e.stream);
+      return joined;
+    }
+    this.#held.set(e.stream, joined);
+    return undefined;
+  }
+
+  flush(): LogEntry[] {
+    const out = [...this.#held.values()].sort((a, b) => a.timestamp.localeCompare(b.timestamp));
+    this.#held.clear();
+    return out;
+  }
 }
 
 /**
@@ -70,6 +107,7 @@ export async function* readContainerLog(path: string, options: ReadLogOptions = 
     return true;
   };
   const files = [...Array.from({ length: options.rotated ?? 0 }, (_, i) => `${path}.${(options.rotated ?? 0) - i}`), path];
+  const joiner = options.joinLines ? new LineJoiner() : undefined;
 
   if (options.tail !== undefined && options.tail >= 0) {
     // Keep only the last N of the history; the live file is then followed from where it was read.
@@ -79,7 +117,7 @@ export async function* readContainerLog(path: string, options: ReadLogOptions = 
     for (const f of files) {
       const r = await readWhole(f);
       if (!r) continue;
-      for (const e of splitRecords(r.data)) {
+      for (const e of splitRecords(r.data, joiner)) {
         if (!want(e)) continue;
         last.push(e);
         if (last.length > options.tail) last.shift();
@@ -89,20 +127,23 @@ export async function* readContainerLog(path: string, options: ReadLogOptions = 
         ino = r.ino;
       }
     }
+    // Without following, a line not ended yet is given as it is; a follower waits for its end.
+    if (!options.follow) for (const e of joiner?.flush() ?? []) if (want(e)) { last.push(e); if (last.length > options.tail) last.shift(); }
     yield* last;
-    if (options.follow) yield* follow(path, offset, ino, want, options);
+    if (options.follow) yield* follow(path, offset, ino, want, options, joiner);
     return;
   }
 
   for (const f of files.slice(0, -1)) {
     const r = await readWhole(f);
-    if (r) for (const e of splitRecords(r.data)) if (want(e)) yield e;
+    if (r) for (const e of splitRecords(r.data, joiner)) if (want(e)) yield e;
   }
   if (options.follow) {
-    yield* follow(path, 0, 0, want, options);
+    yield* follow(path, 0, 0, want, options, joiner);
   } else {
     const r = await readWhole(path);
-    if (r) for (const e of splitRecords(r.data)) if (want(e)) yield e;
+    if (r) for (const e of splitRecords(r.data, joiner)) if (want(e)) yield e;
+    for (const e of joiner?.flush() ?? []) if (want(e)) yield e;
   }
 }
 
@@ -125,12 +166,13 @@ async function readWhole(path: string): Promise<{ data: Buffer; consumed: number
   }
 }
 
-function* splitRecords(data: Buffer): Generator<LogEntry> {
+function* splitRecords(data: Buffer, joiner: LineJoiner | undefined): Generator<LogEntry> {
   let start = 0;
   for (let nl = data.indexOf(0x0a, start); nl >= 0; nl = data.indexOf(0x0a, start)) {
     const e = parseLogRecord(data.subarray(start, nl));
     start = nl + 1;
-    if (e) yield e;
+    const out = e && joiner ? joiner.push(e) : e;
+    if (out) yield out;
   }
 }
 
@@ -140,6 +182,7 @@ async function* follow(
   startIno: number,
   want: (e: LogEntry) => boolean,
   options: ReadLogOptions,
+  joiner: LineJoiner | undefined,
 ): AsyncGenerator<LogEntry> {
   let finished = false;
   void options.done?.then(() => { finished = true; wake(); }, () => { finished = true; wake(); });
@@ -206,8 +249,10 @@ async function* follow(
           if (options.signal?.aborted) return;
         }
       }
-      if (lastRound) return;
-      if (options.until !== undefined && Date.now() / 1000 >= options.until) return;
+      if (lastRound || (options.until !== undefined && Date.now() / 1000 >= options.until)) {
+        for (const e of joiner?.flush() ?? []) if (want(e)) yield e;
+        return;
+      }
       await new Promise<void>((resolve) => {
         waiter = resolve;
         setTimeout(wake, options.pollMs ?? 250).unref();
@@ -224,7 +269,8 @@ async function* follow(
     for (let nl = pending.indexOf(0x0a, start); nl >= 0; nl = pending.indexOf(0x0a, start)) {
       const e = parseLogRecord(pending.subarray(start, nl));
       start = nl + 1;
-      if (e && want(e)) yield e;
+      const out = e && joiner ? joiner.push(e) : e;
+      if (out && want(out)) yield out;
     }
     pending = pending.subarray(start);
   }

@@ -32,6 +32,14 @@ export interface ConmonArgsOptions {
   leaveStdinOpen?: boolean;
   /** Exec mode: run `runtime exec --process SPEC` in container `cid` instead of `runtime create`. */
   execProcessSpec?: string;
+  /**
+   * Restore mode: run `runtime restore --image-path DIR` (conmon adds
+   * `--detach` and `--work-path BUNDLE`) instead of `runtime create`; the
+   * container is running, not created, once conmon reports its pid.
+   */
+  restorePath?: string;
+  /** Extra flags of the runtime's `restore` (or `exec`) subcommand, before the container id. */
+  runtimeOpts?: string[];
 }
 
 /**
@@ -50,6 +58,8 @@ export function buildConmonArgs(o: ConmonArgsOptions): string[] {
   if (o.stdin) args.push('-i');
   if (o.stdin && o.leaveStdinOpen) args.push('--leave-stdin-open');
   if (o.execProcessSpec) args.push('--exec', '--exec-process-spec', o.execProcessSpec);
+  if (o.restorePath) args.push('--restore', o.restorePath);
+  for (const a of o.runtimeOpts ?? []) args.push('--runtime-opt', a);
   return args;
 }
 

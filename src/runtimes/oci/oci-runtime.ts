@@ -8,11 +8,10 @@ import { asJanusError, conflict, internal, invalidArgument, notFound, unavailabl
 import type { Exec } from '../../util/exec.ts';
 import type { Logger } from '../../util/logger.ts';
 import { writeFileAtomic } from '../../util/atomic-file.ts';
-import { buildConmonArgs, launchConmon, type Spawn } from './conmon.ts';
-import { cgroupPathsOf } from './cgroup-stats.ts';
+import type { Spawn } from './conmon.ts';
 import { mountAll } from './rootfs-mount.ts';
-import { OciTask, removeTask, taskPaths, type AttachStdin, type OciTaskContext, type OciTaskState } from './oci-task.ts';
-import { ProcessStartError, runtimeErrorText, startFailureCode } from './process-start-error.ts';
+import { OciTask, removeTask, superviseTask, taskPaths, type AttachStdin, type OciTaskContext, type OciTaskState } from './oci-task.ts';
+import { probeCriu, type CriuProbe } from './criu-probe.ts';
 import { makeBusyboxRootfs } from './busybox-rootfs.ts';
 
 /** Options of `OciRuntime`. */
@@ -38,6 +37,8 @@ export interface OciRuntimeOptions {
   pollMs?: number;
   /** Opens a process's stdin through conmon's attach socket; without it `openStdin` is Unavailable. */
   attach?: AttachStdin;
+  /** criu, which runc and crun checkpoint through (default `criu` on PATH); probed once, on the first memory snapshot. */
+  criu?: string;
 }
 
 const ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
@@ -56,6 +57,7 @@ export class OciRuntime implements Runtime {
   constructor(options: OciRuntimeOptions) {
     this.name = options.name;
     const stateDir = resolve(options.stateDir);
+    let criu: Promise<CriuProbe> | undefined;
     this.#ctx = {
       name: options.name,
       binary: options.binary,
@@ -69,10 +71,16 @@ export class OciRuntime implements Runtime {
       logger: options.logger.child({ runtime: options.name }),
       pollMs: options.pollMs ?? 1000,
       attach: options.attach ?? (async () => { throw unavailable('stdin of containers is not available: the daemon was started without an attach helper'); }),
+      criu: () => (criu ??= probeCriu(options.exec, { criu: options.criu })),
     };
   }
 
-  async create(id: string, spec: TaskSpec, options: { signal?: AbortSignal } = {}): Promise<Task> {
+  /**
+   * With `restoreFrom` (a directory a task's checkpoint was saved into)
+   * nothing runs yet: `start` has conmon run the runtime's `restore`, which
+   * continues the saved processes.
+   */
+  async create(id: string, spec: TaskSpec, options: { signal?: AbortSignal; restoreFrom?: string } = {}): Promise<Task> {
     if (!ID.test(id)) throw invalidArgument(`invalid task id: ${id}`);
     options.signal?.throwIfAborted();
     const ctx = this.#ctx;
@@ -89,6 +97,13 @@ export class OciRuntime implements Runtime {
     const state: OciTaskState = {
       id, cuuid: randomBytes(8).toString('hex'), pid: 0, conmonPid: 0, mountCount: spec.rootfs.length,
       logPath: spec.io.logPath, createdAt: new Date().toISOString(), stdin: spec.io.stdin,
+      io: {
+        terminal: spec.io.tty, stdin: spec.io.stdin,
+        // docker closes a StdinOnce container's stdin after the first client only without a TTY: `run -it`, detach, attach types on.
+        leaveStdinOpen: spec.io.stdin && (!spec.io.stdinOnce || spec.io.tty),
+        ...(spec.io.logMaxSize ? { logSizeMax: spec.io.logMaxSize } : {}),
+      },
+      ...(options.restoreFrom ? { restoreFrom: resolve(options.restoreFrom) } : {}),
     };
     try {
       await mkdir(paths.rootfs, { recursive: true });
@@ -102,36 +117,8 @@ export class OciRuntime implements Runtime {
       };
       await writeFileAtomic(paths.config, JSON.stringify(oci));
       options.signal?.throwIfAborted();
-      const args = buildConmonArgs({
-        cid: id, cuuid: state.cuuid, runtime: ctx.binary, runtimeArgs: [...ctx.runtimeArgs, `--root=${ctx.runtimeRoot}`],
-        bundle: paths.bundle, containerPidFile: paths.containerPid, conmonPidFile: paths.conmonPid, exitDir: paths.exits,
-        logPath: spec.io.logPath, logSizeMax: spec.io.logMaxSize, socketDir: ctx.socketDir, persistDir: paths.dir,
-        terminal: spec.io.tty, stdin: spec.io.stdin,
-        // docker closes a StdinOnce container's stdin after the first client only without a TTY: `run -it`, detach, attach types on.
-        leaveStdinOpen: spec.io.stdin && (!spec.io.stdinOnce || spec.io.tty),
-      });
-      const { reader } = launchConmon(ctx.spawn, ctx.conmon, args, { cwd: paths.dir });
-      const onAbort = (): void => reader.close();
-      options.signal?.addEventListener('abort', onAbort, { once: true });
-      const msg = await reader.next().finally(() => {
-        options.signal?.removeEventListener('abort', onAbort);
-        reader.close();
-      });
-      options.signal?.throwIfAborted();
-      if (!msg || msg.data <= 0) {
-        const why = runtimeErrorText(msg?.message ?? '') || 'conmon exited without reporting the container pid';
-        const code = startFailureCode(why);
-        if (code) throw new ProcessStartError(code, `container ${id}: ${why}`);
-        throw internal(`${ctx.name} create ${id}: ${why}`);
-      }
-      state.pid = msg.data;
-      state.conmonPid = Number((await readFile(paths.conmonPid, 'utf8')).trim());
-      state.cgroup = await cgroupPathsOf(state.pid).catch((err: unknown) => {
-        ctx.logger.warn('cannot read the container cgroup; stats and OOM reports are unavailable', { id, error: err });
-        return undefined;
-      });
-      await writeFileAtomic(paths.state, JSON.stringify(state));
-      ctx.logger.debug('created', { id, pid: state.pid, conmonPid: state.conmonPid });
+      // A restore runs the processes at once: it waits for start.
+      if (!state.restoreFrom) await superviseTask(ctx, state, { signal: options.signal });
       return new OciTask(ctx, state);
     } catch (err) {
       await removeTask(ctx, id, state).catch((e: unknown) => ctx.logger.error('cleanup after a failed create failed', { id, error: e }));

@@ -4,9 +4,9 @@ import { access, mkdir, readFile, readdir, readlink, rm, open } from 'node:fs/pr
 import { constants as fsConstants } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { join } from 'node:path';
-import type { Exit, ExecProcess, Task, TaskStats, TaskStatus } from '../../core/runtime.ts';
+import type { Exit, ExecProcess, Task, TaskCheckpoint, TaskStats, TaskStatus } from '../../core/runtime.ts';
 import type { OciProcess, OciResources } from '../../core/oci-runtime-spec.ts';
-import { conflict, internal, invalidArgument } from '../../core/errors.ts';
+import { conflict, internal, invalidArgument, unavailable } from '../../core/errors.ts';
 import type { Exec } from '../../util/exec.ts';
 import type { Logger } from '../../util/logger.ts';
 import { writeFileAtomic } from '../../util/atomic-file.ts';
@@ -15,6 +15,9 @@ import { oomKilled, readCgroupStats, type CgroupPaths } from './cgroup-stats.ts'
 import { readExitFile, waitExitFile } from './exit-file.ts';
 import { unmountAll } from './rootfs-mount.ts';
 import { ProcessStartError, runtimeErrorText, startFailureCode } from './process-start-error.ts';
+import { cgroupPathsOf } from './cgroup-stats.ts';
+import { criuRefusal, type CriuProbe } from './criu-probe.ts';
+import { buildCheckpointArgs } from './checkpoint-args.ts';
 
 /** What every task of one OciRuntime shares: the host tools and directories. */
 export interface OciTaskContext {
@@ -35,6 +38,8 @@ export interface OciTaskContext {
   pollMs: number;
   /** Connects to conmon's attach socket (SOCK_SEQPACKET, which Node cannot open itself) and returns the process's stdin. */
   attach: AttachStdin;
+  /** Whether CRIU can checkpoint here (runc and crun need it; runsc has its own). Probed once, on the first memory snapshot. */
+  criu: () => Promise<CriuProbe>;
 }
 
 /** Opens the stdin of the process behind conmon's attach socket at `socketPath`; ending the stream closes that stdin. */
@@ -52,6 +57,10 @@ export interface OciTaskState {
   cgroup?: CgroupPaths;
   /** conmon keeps the container's stdin open for attach. */
   stdin?: boolean;
+  /** How conmon was started, so a task continued from a checkpoint gets the same stdio. Absent in tasks of older daemons. */
+  io?: { terminal: boolean; stdin: boolean; leaveStdinOpen: boolean; logSizeMax?: number };
+  /** Created from a checkpoint and not started yet: `start` has conmon restore the processes saved in this directory. */
+  restoreFrom?: string;
 }
 
 /** Paths of one task's files, all under `<stateDir>/<id>/`. */
@@ -116,6 +125,47 @@ export async function runRuntime(ctx: OciTaskContext, args: readonly string[], o
 }
 
 /**
+ * Starts the conmon of task `state` (`runtime create`, or with
+ * `restorePath` `runtime restore` from that checkpoint) and records the
+ * container's and conmon's pids and its cgroup in `state` and its file.
+ * Throws ProcessStartError when the process cannot start, else Internal.
+ */
+export async function superviseTask(ctx: OciTaskContext, state: OciTaskState, options: { restorePath?: string; signal?: AbortSignal } = {}): Promise<void> {
+  const paths = taskPaths(ctx.stateDir, state.id);
+  const io = state.io ?? { terminal: false, stdin: !!state.stdin, leaveStdinOpen: false };
+  const args = buildConmonArgs({
+    cid: state.id, cuuid: state.cuuid, runtime: ctx.binary, runtimeArgs: [...ctx.runtimeArgs, `--root=${ctx.runtimeRoot}`],
+    bundle: paths.bundle, containerPidFile: paths.containerPid, conmonPidFile: paths.conmonPid, exitDir: paths.exits,
+    logPath: state.logPath, logSizeMax: io.logSizeMax, socketDir: ctx.socketDir, persistDir: paths.dir,
+    terminal: io.terminal, stdin: io.stdin, leaveStdinOpen: io.leaveStdinOpen,
+    ...(options.restorePath ? { restorePath: options.restorePath } : {}),
+  });
+  const { reader } = launchConmon(ctx.spawn, ctx.conmon, args, { cwd: paths.dir });
+  const onAbort = (): void => reader.close();
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+  const msg = await reader.next().finally(() => {
+    options.signal?.removeEventListener('abort', onAbort);
+    reader.close();
+  });
+  options.signal?.throwIfAborted();
+  const verb = options.restorePath ? 'restore' : 'create';
+  if (!msg || msg.data <= 0) {
+    const why = runtimeErrorText(msg?.message ?? '') || 'conmon exited without reporting the container pid';
+    const code = startFailureCode(why);
+    if (code) throw new ProcessStartError(code, `container ${state.id}: ${why}`);
+    throw internal(`${ctx.name} ${verb} ${state.id}: ${why}`);
+  }
+  state.pid = msg.data;
+  state.conmonPid = Number((await readFile(paths.conmonPid, 'utf8')).trim());
+  state.cgroup = await cgroupPathsOf(state.pid).catch((err: unknown) => {
+    ctx.logger.warn('cannot read the container cgroup; stats and OOM reports are unavailable', { id: state.id, error: err });
+    return undefined;
+  });
+  await writeFileAtomic(paths.state, JSON.stringify(state));
+  ctx.logger.debug(options.restorePath ? 'restored' : 'created', { id: state.id, pid: state.pid, conmonPid: state.conmonPid });
+}
+
+/**
  * A container under conmon, driven through the OCI runtime's CLI. Built by
  * OciRuntime.create or .load; all of its state is on disk, so a new object
  * over the same directory behaves the same.
@@ -126,6 +176,10 @@ export class OciTask implements Task {
   readonly #state: OciTaskState;
   readonly #paths: ReturnType<typeof taskPaths>;
   #exit: Promise<Exit> | undefined;
+  /** A checkpoint was saved into this directory while the task was paused (see `#continue`). */
+  #checkpointedTo: string | undefined;
+  /** conmon is being replaced: its absence is no exit. */
+  #handingOver = false;
 
   constructor(ctx: OciTaskContext, state: OciTaskState) {
     this.#ctx = ctx;
@@ -144,6 +198,13 @@ export class OciTask implements Task {
   }
 
   async start(): Promise<void> {
+    if (this.#state.restoreFrom && !(this.#state.pid > 0)) {
+      const dir = this.#state.restoreFrom;
+      await superviseTask(this.#ctx, this.#state, { restorePath: dir });
+      delete this.#state.restoreFrom;
+      await writeFileAtomic(this.#paths.state, JSON.stringify(this.#state));
+      return;
+    }
     // The runtime refuses a task that is not in the created state itself; its
     // state is asked only then, to say why (each runtime call costs 20–30 ms,
     // and this is on the path of every `run`).
@@ -157,6 +218,7 @@ export class OciTask implements Task {
   }
 
   async status(): Promise<TaskStatus> {
+    if (this.#state.restoreFrom && !(this.#state.pid > 0)) return 'created';
     const r = await runRuntime(this.#ctx, ['state', this.id], { check: false });
     if (r.code === 0) {
       const s = (JSON.parse(r.stdout) as { status?: string }).status;
@@ -184,7 +246,7 @@ export class OciTask implements Task {
   wait(): Promise<Exit> {
     this.#exit ??= (async () => {
       const status = await waitExitFile(this.#paths.exits, this.id, {
-        supervisorAlive: () => isConmon(this.#state.conmonPid),
+        supervisorAlive: async () => this.#handingOver || (await isConmon(this.#state.conmonPid)),
         pollMs: this.#ctx.pollMs,
       });
       if (status === undefined) {
@@ -251,8 +313,88 @@ export class OciTask implements Task {
 
   async resume(): Promise<void> {
     const status = await this.status();
+    // criu may thaw the cgroup it dumped: the container runs already.
+    if (this.#checkpointedTo !== undefined && this.#ctx.name !== 'runsc' && status === 'running') return;
     if (status !== 'paused') throw conflict(`container ${this.id} is not paused (${status})`);
+    if (this.#checkpointedTo !== undefined && this.#ctx.name === 'runsc') return this.#continue();
     await this.#run('resume');
+  }
+
+  /**
+   * Memory checkpoints. runc and crun dump through CRIU (`checkpoint
+   * --leave-running`), only where `criu check` passes. runsc saves its
+   * sandbox itself, but gVisor (this release) ends a sandbox once it has
+   * saved it — at once when running, on `resume` when paused — so `resume`
+   * after a runsc checkpoint continues the task from that checkpoint under
+   * a new conmon instead (`#continue`): the same processes, of the same
+   * moment as the files copied while it was paused.
+   */
+  get checkpoint(): TaskCheckpoint {
+    return {
+      prepare: () => this.#prepareCheckpoint(),
+      save: (dir) => this.#saveCheckpoint(dir),
+      finish: async () => {
+        this.#checkpointedTo = undefined;
+      },
+    };
+  }
+
+  async #prepareCheckpoint(): Promise<void> {
+    const status = await this.status();
+    if (status !== 'running') throw conflict(`container ${this.id} is not running (${status}): a memory snapshot saves running processes`);
+    if (this.#ctx.name === 'runsc') {
+      if (!this.#state.io) throw unavailable(`container ${this.id} was started by an older Janus, which did not record how its output is supervised: restart it before a snapshot with --memory`);
+      if (this.#state.io.terminal) throw unavailable(`--memory is not supported for sandboxes with a terminal (-t): gVisor cannot hand a restored sandbox a new terminal; snapshot without --memory, or run without -t`);
+      return;
+    }
+    const refusal = criuRefusal(await this.#ctx.criu(), this.#ctx.name);
+    if (refusal) throw refusal;
+  }
+
+  async #saveCheckpoint(dir: string): Promise<void> {
+    const status = await this.status();
+    if (status !== 'paused') throw conflict(`container ${this.id} is ${status}: its checkpoint is saved while it is paused`);
+    const r = await runRuntime(this.#ctx, buildCheckpointArgs(this.#ctx.name, this.id, dir), { check: false });
+    if (r.code !== 0) throw internal(`${this.#ctx.name} checkpoint ${this.id}: ${runtimeErrorText(r.stderr) || r.stderr.trim() || `exit status ${r.code}`}`);
+    this.#checkpointedTo = dir;
+  }
+
+  /**
+   * Replaces the sandbox that gVisor ended by saving it with one restored
+   * from that save, under the same id, log and exit file. The old conmon is
+   * killed first, while the sandbox is still paused (so it has no output
+   * left unread), so that it records no exit; `wait` keeps waiting through
+   * the handover and then follows the new conmon.
+   */
+  async #continue(): Promise<void> {
+    const dir = this.#checkpointedTo!;
+    this.#checkpointedTo = undefined;
+    this.#handingOver = true;
+    try {
+      const old = this.#state.conmonPid;
+      if (await isConmon(old)) {
+        try {
+          process.kill(old, 'SIGKILL');
+        } catch {
+          /* it ended meanwhile */
+        }
+        for (let i = 0; i < 200 && (await isConmon(old)); i++) await new Promise((r) => setTimeout(r, 10));
+      }
+      // gVisor ended the saved sandbox's tasks while it was paused (they run no more code); resumed, it exits by
+      // itself, and only then does runsc agree to delete it (a paused one makes `delete --force` panic).
+      await runRuntime(this.#ctx, ['resume', this.id], { check: false });
+      const r = await runRuntime(this.#ctx, ['delete', '--force', this.id], { check: false });
+      if (r.code !== 0) throw internal(`${this.#ctx.name} delete ${this.id}: ${runtimeErrorText(r.stderr) || r.stderr.trim() || `exit status ${r.code}`}`);
+      await rm(join(this.#ctx.socketDir, this.#state.cuuid), { force: true });
+      await rm(this.#paths.containerPid, { force: true });
+      await rm(this.#paths.conmonPid, { force: true });
+      this.#state.cuuid = randomBytes(8).toString('hex');
+      await superviseTask(this.#ctx, this.#state, { restorePath: dir });
+    } catch (err) {
+      throw internal(`container ${this.id} could not continue after its checkpoint: ${(err as Error).message}`, err);
+    } finally {
+      this.#handingOver = false;
+    }
   }
 
   async #run(command: string): Promise<void> {

@@ -344,7 +344,6 @@ export class OciTask implements Task {
     if (status !== 'running') throw conflict(`container ${this.id} is not running (${status}): a memory snapshot saves running processes`);
     if (this.#ctx.name === 'runsc') {
       if (!this.#state.io) throw unavailable(`container ${this.id} was started by an older Janus, which did not record how its output is supervised: restart it before a snapshot with --memory`);
-      if (this.#state.io.terminal) throw unavailable(`--memory is not supported for sandboxes with a terminal (-t): gVisor cannot hand a restored sandbox a new terminal; snapshot without --memory, or run without -t`);
       return;
     }
     const refusal = criuRefusal(await this.#ctx.criu(), this.#ctx.name);

@@ -79,6 +79,14 @@ async function counts(name: string): Promise<void> {
   const file = ok(await janus(['exec', name, 'cat', '/counts']), 'cat /counts').trim().split('\n').map(Number);
   assert.ok(consecutive(file), `the files and the memory are of one moment: /counts holds ${file.slice(0, 3).join(',')}…${file.slice(-3).join(',')}`);
   assert.ok(file.includes(continued[0]), 'the continued values are appended to the restored file');
+
+  // The restored workload can be snapshotted with --memory again, and runs on through it.
+  const n = await last(name);
+  ok(await janus(['snapshot', 'create', '--memory', name, 'm2']), 'a second snapshot create --memory, of the restored workload');
+  await eventually('the counter to run on past the second snapshot', async () => ((await last(name)) >= n + 10 ? true : undefined), 30000);
+  assert.equal(ok(await janus(['inspect', '--format', '{{.State.Status}}', name]), 'inspect').trim(), 'running');
+  const tail = (await ticks(name)).slice(-10);
+  assert.ok(consecutive(tail.map((x) => x - tail[0] + 1)), `without a break: ${tail.join(',')}`);
 }
 
 describe('memory snapshots of sandboxes (gVisor)', { skip: rootSkip ?? (d ? unavailable('sandbox') : undefined) }, () => {

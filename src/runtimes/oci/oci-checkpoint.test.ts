@@ -110,6 +110,10 @@ describe('runsc memory checkpoint', { skip: runscSkip }, () => {
         assert.equal(await task.status(), 'running');
         const all = await countsPast(counted, saved + 2);
         assert.deepEqual(all, all.map((_, i) => i + 1), 'it counts on from where it was paused: no restart, no gap, nothing twice');
+        // A sandbox continued from a save is itself a restored one, which gVisor ends as soon as it is saved: again.
+        const saved2 = await snapshot(task, counted, join(base, 'memory2'));
+        const all2 = await countsPast(counted, saved2 + 2);
+        assert.deepEqual(all2, all2.map((_, i) => i + 1), 'and again after a second checkpoint');
         assert.equal(exited, false, 'the handover to a new supervisor is no exit');
 
         await task.kill('SIGKILL');

@@ -61,6 +61,13 @@ export interface OciTaskState {
   io?: { terminal: boolean; stdin: boolean; leaveStdinOpen: boolean; logSizeMax?: number };
   /** Created from a checkpoint and not started yet: `start` has conmon restore the processes saved in this directory. */
   restoreFrom?: string;
+  /** Where the current conmon writes the exit status, when not `exits` (a sandbox continued after a checkpoint has a new conmon, and the old one's exit is none). */
+  exitDir?: string;
+}
+
+/** The directory the current conmon of `state` writes its exit file into. */
+export function exitDirOf(stateDir: string, state: OciTaskState): string {
+  return state.exitDir ?? taskPaths(stateDir, state.id).exits;
 }
 
 /** Paths of one task's files, all under `<stateDir>/<id>/`. */
@@ -135,7 +142,7 @@ export async function superviseTask(ctx: OciTaskContext, state: OciTaskState, op
   const io = state.io ?? { terminal: false, stdin: !!state.stdin, leaveStdinOpen: false };
   const args = buildConmonArgs({
     cid: state.id, cuuid: state.cuuid, runtime: ctx.binary, runtimeArgs: [...ctx.runtimeArgs, `--root=${ctx.runtimeRoot}`],
-    bundle: paths.bundle, containerPidFile: paths.containerPid, conmonPidFile: paths.conmonPid, exitDir: paths.exits,
+    bundle: paths.bundle, containerPidFile: paths.containerPid, conmonPidFile: paths.conmonPid, exitDir: exitDirOf(ctx.stateDir, state),
     logPath: state.logPath, logSizeMax: io.logSizeMax, socketDir: ctx.socketDir, persistDir: paths.dir,
     terminal: io.terminal, stdin: io.stdin, leaveStdinOpen: io.leaveStdinOpen,
     ...(options.restorePath ? { restorePath: options.restorePath } : {}),
@@ -178,8 +185,9 @@ export class OciTask implements Task {
   #exit: Promise<Exit> | undefined;
   /** A checkpoint was saved into this directory while the task was paused (see `#continue`). */
   #checkpointedTo: string | undefined;
-  /** conmon is being replaced: its absence is no exit. */
-  #handingOver = false;
+  /** Set from a runsc checkpoint until a new conmon supervises the continued sandbox: the old one's exit is none. */
+  #handover: Promise<void> | undefined;
+  #handoverDone: (() => void) | undefined;
 
   constructor(ctx: OciTaskContext, state: OciTaskState) {
     this.#ctx = ctx;
@@ -227,7 +235,7 @@ export class OciTask implements Task {
       throw internal(`${this.#ctx.name} state ${this.id}: unknown status ${s}`);
     }
     // The runtime forgot it (deleted, or its state root was on a tmpfs that a reboot cleared).
-    if ((await readExitFile(this.#paths.exits, this.id)) !== undefined) return 'stopped';
+    if ((await readExitFile(exitDirOf(this.#ctx.stateDir, this.#state), this.id)) !== undefined) return 'stopped';
     if (!(await isConmon(this.#state.conmonPid))) return 'stopped';
     throw internal(`${this.#ctx.name} state ${this.id}: ${r.stderr.trim() || `exit status ${r.code}`}`);
   }
@@ -245,10 +253,18 @@ export class OciTask implements Task {
 
   wait(): Promise<Exit> {
     this.#exit ??= (async () => {
-      const status = await waitExitFile(this.#paths.exits, this.id, {
-        supervisorAlive: async () => this.#handingOver || (await isConmon(this.#state.conmonPid)),
-        pollMs: this.#ctx.pollMs,
-      });
+      let status: number | undefined;
+      for (;;) {
+        const dir = exitDirOf(this.#ctx.stateDir, this.#state);
+        status = await waitExitFile(dir, this.id, {
+          supervisorAlive: async () => this.#handover !== undefined || (await isConmon(this.#state.conmonPid)),
+          pollMs: this.#ctx.pollMs,
+        });
+        // The end of a sandbox gVisor saved is no exit while a new conmon takes over: follow that one.
+        if (this.#handover === undefined) break;
+        await this.#handover;
+        if (exitDirOf(this.#ctx.stateDir, this.#state) === dir) break;
+      }
       if (status === undefined) {
         this.#ctx.logger.warn('conmon ended without recording an exit status', { id: this.id, conmonPid: this.#state.conmonPid });
       }
@@ -312,11 +328,11 @@ export class OciTask implements Task {
   }
 
   async resume(): Promise<void> {
+    if (this.#checkpointedTo !== undefined && this.#ctx.name === 'runsc') return this.#continue();
     const status = await this.status();
     // criu may thaw the cgroup it dumped: the container runs already.
-    if (this.#checkpointedTo !== undefined && this.#ctx.name !== 'runsc' && status === 'running') return;
+    if (this.#checkpointedTo !== undefined && status === 'running') return;
     if (status !== 'paused') throw conflict(`container ${this.id} is not paused (${status})`);
-    if (this.#checkpointedTo !== undefined && this.#ctx.name === 'runsc') return this.#continue();
     await this.#run('resume');
   }
 
@@ -324,16 +340,20 @@ export class OciTask implements Task {
    * Memory checkpoints. runc and crun dump through CRIU (`checkpoint
    * --leave-running`), only where `criu check` passes. runsc saves its
    * sandbox itself, but gVisor (this release) ends a sandbox once it has
-   * saved it — at once when running, on `resume` when paused — so `resume`
-   * after a runsc checkpoint continues the task from that checkpoint under
-   * a new conmon instead (`#continue`): the same processes, of the same
-   * moment as the files copied while it was paused.
+   * saved it — a fresh one on `resume` when it was paused, a restored one
+   * at once — so `resume` after a runsc checkpoint continues the task from
+   * that checkpoint under a new conmon instead (`#continue`): the same
+   * processes, of the same moment as the files copied while it was paused.
+   * If the daemon dies between `save` and `resume`, the sandbox stays
+   * paused, and ends (status 0) when it is unpaused.
    */
   get checkpoint(): TaskCheckpoint {
     return {
       prepare: () => this.#prepareCheckpoint(),
       save: (dir) => this.#saveCheckpoint(dir),
       finish: async () => {
+        // resume continues the sandbox; should it not have been called (or have failed early), the sandbox continues here.
+        if (this.#checkpointedTo !== undefined && this.#ctx.name === 'runsc') await this.#continue();
         this.#checkpointedTo = undefined;
       },
     };
@@ -353,46 +373,70 @@ export class OciTask implements Task {
   async #saveCheckpoint(dir: string): Promise<void> {
     const status = await this.status();
     if (status !== 'paused') throw conflict(`container ${this.id} is ${status}: its checkpoint is saved while it is paused`);
+    const runsc = this.#ctx.name === 'runsc';
+    // A sandbox restored from an earlier checkpoint ends as soon as it is saved, paused or not: its conmon records
+    // that end before `#continue` runs, so from here the end of this sandbox is no exit.
+    if (runsc) {
+      const { promise, resolve } = Promise.withResolvers<void>();
+      this.#handover = promise;
+      this.#handoverDone = resolve;
+    }
     const r = await runRuntime(this.#ctx, buildCheckpointArgs(this.#ctx.name, this.id, dir), { check: false });
-    if (r.code !== 0) throw internal(`${this.#ctx.name} checkpoint ${this.id}: ${runtimeErrorText(r.stderr) || r.stderr.trim() || `exit status ${r.code}`}`);
+    if (r.code !== 0) {
+      // Nothing to continue from: whatever becomes of the sandbox is its own exit.
+      if (runsc) this.#endHandover();
+      throw internal(`${this.#ctx.name} checkpoint ${this.id}: ${runtimeErrorText(r.stderr) || r.stderr.trim() || `exit status ${r.code}`}`);
+    }
     this.#checkpointedTo = dir;
+  }
+
+  #endHandover(): void {
+    const done = this.#handoverDone;
+    this.#handover = undefined;
+    this.#handoverDone = undefined;
+    done?.();
   }
 
   /**
    * Replaces the sandbox that gVisor ended by saving it with one restored
-   * from that save, under the same id, log and exit file. The old conmon is
-   * killed first, while the sandbox is still paused (so it has no output
-   * left unread), so that it records no exit; `wait` keeps waiting through
-   * the handover and then follows the new conmon.
+   * from that save, under the same id and log, supervised by a new conmon
+   * with its own exit directory; the old conmon records the old sandbox's
+   * end in the old one, which `wait` then disregards.
    */
   async #continue(): Promise<void> {
     const dir = this.#checkpointedTo!;
     this.#checkpointedTo = undefined;
-    this.#handingOver = true;
     try {
+      // gVisor ended the saved sandbox's tasks (they run no more code); resumed, it exits by itself. A restored
+      // sandbox has exited already and cannot be resumed: its state stays `paused`.
+      await runRuntime(this.#ctx, ['resume', this.id], { check: false });
       const old = this.#state.conmonPid;
+      for (let i = 0; i < 500 && (await isConmon(old)); i++) await new Promise((r) => setTimeout(r, 10));
       if (await isConmon(old)) {
+        this.#ctx.logger.warn('the conmon of a saved sandbox did not end; killing it', { id: this.id, conmonPid: old });
         try {
           process.kill(old, 'SIGKILL');
         } catch {
           /* it ended meanwhile */
         }
-        for (let i = 0; i < 200 && (await isConmon(old)); i++) await new Promise((r) => setTimeout(r, 10));
       }
-      // gVisor ended the saved sandbox's tasks while it was paused (they run no more code); resumed, it exits by
-      // itself, and only then does runsc agree to delete it (a paused one makes `delete --force` panic).
-      await runRuntime(this.#ctx, ['resume', this.id], { check: false });
-      const r = await runRuntime(this.#ctx, ['delete', '--force', this.id], { check: false });
-      if (r.code !== 0) throw internal(`${this.#ctx.name} delete ${this.id}: ${runtimeErrorText(r.stderr) || r.stderr.trim() || `exit status ${r.code}`}`);
+      // runsc removes a sandbox it still believes paused but then panics changing its status: whether it is gone is
+      // what counts, and the restore below says so.
+      await runRuntime(this.#ctx, ['delete', '--force', this.id], { check: false });
       await rm(join(this.#ctx.socketDir, this.#state.cuuid), { force: true });
       await rm(this.#paths.containerPid, { force: true });
       await rm(this.#paths.conmonPid, { force: true });
-      this.#state.cuuid = randomBytes(8).toString('hex');
-      await superviseTask(this.#ctx, this.#state, { restorePath: dir });
+      const next: OciTaskState = { ...this.#state, cuuid: randomBytes(8).toString('hex') };
+      next.exitDir = join(this.#paths.dir, `exits-${next.cuuid}`);
+      await mkdir(next.exitDir);
+      await superviseTask(this.#ctx, next, { restorePath: dir });
+      const previous = exitDirOf(this.#ctx.stateDir, this.#state);
+      Object.assign(this.#state, next);
+      if (previous !== this.#paths.exits) await rm(previous, { recursive: true, force: true });
     } catch (err) {
       throw internal(`container ${this.id} could not continue after its checkpoint: ${(err as Error).message}`, err);
     } finally {
-      this.#handingOver = false;
+      this.#endHandover();
     }
   }
 

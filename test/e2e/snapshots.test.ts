@@ -262,6 +262,12 @@ describe('VM snapshots', { skip: vmSkip }, () => {
       const later = logs.slice(logs.lastIndexOf(`tick ${past}\n`)).split('\n').slice(1).map((l) => Number(/^tick (\d+)$/.exec(l)?.[1] ?? NaN));
       return later.some((n) => n <= after + 1) ? true : undefined;
     }, 30000);
+
+    // Processes cannot continue in a VM whose machine changed: refused before anything is replaced.
+    ok(await janus(['stop', '-t', '1', 'mem-vm']), 'stop');
+    ok(await janus(['update', '--memory', '512m', 'mem-vm']), 'update --memory');
+    fails(await janus(['snapshot', 'restore', 'mem-vm', 'm1']), /snapshot m1 holds running processes, which cannot continue in container mem-vm: its memory limit was none and is 536870912/, 'restore after a change');
+    assert.equal(ok(await janus(['inspect', '--format', '{{.State.Status}}', 'mem-vm']), 'inspect').trim(), 'exited', 'the refused restore left the VM stopped');
     ok(await janus(['rm', '-f', '--snapshots', 'mem-vm']), 'rm');
   });
 

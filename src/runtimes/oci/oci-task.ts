@@ -263,7 +263,11 @@ export class OciTask implements Task {
         // The end of a sandbox gVisor saved is no exit while a new conmon takes over: follow that one.
         if (this.#handover === undefined) break;
         await this.#handover;
-        if (exitDirOf(this.#ctx.stateDir, this.#state) === dir) break;
+        if (exitDirOf(this.#ctx.stateDir, this.#state) === dir) {
+          // No new conmon took over: the saved sandbox's end (status 0, as gVisor ends it) is no clean exit.
+          status = undefined;
+          break;
+        }
       }
       if (status === undefined) {
         this.#ctx.logger.warn('conmon ended without recording an exit status', { id: this.id, conmonPid: this.#state.conmonPid });

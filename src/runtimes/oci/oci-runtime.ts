@@ -4,7 +4,7 @@ import { mkdir, readFile, readdir, rm, mkdtemp } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Runtime, Task, TaskSpec } from '../../core/runtime.ts';
 import type { OciRuntimeSpec } from '../../core/oci-runtime-spec.ts';
-import { asJanusError, conflict, internal, invalidArgument, notFound, unavailable } from '../../core/errors.ts';
+import { asJanusError, conflict, invalidArgument, notFound, unavailable } from '../../core/errors.ts';
 import type { Exec } from '../../util/exec.ts';
 import type { Logger } from '../../util/logger.ts';
 import { writeFileAtomic } from '../../util/atomic-file.ts';

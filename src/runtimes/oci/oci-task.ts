@@ -256,18 +256,18 @@ export class OciTask implements Task {
       let status: number | undefined;
       for (;;) {
         const dir = exitDirOf(this.#ctx.stateDir, this.#state);
+        const current = (): boolean => exitDirOf(this.#ctx.stateDir, this.#state) === dir;
         status = await waitExitFile(dir, this.id, {
-          supervisorAlive: async () => this.#handover !== undefined || (await isConmon(this.#state.conmonPid)),
+          supervisorAlive: async () => current() && (this.#handover !== undefined || (await isConmon(this.#state.conmonPid))),
           pollMs: this.#ctx.pollMs,
         });
         // The end of a sandbox gVisor saved is no exit while a new conmon takes over: follow that one.
-        if (this.#handover === undefined) break;
-        await this.#handover;
-        if (exitDirOf(this.#ctx.stateDir, this.#state) === dir) {
-          // No new conmon took over: the saved sandbox's end (status 0, as gVisor ends it) is no clean exit.
-          status = undefined;
-          break;
-        }
+        const handedOver = this.#handover;
+        if (handedOver) await handedOver;
+        if (!current()) continue;
+        // No new conmon took over: the saved sandbox's end (status 0, as gVisor ends it) is no clean exit.
+        if (handedOver) status = undefined;
+        break;
       }
       if (status === undefined) {
         this.#ctx.logger.warn('conmon ended without recording an exit status', { id: this.id, conmonPid: this.#state.conmonPid });
@@ -436,7 +436,8 @@ export class OciTask implements Task {
       await superviseTask(this.#ctx, next, { restorePath: dir });
       const previous = exitDirOf(this.#ctx.stateDir, this.#state);
       Object.assign(this.#state, next);
-      if (previous !== this.#paths.exits) await rm(previous, { recursive: true, force: true });
+      // The old conmon's record of the saved sandbox's end is no exit: it goes.
+      await rm(previous === this.#paths.exits ? join(previous, this.id) : previous, { recursive: true, force: true });
     } catch (err) {
       throw internal(`container ${this.id} could not continue after its checkpoint: ${(err as Error).message}`, err);
     } finally {

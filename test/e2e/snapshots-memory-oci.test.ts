@@ -3,7 +3,8 @@
 // users see: a counter in a sandbox snapshotted with --memory keeps counting
 // without a break, and after `snapshot restore` continues from its
 // snapshotted value — in its log and in a file it appends to, so the files
-// and the memory are of one moment. At the container level, where CRIU
+// and the memory are of one moment; it can be snapshotted so again, and a
+// daemon that crashes re-adopts it. At the container level, where CRIU
 // cannot checkpoint (criu 3.17 on kernel 6.x: `criu check` fails), the
 // refusal names criu and its reason and the container runs on; where
 // `criu check` passes, the same counter test runs.
@@ -87,6 +88,15 @@ async function counts(name: string): Promise<void> {
   assert.equal(ok(await janus(['inspect', '--format', '{{.State.Status}}', name]), 'inspect').trim(), 'running');
   const tail = (await ticks(name)).slice(-10);
   assert.ok(consecutive(tail.map((x) => x - tail[0] + 1)), `without a break: ${tail.join(',')}`);
+
+  // A daemon that crashes re-adopts the continued workload: it runs on, and its exit is the one recorded.
+  await d!.kill9();
+  await d!.restart();
+  assert.equal(ok(await janus(['inspect', '--format', '{{.State.Status}}', name]), 'inspect').trim(), 'running', 're-adopted after a daemon crash');
+  const m = await last(name);
+  await eventually('the counter to count on after the daemon restart', async () => ((await last(name)) > m ? true : undefined), 30000);
+  ok(await janus(['stop', '-t', '1', name]), 'stop');
+  assert.equal(ok(await janus(['inspect', '--format', '{{.State.Status}} {{.State.ExitCode}}', name]), 'inspect').trim(), 'exited 143', 'its SIGTERM exit, not the saved sandbox\'s end');
 }
 
 describe('memory snapshots of sandboxes (gVisor)', { skip: rootSkip ?? (d ? unavailable('sandbox') : undefined) }, () => {

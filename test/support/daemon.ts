@@ -4,6 +4,7 @@ import { request } from 'node:http';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { killProcessesUnder } from './leaks.ts';
 
 /** The repository's launcher: `bin/janus daemon …` and `bin/janus <command> …`. */
 export const JANUS_BIN = resolve(import.meta.dirname, '../../bin/janus');
@@ -204,6 +205,8 @@ export async function startDaemon(options: StartDaemonOptions = {}): Promise<Tes
         if (child) await killAndWait(child, 'SIGTERM');
         process.removeListener('exit', killOnExit);
         if (!opts.keepRoot) {
+          const left = await killProcessesUnder(dir);
+          if (left.length) process.stderr.write(`[test] killed ${left.length} process(es) the daemon's workloads left:\n  ${left.join('\n  ')}\n`);
           removeNetns();
           process.removeListener('exit', removeNetns);
           await rm(dir, { recursive: true, force: true });

@@ -39,3 +39,23 @@ export async function findContainerLeaks(root: string, id: string): Promise<stri
   if (overlayMeta.includes(id)) leaks.push('snapshot: the overlay metadata still names the container');
   return leaks;
 }
+
+/**
+ * Kills (SIGKILL) every process whose command line names the daemon root
+ * `root` — QEMU and conmon outlive their daemon by design, so a test that
+ * failed before removing its workloads would leave them running into the
+ * next test file. Returns what was killed, for the test's output.
+ */
+export async function killProcessesUnder(root: string): Promise<string[]> {
+  const killed: string[] = [];
+  for (const pid of await readdir('/proc')) {
+    if (!/^\d+$/.test(pid) || Number(pid) === process.pid) continue;
+    const cmd = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+    if (!cmd.includes(root)) continue;
+    try {
+      process.kill(Number(pid), 'SIGKILL');
+      killed.push(`${pid}: ${cmd.split('\0').join(' ').slice(0, 120)}`);
+    } catch { /* already gone */ }
+  }
+  return killed;
+}

@@ -1860,6 +1860,14 @@ export class ContainerEngine implements ContainerService, ContainerNetworking, S
         } finally {
           for (const task of paused) await task.resume().catch((err: unknown) => this.#log.error('cannot resume a container paused for a snapshot', { id: task.id, error: err }));
           for (const { rec, checkpoint } of prepared) await checkpoint.finish().catch((err: unknown) => this.#log.error('cannot undo the preparation of a memory snapshot', { id: rec.id, error: err }));
+          // A sandbox goes on as a new process after its checkpoint (gVisor ends one it saved): top, stats and exec follow its pid.
+          for (const { rec } of plans) {
+            const task = this.#tasks.get(rec.id);
+            if (task && rec.state.pid !== task.pid && rec.state.status === 'running') {
+              rec.state.pid = task.pid;
+              await this.#save(rec);
+            }
+          }
         }
         const created = new Date().toISOString();
         for (const { rec, sources, staging } of plans) {

@@ -21,8 +21,8 @@ describe('adviseWorkload', () => {
     assert.deepEqual(a.reasons.map((r) => r.rule), ['fast-density-default']);
     assert.deepEqual(a.changes, ['with label janus.trust=untrusted: vm', 'with --privileged: vm', 'with --cap-add SYS_ADMIN: sandbox']);
     assert.deepEqual(a.alternatives.map((x) => x.level), ['sandbox', 'vm']);
-    // On a network the sandbox level cannot join, SYS_ADMIN would take it to a VM.
-    assert.ok(adviseWorkload(plainWorkload({ networkMode: 'app' }), host(true)).changes.includes('with --cap-add SYS_ADMIN: vm'));
+    // A sandbox joins networks: on one, SYS_ADMIN still takes it to a sandbox.
+    assert.ok(adviseWorkload(plainWorkload({ networkMode: 'app' }), host(true)).changes.includes('with --cap-add SYS_ADMIN: sandbox'));
   });
 
   it('the strongest rule wins and every fired rule is listed, strongest first; the default is not', () => {
@@ -56,14 +56,18 @@ describe('adviseWorkload', () => {
   });
 
   it('a level Janus cannot run the workload at is skipped for the next stronger one, saying why', () => {
-    const a = adviseWorkload(plainWorkload({ capAdd: ['SYS_ADMIN'], networkMode: 'frontend' }), host(true));
+    const a = adviseWorkload(plainWorkload({ capAdd: ['SYS_ADMIN'], networkMode: 'frontend' }), host(true, false));
     assert.equal(a.wanted, 'sandbox');
     assert.equal(a.level, 'vm');
     assert.equal(a.reasons[0].rule, 'fallback');
-    assert.match(a.reasons[0].evidence, /the sandbox level cannot run --network frontend here/);
-    assert.ok(a.changes.includes('without --network frontend: sandbox'), a.changes.join('\n'));
-    assert.match(a.alternatives.find((x) => x.level === 'sandbox')!.note, /cannot run this workload/);
-    assert.equal(adviseWorkload(plainWorkload({ capAdd: ['SYS_ADMIN'], publishes: true }), host(true)).level, 'vm');
+    assert.match(a.reasons[0].evidence, /the sandbox level does not work on this host: runsc not installed/);
+    // Sharing another container's network namespace: neither gVisor nor a VM can, so the strongest weaker level.
+    const shared = adviseWorkload(plainWorkload({ capAdd: ['SYS_ADMIN'], networkMode: 'container:db' }), host(true));
+    assert.equal(shared.level, 'container');
+    assert.match(shared.reasons[0].evidence, /the sandbox level cannot run --network container:db here: gVisor takes over the interfaces/);
+    assert.match(shared.alternatives.find((x) => x.level === 'sandbox')!.note, /cannot run this workload/);
+    // On a network of its own, with published ports, a sandbox is what it gets.
+    assert.equal(adviseWorkload(plainWorkload({ capAdd: ['SYS_ADMIN'], networkMode: 'frontend', publishes: true }), host(true)).level, 'sandbox');
   });
 
   it('when no stronger level can run it (--network host), the strongest weaker one is named with both reasons', () => {
@@ -72,10 +76,13 @@ describe('adviseWorkload', () => {
     assert.match(a.reasons[0].evidence, /sandbox level cannot run --network host.*vm level cannot run --network host/);
   });
 
-  it('a sandbox chosen without a --network says the workload has no network there', () => {
+  it('a sandbox chosen without a --network says it has no network then; on one, that its sockets are the host kernel\'s', () => {
     const a = adviseWorkload(plainWorkload({ capAdd: ['SYS_ADMIN'] }), host(true));
     assert.equal(a.level, 'sandbox');
-    assert.ok(a.reasons.some((r) => r.evidence === 'no --network given'));
+    assert.match(a.reasons.find((r) => r.evidence === 'no --network given')!.detail, /without it the workload has no network/);
+    assert.ok(!adviseWorkload(plainWorkload({ capAdd: ['SYS_ADMIN'], networkMode: 'app' }), host(true)).reasons.some((r) => r.evidence === 'no --network given'));
+    assert.match(a.alternatives.find((x) => x.level === 'vm')!.note, /strongest boundary/);
+    assert.match(adviseWorkload(plainWorkload(), host(true)).alternatives.find((x) => x.level === 'sandbox')!.note, /on a network its sockets are the host kernel's/);
   });
 
   it('facts that could not be gathered are passed on, not guessed', () => {

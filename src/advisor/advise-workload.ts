@@ -11,7 +11,7 @@ const NEEDS_OWN_KERNEL = new Set(['foreign-platform', 'own-kernel', 'full-os-ini
 
 const WHAT_LEVEL_GIVES: Record<IsolationLevel, string> = {
   container: 'namespaces and cgroups on the shared host kernel: fastest start, least memory',
-  sandbox: 'gVisor\'s user-space kernel between the workload and the host kernel: slower syscalls, more memory than a container',
+  sandbox: 'gVisor\'s user-space kernel between the workload and the host kernel: slower syscalls, more memory than a container; on a network its sockets are the host kernel\'s, in a network namespace of its own (gVisor\'s host networking)',
   vm: 'its own guest kernel behind a hypervisor: the strongest boundary, the slowest start and the most memory',
 };
 
@@ -23,8 +23,8 @@ const WHAT_LEVEL_GIVES: Record<IsolationLevel, string> = {
 const LEVEL_LIMITS: readonly { level: IsolationLevel; applies: (w: WorkloadFacts) => string | undefined; why: string }[] = [
   {
     level: 'sandbox',
-    applies: (w) => (w.networkMode !== undefined && w.networkMode !== 'none' ? `--network ${w.networkMode}` : w.publishes ? 'published ports' : undefined),
-    why: 'gVisor containers run with --network none in Janus (its network stack is not plugged into bridges yet)',
+    applies: (w) => (w.networkMode === 'host' ? '--network host' : w.networkMode?.startsWith('container:') ? `--network ${w.networkMode}` : undefined),
+    why: 'gVisor takes over the interfaces of the network namespace it runs in: a sandbox has a namespace of its own',
   },
   {
     level: 'vm',
@@ -79,8 +79,9 @@ export function adviseWorkload(w: WorkloadFacts, host: HostAdviceFacts, rules: r
       detail: `${level} is the ${weaker ? 'strongest level' : 'next stronger level'} that can run it here (${WHAT_LEVEL_GIVES[level]})${unmet.length > 0 ? `; it does not meet what ${unmet.join(', ')} asked for: that needs a kernel of the workload's own` : ''}`,
     });
   }
+
   if (level === 'sandbox' && w.networkMode === undefined) {
-    reasons.push({ rule: 'fallback', evidence: 'no --network given', detail: 'Janus\'s sandbox level runs gVisor with --network none: at this level the workload has no network' });
+    reasons.push({ rule: 'fallback', evidence: 'no --network given', detail: 'a sandbox joins a network only when --network names one (gVisor then uses host networking, which cannot be memory-snapshotted): without it the workload has no network' });
   }
 
   const alternatives: AdviceAlternative[] = LEVELS.filter((l) => l !== level).map((l) => {

@@ -18,10 +18,14 @@ export interface RuntimeProbeReport {
   refused: Record<string, string>;
 }
 
-// runsc refuses a new network namespace without a path (it would take the
-// host's interfaces for the sandbox): sandboxes run without a network until
-// the networks part gives them a namespace to join.
+// runsc refuses to build its network stack in a new network namespace
+// without a path ("cannot run with network enabled in root network
+// namespace"): a sandbox without networks runs with --network=none. One
+// that joins networks runs in the namespace Janus made for it, with
+// gVisor's default --network=sandbox, so its netstack takes over the
+// namespace's interfaces (addresses, routes) — given to runsc at `start`.
 const RUNTIME_ARGS: Readonly<Record<string, string[]>> = { runsc: ['--network=none'] };
+const NETWORK_RUNTIME_ARGS: Readonly<Record<string, string[]>> = { runsc: ['--network=host'] };
 
 /**
  * Probes each OCI runtime found on the host by running a trivial container
@@ -65,6 +69,7 @@ export async function probeRuntimes(facts: HostFacts, options: {
       exec: options.exec,
       logger: options.logger,
       runtimeArgs,
+      ...(NETWORK_RUNTIME_ARGS[name] ? { networkRuntimeArgs: NETWORK_RUNTIME_ARGS[name] } : {}),
       attach: options.attach,
       pollMs: 1000,
     }));

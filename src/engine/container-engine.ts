@@ -620,11 +620,12 @@ export class ContainerEngine implements ContainerService, ContainerNetworking, S
   }
 
   async #network(request: ContainerCreateRequest, runtime: string): Promise<{ mode: 'none' | 'host' } | { mode: 'container'; path: string; container: string } | { mode: 'network'; name: string }> {
-    // docker's default is the `bridge` network. gVisor keeps its own network stack, which Janus
-    // does not plug into bridges yet: sandbox containers default to none.
+    // docker's default is the `bridge` network. A sandbox joins networks only when asked (--network): there gVisor uses
+    // its host networking, which costs memory snapshots (runsc cannot checkpoint it), so by default a sandbox has none.
+    // gVisor takes over the interfaces of the namespace it runs in, so it cannot share the host's or another container's.
     const n = request.network ?? (runtime === 'runsc' ? { mode: 'none' as const } : { mode: 'network' as const, name: 'bridge' });
-    if (runtime === 'runsc' && n.mode !== 'none') {
-      throw notImplemented(`--network ${n.mode === 'network' ? n.name : n.mode} is not available at the sandbox level yet: gVisor containers run with --network none`);
+    if (runtime === 'runsc' && (n.mode === 'host' || n.mode === 'container')) {
+      throw notImplemented(`--network ${n.mode === 'host' ? 'host' : `container:${n.container}`} is not available at the sandbox level: gVisor's network stack takes over the interfaces of the namespace it runs in, so a sandbox has a namespace of its own (use a network, or --network none)`);
     }
     if (n.mode === 'none' || n.mode === 'host') return { mode: n.mode };
     if (n.mode === 'container') {

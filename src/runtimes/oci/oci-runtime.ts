@@ -31,6 +31,13 @@ export interface OciRuntimeOptions {
   socketDir?: string;
   /** Global runtime flags before the subcommand (e.g. `--platform=ptrace` for runsc). */
   runtimeArgs?: string[];
+  /**
+   * The global flags instead of `runtimeArgs` for a task that joins a
+   * network namespace made for it (runsc: gVisor's own network stack takes
+   * over the namespace's interfaces, where other tasks run with
+   * `--network=none`). Default `runtimeArgs`.
+   */
+  networkRuntimeArgs?: string[];
   /** Starts conmon; default node:child_process spawn. */
   spawn?: Spawn;
   /** Period of the fallback poll while waiting for an exit, ms (default 1000). */
@@ -53,9 +60,11 @@ const ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 export class OciRuntime implements Runtime {
   readonly name: string;
   readonly #ctx: OciTaskContext;
+  readonly #networkArgs: string[] | undefined;
 
   constructor(options: OciRuntimeOptions) {
     this.name = options.name;
+    this.#networkArgs = options.networkRuntimeArgs;
     const stateDir = resolve(options.stateDir);
     let criu: Promise<CriuProbe> | undefined;
     this.#ctx = {
@@ -104,6 +113,7 @@ export class OciRuntime implements Runtime {
         ...(spec.io.logMaxSize ? { logSizeMax: spec.io.logMaxSize } : {}),
       },
       ...(options.restoreFrom ? { restoreFrom: resolve(options.restoreFrom) } : {}),
+      ...(spec.oci.linux?.namespaces?.some((n) => n.type === 'network' && n.path) ? { joinsNetwork: true } : {}),
     };
     try {
       await mkdir(paths.rootfs, { recursive: true });
@@ -118,8 +128,8 @@ export class OciRuntime implements Runtime {
       await writeFileAtomic(paths.config, JSON.stringify(oci));
       options.signal?.throwIfAborted();
       // A restore runs the processes at once: it waits for start.
-      if (!state.restoreFrom) await superviseTask(ctx, state, { signal: options.signal });
-      return new OciTask(ctx, state);
+      if (!state.restoreFrom) await superviseTask(this.#taskContext(state), state, { signal: options.signal });
+      return new OciTask(this.#taskContext(state), state);
     } catch (err) {
       await removeTask(ctx, id, state).catch((e: unknown) => ctx.logger.error('cleanup after a failed create failed', { id, error: e }));
       throw asJanusError(err, `create ${id}`);
@@ -137,7 +147,12 @@ export class OciRuntime implements Runtime {
     }
     const state = JSON.parse(text) as OciTaskState;
     if (!(state.pid > 0)) throw notFound(`task ${id} in ${this.name} was never created completely`);
-    return new OciTask(this.#ctx, state);
+    return new OciTask(this.#taskContext(state), state);
+  }
+
+  /** The context of one task: the network flags for a task that joins a network namespace made for it. */
+  #taskContext(state: OciTaskState): OciTaskContext {
+    return state.joinsNetwork && this.#networkArgs ? { ...this.#ctx, runtimeArgs: this.#networkArgs } : this.#ctx;
   }
 
   async list(): Promise<string[]> {

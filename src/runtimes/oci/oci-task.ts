@@ -6,7 +6,7 @@ import type { Writable } from 'node:stream';
 import { join } from 'node:path';
 import type { Exit, ExecProcess, Task, TaskCheckpoint, TaskStats, TaskStatus } from '../../core/runtime.ts';
 import type { OciProcess, OciResources } from '../../core/oci-runtime-spec.ts';
-import { conflict, internal, invalidArgument, unavailable } from '../../core/errors.ts';
+import { conflict, internal, invalidArgument, notImplemented, unavailable } from '../../core/errors.ts';
 import type { Exec } from '../../util/exec.ts';
 import type { Logger } from '../../util/logger.ts';
 import { writeFileAtomic } from '../../util/atomic-file.ts';
@@ -63,6 +63,8 @@ export interface OciTaskState {
   restoreFrom?: string;
   /** Where the current conmon writes the exit status, when not `exits` (a sandbox continued after a checkpoint has a new conmon, and the old one's exit is none). */
   exitDir?: string;
+  /** It joins a network namespace made for it (`OciRuntimeOptions.networkRuntimeArgs` apply). */
+  joinsNetwork?: boolean;
 }
 
 /** The directory the current conmon of `state` writes its exit file into. */
@@ -368,6 +370,10 @@ export class OciTask implements Task {
     if (status !== 'running') throw conflict(`container ${this.id} is not running (${status}): a memory snapshot saves running processes`);
     if (this.#ctx.name === 'runsc') {
       if (!this.#state.io) throw unavailable(`container ${this.id} was started by an older Janus, which did not record how its output is supervised: restart it before a snapshot with --memory`);
+      // runsc refuses ("checkpoint not supported when using hostinet") and a failed checkpoint ends the sandbox: refused first.
+      if (this.#state.joinsNetwork && this.#ctx.runtimeArgs.includes('--network=host')) {
+        throw notImplemented(`--memory is not supported for a sandbox on a network: it uses gVisor's host networking, which runsc cannot checkpoint; snapshot it without --memory, or run it with --network none`);
+      }
       return;
     }
     const refusal = criuRefusal(await this.#ctx.criu(), this.#ctx.name);

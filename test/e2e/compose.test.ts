@@ -192,6 +192,32 @@ describe('compose end to end', { skip: skipUnlessRoot() }, () => {
     assert.deepEqual(Object.keys(await byService()), []);
   });
 
+  test('a mixed project: the front end in a gVisor sandbox serves the shared volume on the published port', async (t) => {
+    const levels = JSON.parse(ok(await janus(['info', '--format', '{{json .Janus.IsolationLevels}}']), 'info')) as VmLevel[];
+    const sandbox = levels.find((l) => l.Name === 'sandbox');
+    if (!sandbox || sandbox.Unavailable) {
+      t.skip(`the sandbox level does not work here: ${sandbox?.Unavailable ?? 'not listed'}`);
+      return;
+    }
+    const files = ['compose.yaml', 'sandbox.override.yaml'];
+    ok(await compose(['up', '-d', '--wait'], files), 'up with a sandboxed front end');
+    assert.equal(ok(await janus(['inspect', '--format', '{{.HostConfig.Isolation}} {{.HostConfig.Runtime}}', 'sample-web-1']), 'isolation').trim(), 'sandbox runsc');
+    assert.match(ok(await compose(['exec', '-T', 'web', 'dmesg'], files), 'dmesg in web'), /gVisor/, 'the front end runs under gVisor');
+    const page = await eventually('the sandbox\'s page on the published port', async () => {
+      const r = await wget('/index.html');
+      return r.code === 0 ? r.stdout : undefined;
+    }, 30000);
+    assert.equal(page, 'hello from janus compose\n');
+    // The worker (a container) writes into the volume the sandbox serves, by way of the backend's alias.
+    await eventually('the worker\'s ticks through the sandbox', async () => {
+      const r = await wget('/ticks.txt');
+      return r.code === 0 && /tick \d+ backend ok/.test(r.stdout) ? true : undefined;
+    }, 60000);
+    assert.equal(ok(await compose(['run', '--rm', '--no-deps', '-T', 'init', 'wget', '-qO-', 'http://web/index.html'], files), 'the sandbox by service name'), 'hello from janus compose\n');
+    ok(await compose(['down'], files), 'down the mixed project');
+    assert.deepEqual(Object.keys(await byService()), []);
+  });
+
   test('bad input: clear errors and nothing created; a failing one-shot job fails up naming it, and down removes the rest', async () => {
     await writeFile(join(dir, 'broken.yaml'), 'services:\n  web:\n    image: busybox\n    ports: ["80:80"]\n    restrat: always\n');
     const broken = await janus(['compose', '-f', join(dir, 'broken.yaml'), '-p', 'broken', 'up', '-d']);

@@ -89,6 +89,32 @@ export class AgentConnection {
     }
   }
 
+  /**
+   * `open` for a guest just restored from saved state (a template or a
+   * memory snapshot): a HELLO that does not come back within `attemptMs`
+   * is sent again on a new connection, until `timeoutMs` in all. QEMU
+   * restores the serial port's "guest has it open" flag a moment after the
+   * guest runs again (virtio-serial's post-load timer); a host that
+   * connected and wrote before that is never read from — QEMU stops
+   * reading a socket the guest cannot take, and nothing wakes it when the
+   * flag comes back. A new connection is read from. (About one restore in
+   * twenty-five hung that way under TCG.)
+   */
+  static async openRestored(path: string, options: { timeoutMs: number; attemptMs: number; signal?: AbortSignal }): Promise<{ conn: AgentConnection; hello: Records; attempts: number }> {
+    const until = Date.now() + options.timeoutMs;
+    for (let attempt = 1; ; attempt++) {
+      const left = until - Date.now();
+      try {
+        return { ...(await AgentConnection.open(path, { timeoutMs: Math.max(1, Math.min(options.attemptMs, left)), signal: options.signal })), attempts: attempt };
+      } catch (err) {
+        options.signal?.throwIfAborted();
+        if (!/did not answer/.test((err as Error).message) || Date.now() >= until) {
+          throw Date.now() >= until ? unavailable(`the guest agent did not answer within ${options.timeoutMs} ms (${attempt} connections)`) : err;
+        }
+      }
+    }
+  }
+
   /** Sets the receiver of every frame after HELLO; frames that came earlier are delivered first. */
   onFrame(handler: (f: Frame) => void): void {
     this.#handler = handler;

@@ -355,9 +355,11 @@ export class QemuRuntime implements Runtime {
       state.pid = await this.#launch(netnsPath ? ['nsenter', `--net=${netnsPath}`, '--', ...argv] : argv, launch, state);
       qmp = await QmpClient.connect(launch.qmpSocket, { signal });
       await loadVmState(qmp, join(dir, CHECKPOINT_STATE), this.#paths(state.id).migSocket, { ignoreShared: false, timeoutMs: 120_000 });
-      const { conn } = await AgentConnection.open(launch.agentSocket, { timeoutMs: launch.accel === 'kvm' ? 10_000 : 30_000, signal });
+      const { conn, attempts } = await AgentConnection.openRestored(launch.agentSocket, { timeoutMs: launch.accel === 'kvm' ? 10_000 : 30_000, attemptMs: launch.accel === 'kvm' ? 1000 : 2000, signal });
+      if (attempts > 1) this.#ctx.logger.info('a VM continued from its memory snapshot answered on a new connection', { name: launch.name, attempts });
       return { conn, qmp };
     } catch (err) {
+      if (qmp) this.#ctx.logger.warn('a VM did not continue from its memory snapshot', { name: launch.name, error: err, ...(await this.#guestReport(qmp, state.pid)) });
       qmp?.close();
       await this.#killQemu(state);
       throw err;
@@ -396,16 +398,45 @@ export class QemuRuntime implements Runtime {
       state.pid = await this.#launch(netnsPath ? ['nsenter', `--net=${netnsPath}`, '--', ...argv] : argv, launch, state);
       qmp = await QmpClient.connect(launch.qmpSocket, { signal });
       await this.#templates.restore(qmp, template, migSocket);
-      // A restored guest answers in well under a second even on a loaded TCG host; one that has not within this
-      // time hung (seen about once in ten restores under TCG, cause not found) and is restored again or booted cold.
-      const { conn } = await AgentConnection.open(launch.agentSocket, { timeoutMs: launch.accel === 'kvm' ? 5000 : 15000, signal });
+      // A restored guest answers in well under a second even on a loaded TCG host. One whose HELLO went unread (QEMU's
+      // post-load race, see openRestored) answers on a new connection; one that still has not within this time is
+      // restored again or booted cold.
+      const { conn, attempts } = await AgentConnection.openRestored(launch.agentSocket, { timeoutMs: launch.accel === 'kvm' ? 5000 : 15000, attemptMs: launch.accel === 'kvm' ? 1000 : 2000, signal });
+      if (attempts > 1) this.#ctx.logger.info('a VM restored from its template answered on a new connection', { name: launch.name, attempts });
       return { conn, qmp };
     } catch (err) {
-      this.#ctx.logger.warn('cannot start a VM from its template', { name: launch.name, error: err });
+      this.#ctx.logger.warn('cannot start a VM from its template', { name: launch.name, error: err, ...(qmp ? await this.#guestReport(qmp, state.pid) : {}) });
       qmp?.close();
       await this.#killQemu(state);
       return undefined;
     }
+  }
+
+  /**
+   * What a restored guest that does not answer is doing, for the log: its
+   * run state, where its vCPU is (HMP `info registers`: RIP and the flags
+   * say idle loop, spinning or halted) and how much CPU QEMU burns.
+   */
+  async #guestReport(qmp: QmpClient, pid: number): Promise<Record<string, unknown>> {
+    const out: Record<string, unknown> = {};
+    const cpu = async (): Promise<number> => {
+      const text = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+      const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
+      return Number(f[11] ?? 0) + Number(f[12] ?? 0);
+    };
+    try {
+      const before = await cpu();
+      out.status = (await qmp.execute<{ status: string }>('query-status')).status;
+      const regs = await qmp.execute<string>('human-monitor-command', { 'command-line': 'info registers' });
+      out.registers = String(regs).split('\n').slice(0, 3).join(' | ');
+      await new Promise((r) => setTimeout(r, 1000));
+      out.qemuCpuPercent = (await cpu()) - before;
+      const again = await qmp.execute<string>('human-monitor-command', { 'command-line': 'info registers' });
+      out.rip = String(again).split('\n')[0];
+    } catch (err) {
+      out.reportError = (err as Error).message;
+    }
+    return out;
   }
 
   /**

@@ -165,13 +165,16 @@ describe('compose end to end', { skip: skipUnlessRoot() }, () => {
     ok(await compose(['down']), 'down');
   });
 
-  test('a mixed project: the worker as a microVM on the shared network and volume', async (t) => {
+  /** Why the daemon cannot run isolation level `name` here, or undefined when it can. */
+  const levelUnavailable = async (name: string): Promise<string | undefined> => {
     const levels = JSON.parse(ok(await janus(['info', '--format', '{{json .Janus.IsolationLevels}}']), 'info')) as VmLevel[];
-    const vm = levels.find((l) => l.Name === 'vm');
-    if (!vm || vm.Unavailable) {
-      t.skip(`the vm level does not work here: ${vm?.Unavailable ?? 'not listed'}`);
-      return;
-    }
+    const level = levels.find((l) => l.Name === name);
+    return !level || level.Unavailable ? `the ${name} level does not work here: ${level?.Unavailable ?? 'not listed'}` : undefined;
+  };
+
+  test('a mixed project: the worker as a microVM on the shared network and volume', async (t) => {
+    const unavailable = await levelUnavailable('vm');
+    if (unavailable) return t.skip(unavailable);
     await eventually('the accelerator probe', async () => {
       const acc = (JSON.parse(ok(await janus(['info', '--format', '{{json .Janus.IsolationLevels}}']), 'info')) as VmLevel[]).find((l) => l.Name === 'vm')?.Accelerator;
       return acc && acc !== 'probing' ? acc : undefined;
@@ -193,12 +196,8 @@ describe('compose end to end', { skip: skipUnlessRoot() }, () => {
   });
 
   test('a mixed project: the front end in a gVisor sandbox serves the shared volume on the published port', async (t) => {
-    const levels = JSON.parse(ok(await janus(['info', '--format', '{{json .Janus.IsolationLevels}}']), 'info')) as VmLevel[];
-    const sandbox = levels.find((l) => l.Name === 'sandbox');
-    if (!sandbox || sandbox.Unavailable) {
-      t.skip(`the sandbox level does not work here: ${sandbox?.Unavailable ?? 'not listed'}`);
-      return;
-    }
+    const unavailable = await levelUnavailable('sandbox');
+    if (unavailable) return t.skip(unavailable);
     const files = ['compose.yaml', 'sandbox.override.yaml'];
     ok(await compose(['up', '-d', '--wait'], files), 'up with a sandboxed front end');
     assert.equal(ok(await janus(['inspect', '--format', '{{.HostConfig.Isolation}} {{.HostConfig.Runtime}}', 'sample-web-1']), 'isolation').trim(), 'sandbox runsc');

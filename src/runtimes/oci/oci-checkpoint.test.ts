@@ -71,6 +71,20 @@ async function countsPast(counted: () => Promise<number[]>, n: number): Promise<
 }
 
 /** The engine's order: prepare, pause, (files copied), save, resume, finish. Returns the last number printed before the pause. */
+/** Creates the counter from the checkpoint in `dir`, starts it, checks it counts on from `saved`, and ends it. */
+async function continuesFrom(runtime: OciRuntime, spec: TaskSpec, dir: string, counted: () => Promise<number[]>, saved: number): Promise<void> {
+  const n = (await counted()).length;
+  const restored = await runtime.create('counter', spec, { restoreFrom: dir });
+  assert.equal(await restored.status(), 'created', 'nothing runs before start');
+  await restored.start();
+  assert.equal(await restored.status(), 'running');
+  const again = (await countsPast(counted, n + 1)).slice(n);
+  assert.equal(again[0], saved + 1, `the restored counter continues from ${saved}: ${again.join(',')}`);
+  await restored.kill('SIGKILL');
+  await restored.wait();
+  await restored.delete();
+}
+
 async function snapshot(task: Task, counted: () => Promise<number[]>, dir: string): Promise<number> {
   await task.checkpoint!.prepare();
   await task.pause();
@@ -120,16 +134,7 @@ describe('runsc memory checkpoint', { skip: runscSkip }, () => {
         assert.equal((await waited).code, 137, 'the continued task is still the one wait() follows');
         await task.delete();
 
-        const n = (await counted()).length;
-        const restored = await runtime.create('counter', spec, { restoreFrom: dir });
-        assert.equal(await restored.status(), 'created', 'nothing runs before start');
-        await restored.start();
-        assert.equal(await restored.status(), 'running');
-        const again = (await countsPast(counted, n + 1)).slice(n);
-        assert.equal(again[0], saved + 1, `the restored counter continues from ${saved}: ${again.join(',')}`);
-        await restored.kill('SIGKILL');
-        await restored.wait();
-        await restored.delete();
+        await continuesFrom(runtime, spec, dir, counted, saved);
       } finally {
         await cleanup();
       }
@@ -167,14 +172,7 @@ describe('runc memory checkpoint', { skip: runcSkip }, () => {
       await task.kill('SIGKILL');
       await task.wait();
       await task.delete();
-      const n = (await counted()).length;
-      const restored = await runtime.create('counter', spec, { restoreFrom: dir });
-      await restored.start();
-      const again = (await countsPast(counted, n + 1)).slice(n);
-      assert.equal(again[0], saved + 1, `the restored counter continues from ${saved}: ${again.join(',')}`);
-      await restored.kill('SIGKILL');
-      await restored.wait();
-      await restored.delete();
+      await continuesFrom(runtime, spec, dir, counted, saved);
     } finally {
       await cleanup();
     }

@@ -1007,7 +1007,7 @@ static int redo_step(int k, char *err, size_t errlen) {
   case UNDONE_NS_SHARE: return 0; /* the workload's copy of the agent's share is not used: it stays gone */
   default: {
     /* a copy of the bind under ROOT, attached in the workload's namespace */
-    int tree = (int)syscall(SYS_open_tree, AT_FDCWD, bind_targets[i], 1 /* OPEN_TREE_CLONE */ | O_CLOEXEC | 0x8000 /* AT_RECURSIVE */);
+    int tree = (int)syscall(SYS_open_tree, AT_FDCWD, bind_targets[i], 1 /* OPEN_TREE_CLONE */ | O_CLOEXEC); /* not recursive: a nested bind is redone on its own */
     if (tree < 0) return snprintf(err, errlen, "open_tree %s: %s", bind_targets[i], strerror(errno)), -1;
     int rc = in_workload_mounts(0, bind_targets[i], tree, err, errlen);
     close(tree);
@@ -1058,7 +1058,11 @@ static void handle_quiesce(void) {
       send_error(0, "invalid", "QUIESCE: a stack VM's services are rooted on its 9p share, which cannot be let go of");
       return;
     }
-  if (set_frozen(1, err, sizeof err) < 0) goto fail;
+  if (set_frozen(1, err, sizeof err) < 0) {
+    char e2[512];
+    set_frozen(0, e2, sizeof e2); /* the freeze was asked for: it must not stay */
+    goto fail;
+  }
   int ns = workload_started && workload_running;
   static const int passes[] = {UNDONE_NS, UNDONE_NS_SHARE, UNDONE_ROOT, UNDONE_SHARE};
   for (size_t pass = 0; pass < sizeof passes / sizeof passes[0]; pass++) {
@@ -1219,6 +1223,11 @@ static void handle_start(const struct jp_frame *f) {
   struct jp_start s;
   if (ch == 0) {
     send_error(0, "invalid", "START on channel 0");
+    return;
+  }
+  if (quiesced) {
+    /* its child would join the frozen cgroup before exec and freeze there, with the agent waiting on it */
+    send_error(ch, "invalid", "the VM is being snapshotted: its workload is frozen until the snapshot is taken");
     return;
   }
   if (proc_by_channel(ch)) {

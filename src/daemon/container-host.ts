@@ -20,10 +20,11 @@ export interface RuntimeProbeReport {
 
 // runsc refuses to build its network stack in a new network namespace
 // without a path ("cannot run with network enabled in root network
-// namespace"): a sandbox without networks runs with --network=none. One
-// that joins networks runs in the namespace Janus made for it, with
-// gVisor's default --network=sandbox, so its netstack takes over the
-// namespace's interfaces (addresses, routes) — given to runsc at `start`.
+// namespace" — on kernel 6.x every namespace looks like the root one to
+// runsc 20221219): a sandbox without networks runs with --network=none. One
+// that joins networks runs in the namespace Janus made for it with
+// --network=host: its sockets are host sockets in that namespace
+// (docs/networking.md). These replace the global flags, not add to them.
 const RUNTIME_ARGS: Readonly<Record<string, string[]>> = { runsc: ['--network=none'] };
 const NETWORK_RUNTIME_ARGS: Readonly<Record<string, string[]>> = { runsc: ['--network=host'] };
 

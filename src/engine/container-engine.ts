@@ -2003,6 +2003,8 @@ export class ContainerEngine implements ContainerService, ContainerNetworking, S
         for (const { rec, memory } of continuing) {
           const before = structuredClone(rec.state);
           try {
+            // It runs again as if started: its restart policy applies when it exits.
+            rec.state.manuallyStopped = false;
             await this.#startTask(rec, { restoreFrom: memory });
           } catch (err) {
             rec.state = before;

@@ -391,7 +391,11 @@ export class OciTask implements Task {
       this.#handover = promise;
       this.#handoverDone = resolve;
     }
-    const r = await runRuntime(this.#ctx, buildCheckpointArgs(this.#ctx.name, this.id, dir), { check: false });
+    const r = await runRuntime(this.#ctx, buildCheckpointArgs(this.#ctx.name, this.id, dir), { check: false }).catch((err: unknown) => {
+      // Not even run (the binary could not be spawned): the sandbox's end stays its own exit, or wait() would never end.
+      if (runsc) this.#endHandover();
+      throw err;
+    });
     if (r.code !== 0) {
       // Nothing to continue from: whatever becomes of the sandbox is its own exit.
       if (runsc) this.#endHandover();

@@ -303,7 +303,9 @@ export class QemuRuntime implements Runtime {
               booted = await this.#boot(launch, state, netns.path, options.signal);
             }
           } else {
-            // The VM runs on from where the save failed, on its own RAM file (already unlinked).
+            // The VM runs on from where the save failed, on its own RAM file (already unlinked): its RAM is the
+            // memory-backend object, which a memory snapshot of it must name again.
+            state.ramObject = true;
             await booted.qmp.execute('cont').catch(() => {});
           }
           saveMs = Math.round(performance.now() - tSave);

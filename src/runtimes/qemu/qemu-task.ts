@@ -168,8 +168,13 @@ export class QemuTask implements Task {
     const failed = Promise.withResolvers<Records>();
     this.#configErrors.push(failed);
     conn.sendRecords(type, 0, records);
-    const outcome = await Promise.race([this.#agentStats().then(() => undefined), failed.promise]);
-    this.#configErrors.splice(this.#configErrors.indexOf(failed), 1);
+    let outcome: Records | undefined;
+    try {
+      // QUIESCE may wait up to 10 s for the workload to freeze: the answer gets longer than that.
+      outcome = await Promise.race([this.#agentStats(30_000).then(() => undefined), failed.promise]);
+    } finally {
+      this.#configErrors.splice(this.#configErrors.indexOf(failed), 1);
+    }
     if (outcome) {
       const message = `${what} failed: ${recordValue(outcome, 'message') ?? 'the agent reported an error'}`;
       throw recordValue(outcome, 'kind') === 'busy' ? conflict(message) : internal(message);
@@ -347,12 +352,16 @@ export class QemuTask implements Task {
     };
   }
 
-  async #agentStats(): Promise<Records> {
+  async #agentStats(timeoutMs = 10_000): Promise<Records> {
     const conn = this.#requireConn();
     const w = Promise.withResolvers<Records>();
     this.#statsWaiters.push(w);
     conn.send(Msg.STATS, 0);
-    const t = setTimeout(() => w.reject(unavailable(`the agent of VM ${this.id} did not answer`)), 10_000);
+    const t = setTimeout(() => {
+      // A waiter left behind would take the next answer, and every later one would be one answer late.
+      this.#statsWaiters.splice(this.#statsWaiters.indexOf(w), 1);
+      w.reject(unavailable(`the agent of VM ${this.id} did not answer`));
+    }, timeoutMs);
     try {
       return await w.promise;
     } finally {

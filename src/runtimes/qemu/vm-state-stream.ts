@@ -46,6 +46,8 @@ export async function saveVmState(qmp: QmpClient, file: string, socketPath: stri
       server.once('connection', (sock) => { pipeline(sock, createWriteStream(file)).then(resolve, reject); });
       server.once('error', reject);
     });
+    // A write error (a full disk) may come while the migration is still being awaited: it is awaited below, not lost.
+    received.catch(() => {});
     await new Promise<void>((resolve, reject) => server.listen(socketPath, resolve).once('error', reject));
     await setIgnoreShared(qmp, options.ignoreShared);
     // QEMU throttles a migration to 128 MiB/s by default (it is meant to run beside a live guest); a stopped guest's
@@ -77,7 +79,11 @@ export async function loadVmState(qmp: QmpClient, file: string, socketPath: stri
   for (let i = 0; i < 500 && !(await stat(socketPath).then(() => true, () => false)); i++) await new Promise((r) => setTimeout(r, 5));
   const sock = createConnection(socketPath);
   await new Promise<void>((resolve, reject) => { sock.once('connect', resolve); sock.once('error', reject); });
-  await pipeline(createReadStream(file), sock);
+  // QEMU closes its end as soon as it has read the stream's end marker, which can be before this side's own end is
+  // acknowledged ("Premature close", EPIPE): whether the load worked is QEMU's to say, below.
+  await pipeline(createReadStream(file), sock).catch((err: NodeJS.ErrnoException) => {
+    if (err.code !== 'ERR_STREAM_PREMATURE_CLOSE' && err.code !== 'EPIPE' && err.code !== 'ECONNRESET') throw err;
+  });
   const until = Date.now() + (options.timeoutMs ?? 30_000);
   for (;;) {
     const s = await qmp.execute<{ status: string }>('query-status');

@@ -7,8 +7,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { PassThrough, Readable } from 'node:stream';
-import { runCli } from './run-cli.ts';
+import { captureCli } from '../../test/support/fake-api.ts';
 
 interface Seen { method: string; url: URL; headers: IncomingMessage['headers']; body: string }
 
@@ -54,16 +53,8 @@ after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function cli(argv: string[], options: { stdin?: string; env?: Record<string, string> } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (b: Buffer) => { out += b.toString(); });
-  stderr.on('data', (b: Buffer) => { err += b.toString(); });
-  const stdin = Readable.from(options.stdin === undefined ? [] : [Buffer.from(options.stdin)]);
-  const code = await runCli(argv, { stdin, stdout, stderr, env: { JANUS_HOST: `unix://${socket}`, JANUS_CONFIG: join(dir, 'config'), ...options.env } });
-  return { code, stdout: out, stderr: err };
+function cli(argv: string[], options: { stdin?: string; env?: Record<string, string> } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  return captureCli(argv, { ...(options.stdin === undefined ? {} : { stdin: options.stdin }), env: { JANUS_HOST: `unix://${socket}`, JANUS_CONFIG: join(dir, 'config'), ...options.env } });
 }
 
 test('images --format prints one line per name; the default table looks like docker', async () => {

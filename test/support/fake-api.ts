@@ -7,6 +7,19 @@ import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { runCli } from '../../src/cli/run-cli.ts';
 
+/** Runs the CLI in-process (`runCli`) with `stdin` as its input and `env` as its environment; what it printed and its exit code. */
+export async function captureCli(argv: string[], options: { stdin?: string; env: Record<string, string> }): Promise<{ code: number; stdout: string; stderr: string }> {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = '';
+  let err = '';
+  stdout.on('data', (b: Buffer) => { out += b.toString(); });
+  stderr.on('data', (b: Buffer) => { err += b.toString(); });
+  const input = Readable.from(options.stdin === undefined ? [] : [Buffer.from(options.stdin)]);
+  const code = await runCli(argv, { stdin: input, stdout, stderr, env: options.env });
+  return { code, stdout: out, stderr: err };
+}
+
 /** One request the fake API received (the `/v1.50` prefix taken off the path). */
 export interface SeenRequest { method: string; path: string; query: URLSearchParams; body: string }
 
@@ -26,16 +39,8 @@ export async function startFakeApi(): Promise<FakeApi> {
   const api: FakeApi = {
     seen: [],
     answer: () => ({ status: 404, body: { message: 'page not found' } }),
-    async cli(argv, stdin) {
-      const stdout = new PassThrough();
-      const stderr = new PassThrough();
-      let out = '';
-      let err = '';
-      stdout.on('data', (b: Buffer) => { out += b.toString(); });
-      stderr.on('data', (b: Buffer) => { err += b.toString(); });
-      const input = Readable.from(stdin === undefined ? [] : [Buffer.from(stdin)]);
-      const code = await runCli(argv, { stdin: input, stdout, stderr, env: { JANUS_HOST: `unix://${socket}`, JANUS_CONFIG: join(dir, 'config') } });
-      return { code, stdout: out, stderr: err };
+    cli(argv, stdin) {
+      return captureCli(argv, { ...(stdin === undefined ? {} : { stdin }), env: { JANUS_HOST: `unix://${socket}`, JANUS_CONFIG: join(dir, 'config') } });
     },
     async close() {
       await new Promise((r) => server.close(r));

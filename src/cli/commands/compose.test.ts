@@ -3,8 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
-import { runCli } from '../run-cli.ts';
+import { captureCli } from '../../../test/support/fake-api.ts';
 import { findComposeFiles } from './compose.ts';
 
 test('compose files: -f as given, else COMPOSE_FILE, else compose.yaml and its override in the nearest directory up', async () => {
@@ -24,15 +23,9 @@ test('compose files: -f as given, else COMPOSE_FILE, else compose.yaml and its o
 });
 
 async function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (b: Buffer) => { out += b.toString(); });
-  stderr.on('data', (b: Buffer) => { err += b.toString(); });
   // No daemon is listening there: these commands must fail or finish before they need one.
-  const code = await runCli(args, { stdin: new PassThrough(), stdout, stderr, env: { JANUS_HOST: 'unix:///nonexistent/janus.sock', ...env } });
-  return { code, out, err };
+  const r = await captureCli(args, { env: { JANUS_HOST: 'unix:///nonexistent/janus.sock', ...env } });
+  return { code: r.code, out: r.stdout, err: r.stderr };
 }
 
 test('janus compose: help lists the verbs; an unknown verb or flag is a usage error; no file is a clear error', async () => {
